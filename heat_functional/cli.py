@@ -1,0 +1,223 @@
+"""The ``heat-functional`` command: deploy, run, gate, report.
+
+- ``deploy`` starts the embedded deployment, prints how to reach each
+  path (a clouds.yaml and shell variables), and stays up until Ctrl-C;
+- ``run`` runs the scenario suites with pytest (xdist workers share one
+  deployment, which the pytest controller starts) and writes the report;
+- ``gate`` is ``run`` whose exit status is the verdict: 0 only on pass;
+- ``report`` prints the summary table of an existing report.json.
+
+The command is thin: the suites and the report live in the package.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from heat_functional import config
+from heat_functional import report as report_module
+
+SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
+DEFAULT_WORKERS = 6
+
+
+def default_report_dir():
+    return os.path.join('reports', os.environ.get('TOX_ENV_NAME', 'run'))
+
+
+def _paths(text):
+    names = [p.strip() for p in text.split(',') if p.strip()]
+    unknown = [n for n in names if n not in config.PATHS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            'paths must be a comma-separated list of %s'
+            % ', '.join(config.PATH_NAMES))
+    return names
+
+
+def _add_deployment_options(parser):
+    parser.add_argument('--db', choices=config.DB_KINDS,
+                        default=os.environ.get(config.DB_ENV,
+                                               config.DEFAULT_DB),
+                        help='database of the embedded cells (default: '
+                        '%(default)s)')
+    parser.add_argument('--paths', type=_paths,
+                        default=list(config.PATH_NAMES),
+                        help='comma-separated paths to run (default: '
+                        '%(default)s)')
+    parser.add_argument('--report-dir', default=default_report_dir(),
+                        help='where report.json, junit.xml and the logs go '
+                        '(default: %(default)s)')
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='heat-functional',
+        description='Run Heat templates on the legacy and the convergence '
+        'path and gate on their parity.')
+    commands = parser.add_subparsers(dest='command', required=True)
+
+    deploy = commands.add_parser(
+        'deploy', help='start both cells and stay up until Ctrl-C')
+    _add_deployment_options(deploy)
+
+    for name, text in (('run', 'run the suites and write the report'),
+                       ('gate', 'run, then exit non-zero unless the verdict '
+                        'is pass')):
+        command = commands.add_parser(name, help=text)
+        _add_deployment_options(command)
+        command.add_argument('--templates', metavar='DIR',
+                             help='template directory (default: the '
+                             'shipped templates/)')
+        command.add_argument('-n', '--workers', default=str(DEFAULT_WORKERS),
+                             help='pytest-xdist workers, or "0" for none '
+                             '(default: %(default)s)')
+        command.add_argument('-k', dest='keyword', metavar='EXPR',
+                             help='only cases matching this pytest -k '
+                             'expression')
+        command.add_argument('pytest_args', nargs='*', metavar='PYTEST_ARG',
+                             help='more pytest arguments, after "--"')
+
+    show = commands.add_parser('report', help='print the summary of a '
+                               'report.json')
+    show.add_argument('report_json')
+    return parser
+
+
+# -- deploy ----------------------------------------------------------------
+def clouds_yaml(description):
+    lines = ['clouds:']
+    for path, info in description['paths'].items():
+        lines += ['  heat-functional-%s:' % path,
+                  '    auth_type: none',
+                  '    auth:',
+                  '      endpoint: %s' % info['endpoint'],
+                  '    orchestration_endpoint_override: %s' % info['endpoint']]
+    return '\n'.join(lines) + '\n'
+
+
+def deploy(args):
+    from heat_functional.deployment import embedded
+    dead = threading.Event()
+
+    def on_death(message):
+        sys.stderr.write('\nheat-functional: %s\n' % message)
+        dead.set()
+
+    cells = embedded.EmbeddedCells(args.report_dir, db=args.db,
+                                   paths=args.paths, on_death=on_death)
+    try:
+        description = cells.start()
+        clouds_file = os.path.join(cells.report_dir, 'clouds.yaml')
+        with open(clouds_file, 'w') as f:
+            f.write(clouds_yaml(description))
+        print('heat-functional: Heat %s ready in %.1f s (%s database)'
+              % (description['heat_version'], description['ready_s'],
+                 description['db']))
+        for path, info in description['paths'].items():
+            print('  %-12s %s  (convergence_engine=%s, log %s)'
+                  % (path, info['endpoint'],
+                     str(info['convergence_engine']).lower(),
+                     info['log_file']))
+        print('\nclouds.yaml written to %s:\n' % clouds_file)
+        print(clouds_yaml(description))
+        first = args.paths[0]
+        print('For example:\n  export OS_CLIENT_CONFIG_FILE=%s\n'
+              '  openstack --os-cloud heat-functional-%s stack list\n'
+              '  heat --os-no-client-auth --heat-url %s stack-list\n'
+              '\nSuites can attach to it: export %s=%s\n'
+              '\nCtrl-C stops everything.'
+              % (clouds_file, first, description['paths'][first]['endpoint'],
+                 config.DEPLOYMENT_ENV, cells.description_file))
+        sys.stdout.flush()
+        dead.wait()
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        cells.close()
+
+
+# -- run and gate ----------------------------------------------------------
+def pytest_command(args, report_dir):
+    argv = [sys.executable, '-m', 'pytest', SCENARIOS_DIR,
+            '-p', 'no:cacheprovider', '-r', 'fEs', '--tb=short',
+            '--junitxml', os.path.join(report_dir, config.JUNIT_XML),
+            '-o', 'junit_suite_name=heat-functional',
+            '-W', 'ignore::DeprecationWarning']
+    if args.workers not in ('0', ''):
+        argv += ['-n', args.workers, '--dist', 'loadgroup']
+    if args.keyword:
+        argv += ['-k', args.keyword]
+    return argv + list(args.pytest_args)
+
+
+def pytest_environment(args, report_dir):
+    env = dict(os.environ)
+    env[config.REPORT_DIR_ENV] = report_dir
+    env[config.PATHS_ENV] = ','.join(args.paths)
+    env[config.DB_ENV] = args.db
+    if args.templates:
+        env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
+    # The pytest controller starts (and owns) the deployment.
+    env.pop(config.DEPLOYMENT_ENV, None)
+    return env
+
+
+def run(args):
+    report_dir = os.path.abspath(args.report_dir)
+    os.makedirs(report_dir, exist_ok=True)
+    stale = os.path.join(report_dir, config.REPORT_JSON)
+    if os.path.exists(stale):
+        os.remove(stale)
+    if args.templates and not os.path.isdir(args.templates):
+        sys.stderr.write('heat-functional: template directory %s does not '
+                         'exist\n' % args.templates)
+        return 2
+    process = subprocess.Popen(pytest_command(args, report_dir),
+                               env=pytest_environment(args, report_dir))
+    try:
+        status = process.wait()
+    except KeyboardInterrupt:
+        # pytest got the same Ctrl-C and is stopping the deployment.
+        try:
+            status = process.wait(timeout=60)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            process.send_signal(signal.SIGKILL)
+            status = process.wait()
+    if not os.path.exists(stale):
+        sys.stderr.write('heat-functional: pytest ended with status %s and '
+                         'wrote no report to %s\n' % (status, report_dir))
+        return status or 3
+    result = report_module.read(report_dir)
+    print('heat-functional: verdict %s; report %s'
+          % (result['verdict'].upper(), os.path.join(report_dir,
+                                                     config.REPORT_JSON)))
+    if args.command == 'gate':
+        return 0 if result['verdict'] == 'pass' else 1
+    return status
+
+
+def show_report(args):
+    try:
+        result = report_module.read(args.report_json)
+    except (OSError, ValueError) as err:
+        sys.stderr.write('heat-functional: cannot read %s: %s\n'
+                         % (args.report_json, err))
+        return 2
+    print(report_module.table(result))
+    return 0 if result['verdict'] == 'pass' else 1
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    commands = {'deploy': deploy, 'run': run, 'gate': run,
+                'report': show_report}
+    return commands[args.command](args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Configuration of heat-functional, in one place.
+
+Every default the harness uses (path names, timeouts, poll intervals,
+environment variables, file names) is defined here, so that a reader can
+see at a glance what can be tuned and nothing is hidden in a module.
+"""
+
+import os
+
+# The two paths under comparison: path name -> value of Heat's
+# ``[DEFAULT] convergence_engine`` option for new stacks on that path.
+PATHS = {
+    'legacy': False,
+    'convergence': True,
+}
+PATH_NAMES = tuple(PATHS)
+
+# Environment variables.
+#: JSON file describing a running deployment (written by its owner,
+#: read by pytest workers).
+DEPLOYMENT_ENV = 'HEAT_FUNCTIONAL_DEPLOYMENT'
+#: Directory where a run writes its report, case records and logs.
+REPORT_DIR_ENV = 'HEAT_FUNCTIONAL_REPORT_DIR'
+#: Directory of templates to run (defaults to the shipped ``templates/``).
+TEMPLATES_ENV = 'HEAT_FUNCTIONAL_TEMPLATES'
+#: Comma-separated subset of PATH_NAMES to run.
+PATHS_ENV = 'HEAT_FUNCTIONAL_PATHS'
+#: Database flavour of the embedded deployment: postgresql or sqlite.
+DB_ENV = 'HEAT_FUNCTIONAL_DB'
+
+DB_KINDS = ('postgresql', 'sqlite')
+DEFAULT_DB = 'postgresql'
+
+# Timeouts, in seconds.
+CELL_READY_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_CELL_TIMEOUT', 180))
+DATABASE_READY_TIMEOUT = 60.0
+STACK_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_STACK_TIMEOUT', 600))
+#: Time a process gets between SIGTERM and SIGKILL.
+STOP_GRACE = 5.0
+#: Interval between two polls of a stack's status or a cell's readiness.
+POLL_INTERVAL = 0.2
+#: HTTP timeout of one API call to a cell.
+API_TIMEOUT = 60.0
+
+#: Lines of a cell's log shown in an error about that cell.
+LOG_TAIL_LINES = 30
+
+#: Prefix of every stack the harness creates.
+STACK_PREFIX = 'hf'
+
+#: Where the shipped templates live.
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+SHIPPED_TEMPLATES = os.path.join(os.path.dirname(PACKAGE_DIR), 'templates')
+
+#: Report file names inside the report directory.
+REPORT_JSON = 'report.json'
+JUNIT_XML = 'junit.xml'
+CASES_DIR = 'cases'
+LOGS_DIR = 'logs'
+DESCRIPTION_JSON = 'deployment.json'
+
+#: The parity allowances shipped with the harness.
+ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
+
+
+def selected_paths():
+    """The path names this run covers, from the environment."""
+    raw = os.environ.get(PATHS_ENV, '')
+    names = [p.strip() for p in raw.split(',') if p.strip()]
+    if not names:
+        return list(PATH_NAMES)
+    unknown = [n for n in names if n not in PATHS]
+    if unknown:
+        raise ValueError('unknown path(s) %s; known paths: %s'
+                         % (', '.join(unknown), ', '.join(PATH_NAMES)))
+    return names

@@ -1,0 +1,180 @@
+"""The template corpus: which templates a run covers and what each declares.
+
+A corpus is a directory. Every ``*.yaml``, ``*.yml`` or ``*.template``
+file directly in it is a template to run, named by its file name without
+the extension, except sidecars (``<name>.lifecycle.yaml``) and environment
+files (``*.env.yaml``). Files a template uses (provider templates,
+``get_file`` data, environments) live in subdirectories, so that they are
+not taken for templates of their own.
+
+A template may have a sidecar ``<name>.lifecycle.yaml`` that declares how
+it runs (README.rst documents the format). A template without one runs
+with no parameters and is expected to reach CREATE_COMPLETE.
+"""
+
+import os
+
+import yaml
+
+TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template')
+LIFECYCLE_SUFFIX = '.lifecycle.yaml'
+ENV_SUFFIX = '.env.yaml'
+
+LIFECYCLE_KEYS = {
+    'description': str,
+    'parameters': dict,
+    'environment': str,
+    'random_outputs': list,
+    'expect': dict,
+}
+EXPECT_KEYS = {'status': str, 'outputs': dict}
+
+
+class CorpusError(ValueError):
+    """A template or its declaration is unusable; the message says where."""
+
+
+class Template(object):
+    """One template of the corpus and its declared lifecycle."""
+
+    def __init__(self, path, lifecycle=None, error=None):
+        self.path = os.path.abspath(path)
+        self.directory = os.path.dirname(path)
+        self.name = _stem(os.path.basename(path))
+        self.lifecycle = lifecycle or {}
+        #: Why this template cannot run (a broken sidecar), or None. Its
+        #: cases fail with this message; the other templates still run.
+        self.error = error
+
+    def __repr__(self):
+        return '<Template %s>' % self.name
+
+    @property
+    def base_url(self):
+        """The file:// URL prefix heatclient gives files of this template."""
+        from urllib import parse
+        from urllib import request
+        return parse.urljoin('file:',
+                             request.pathname2url(self.directory)) + '/'
+
+    @property
+    def parameters(self):
+        return dict(self.lifecycle.get('parameters') or {})
+
+    @property
+    def random_outputs(self):
+        return list(self.lifecycle.get('random_outputs') or [])
+
+    @property
+    def expected_status(self):
+        return (self.lifecycle.get('expect') or {}).get(
+            'status', 'CREATE_COMPLETE')
+
+    @property
+    def expected_outputs(self):
+        return (self.lifecycle.get('expect') or {}).get('outputs')
+
+    def load(self):
+        """(template dict, files, environment) ready for stacks.create.
+
+        Raises CorpusError naming the file when it cannot be read or parsed.
+        """
+        if self.error:
+            raise CorpusError(self.error)
+        from heatclient.common import template_utils
+        from heatclient import exc as heat_exc
+        try:
+            files, template = template_utils.get_template_contents(
+                template_file=self.path)
+            environment = {}
+            env_file = self.lifecycle.get('environment')
+            if env_file:
+                env_files, environment = (
+                    template_utils.process_multiple_environments_and_files(
+                        env_paths=[os.path.join(self.directory, env_file)]))
+                files.update(env_files)
+        except (heat_exc.CommandError, heat_exc.HTTPException,
+                yaml.YAMLError, OSError, ValueError) as err:
+            raise CorpusError('template %s: %s' % (self.path, err))
+        return template, _decoded(files), environment
+
+
+def _stem(filename):
+    for suffix in TEMPLATE_SUFFIXES:
+        if filename.endswith(suffix):
+            return filename[:-len(suffix)]
+    return filename
+
+
+def _decoded(files):
+    """heatclient returns non-YAML get_file contents as bytes; Heat wants str."""
+    return {name: (content.decode() if isinstance(content, bytes)
+                   else content) for name, content in files.items()}
+
+
+def is_template_file(filename):
+    return (filename.endswith(TEMPLATE_SUFFIXES) and
+            not filename.endswith((LIFECYCLE_SUFFIX, ENV_SUFFIX)) and
+            not filename.startswith('.'))
+
+
+def discover(directory):
+    """The templates of a corpus directory, sorted by name.
+
+    Raises CorpusError for a missing or empty directory. A broken sidecar
+    does not stop discovery: its template carries the error instead.
+    """
+    if not os.path.isdir(directory):
+        raise CorpusError('template directory %s does not exist' % directory)
+    templates = []
+    for filename in sorted(os.listdir(directory)):
+        path = os.path.join(directory, filename)
+        if os.path.isfile(path) and is_template_file(filename):
+            try:
+                templates.append(Template(path, read_lifecycle(path)))
+            except CorpusError as err:
+                templates.append(Template(path, error=str(err)))
+    if not templates:
+        raise CorpusError('template directory %s holds no template (%s files)'
+                          % (directory, ', '.join(TEMPLATE_SUFFIXES)))
+    return templates
+
+
+def lifecycle_path(template_path):
+    directory, filename = os.path.split(template_path)
+    return os.path.join(directory, _stem(filename) + LIFECYCLE_SUFFIX)
+
+
+def read_lifecycle(template_path):
+    """The declaration of a template, {} when it has no sidecar."""
+    path = lifecycle_path(template_path)
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path) as f:
+            declaration = yaml.safe_load(f) or {}
+    except yaml.YAMLError as err:
+        raise CorpusError('%s: not valid YAML: %s' % (path, err))
+    validate_lifecycle(declaration, path)
+    return declaration
+
+
+def _check_keys(mapping, allowed, where):
+    if not isinstance(mapping, dict):
+        raise CorpusError('%s: expected a mapping, got %s'
+                          % (where, type(mapping).__name__))
+    for key, value in mapping.items():
+        if key not in allowed:
+            raise CorpusError('%s: unknown key %r (known: %s)'
+                              % (where, key, ', '.join(sorted(allowed))))
+        if not isinstance(value, allowed[key]):
+            raise CorpusError('%s: %r must be a %s, got %s'
+                              % (where, key, allowed[key].__name__,
+                                 type(value).__name__))
+
+
+def validate_lifecycle(declaration, where):
+    """Raise CorpusError unless declaration is a valid lifecycle."""
+    _check_keys(declaration, LIFECYCLE_KEYS, where)
+    if 'expect' in declaration:
+        _check_keys(declaration['expect'], EXPECT_KEYS, where + ': expect')

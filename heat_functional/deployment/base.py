@@ -1,0 +1,88 @@
+"""The deployment interface: everything a suite may know about a target.
+
+A deployment offers a set of *paths* (``legacy``, ``convergence``), each an
+orchestration endpoint whose Heat creates new stacks with
+``convergence_engine`` set as ``config.PATHS`` says. Suites reach Heat only
+through this interface; whether the cells are embedded processes or a
+real cloud stays behind it.
+
+A deployment is shared between processes (pytest-xdist workers) through
+its *description*: a JSON-able dict that its owner writes and every
+process turns back into a handle with ``attach()``. Only the owner starts
+and stops things; a handle only talks to them.
+"""
+
+import abc
+
+
+class DeploymentError(RuntimeError):
+    """A deployment cannot do what was asked; the message says why."""
+
+
+class CellDied(DeploymentError):
+    """A path's Heat stopped answering because its process is gone."""
+
+
+class Deployment(abc.ABC):
+    """A handle on a running deployment."""
+
+    def __init__(self, description):
+        self.description = description
+
+    @property
+    def kind(self):
+        return self.description['kind']
+
+    @property
+    def paths(self):
+        """The path names this deployment offers, in a stable order."""
+        return list(self.description['paths'])
+
+    def path_info(self, path):
+        try:
+            return self.description['paths'][path]
+        except KeyError:
+            raise DeploymentError('this deployment has no path %r (it has %s)'
+                                  % (path, ', '.join(self.paths)))
+
+    def endpoint(self, path):
+        """The orchestration endpoint (``.../v1/<project>``) of a path."""
+        return self.path_info(path)['endpoint']
+
+    def log_file(self, path):
+        """The log file of a path's Heat, or None where there is none."""
+        return self.path_info(path).get('log_file')
+
+    @abc.abstractmethod
+    def client(self, path):
+        """A ready python-heatclient v1 client for a path."""
+
+    @abc.abstractmethod
+    def convergence_engine(self, path):
+        """The value of ``convergence_engine`` the path's engine runs with."""
+
+    @abc.abstractmethod
+    def stack_flags(self, path, stack_id):
+        """The ``convergence`` flag of a stack and all its nested stacks.
+
+        A list of dicts, root first, each with ``id``, ``name``, ``parent``,
+        ``convergence``, ``action``, ``status``, ``deleted``, ``depth``, and
+        ``source`` saying where the flag was read (``db`` or ``probe``).
+        """
+
+    @abc.abstractmethod
+    def restart(self, path, convergence_engine):
+        """Restart the path's engine with the option set, same database."""
+
+    @abc.abstractmethod
+    def migrate_convergence(self, path, stack_id):
+        """Do what ``heat-manage migrate_convergence_1 <stack_id>`` does.
+
+        Raises DeploymentError with Heat's message when Heat refuses.
+        """
+
+    def check_alive(self, path):
+        """Raise CellDied, naming the path and its log, if it is gone."""
+
+    def close(self):
+        """Release what this handle holds (the owner also stops things)."""

