@@ -255,6 +255,7 @@ class EmbeddedCells(object):
             'auth': 'noauth',
             'heat_version': any_state['heat_version'],
             'ready_s': round(ready_s, 3),
+            'workdir': self.workdir,
             'paths': paths,
         }
 

@@ -1,0 +1,175 @@
+"""The harness under fault: bad templates, a killed cell, Ctrl-C.
+
+These run the real ``heat-functional`` command against the embedded real
+Heat (SQLite, to stay light) and check what a user sees: which cases
+fail and with what message, the exit status, how fast a broken run ends,
+and that no process or temporary directory outlives it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+
+GOOD = """heat_template_version: 2021-04-16
+resources:
+  nothing:
+    type: OS::Heat::None
+outputs:
+  answer:
+    value: 42
+"""
+NOT_YAML = """heat_template_version: 2021-04-16
+resources: [this is: not, valid
+"""
+REJECTED = """heat_template_version: 2021-04-16
+resources:
+  server:
+    type: OS::NoSuch::Thing
+"""
+SLOW = """heat_template_version: 2021-04-16
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      action_wait_secs:
+        create: 300
+"""
+
+
+def _command(args):
+    return [sys.executable, '-m', 'heat_functional.cli'] + args
+
+
+def _env():
+    env = dict(os.environ)
+    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in [ROOT, env.get('PYTHONPATH')] if p)
+    return env
+
+
+def _templates(tmp_path, **templates):
+    directory = tmp_path / 'templates'
+    directory.mkdir()
+    for name, text in templates.items():
+        (directory / ('%s.yaml' % name)).write_text(text)
+    return directory
+
+
+def _alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rpartition(')')[2].split()[0] not in 'ZX'
+    except OSError:
+        return False
+
+
+def _assert_nothing_left(report_dir):
+    with open(report_dir / 'deployment.json') as f:
+        description = json.load(f)
+    for path, info in description['paths'].items():
+        assert not _alive(info['pid']), 'cell %s is still running' % path
+    assert not os.path.exists(description['workdir']), (
+        'temporary directory %s was left behind' % description['workdir'])
+
+
+def _wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail('timed out after %d s waiting for %s'
+                        % (timeout, what))
+        time.sleep(0.2)
+
+
+def test_bad_templates_fail_their_own_cases_only(tmp_path):
+    templates = _templates(tmp_path, good=GOOD, not_yaml=NOT_YAML,
+                           rejected=REJECTED)
+    report_dir = tmp_path / 'report'
+    result = subprocess.run(
+        _command(['gate', '--templates', str(templates), '--db', 'sqlite',
+                  '--report-dir', str(report_dir), '-n', '2']),
+        env=_env(), capture_output=True, text=True, timeout=600)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads((report_dir / 'report.json').read_text())
+    cases = {(c['template'], c['path']): c for c in report['cases']}
+    assert len(cases) == 6
+    for path in ('legacy', 'convergence'):
+        assert cases[('good', path)]['outcome'] == 'passed'
+        broken = cases[('not_yaml', path)]
+        assert broken['outcome'] == 'failed'
+        assert str(templates / 'not_yaml.yaml') in broken['message']
+        rejected = cases[('rejected', path)]
+        assert rejected['outcome'] == 'failed'
+        assert 'Heat answered 400' in rejected['message']
+        assert 'OS::NoSuch::Thing' in rejected['message']
+    assert report['verdict'] == 'fail'
+    assert any('not_yaml' in reason for reason in report['reasons'])
+    assert 'Traceback' not in result.stdout
+    _assert_nothing_left(report_dir)
+
+
+def _start_slow_run(tmp_path):
+    templates = _templates(tmp_path, slow=SLOW)
+    report_dir = tmp_path / 'report'
+    process = subprocess.Popen(
+        _command(['run', '--templates', str(templates), '--db', 'sqlite',
+                  '--report-dir', str(report_dir), '-n', '2']),
+        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True)
+    description_file = report_dir / 'deployment.json'
+    _wait_for(description_file.exists, 240, 'the deployment')
+    description = json.loads(description_file.read_text())
+
+    def creating():
+        url = description['paths']['legacy']['endpoint'] + '/stacks'
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return bool(json.load(response)['stacks'])
+    _wait_for(creating, 120, 'the slow stack to be created on legacy')
+    return process, report_dir, description
+
+
+def test_killed_cell_ends_the_run_naming_the_cell(tmp_path):
+    process, report_dir, description = _start_slow_run(tmp_path)
+    killed_at = time.monotonic()
+    os.kill(description['paths']['legacy']['pid'], signal.SIGKILL)
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail('the run did not end within 60 s of the cell dying')
+    ended_in = time.monotonic() - killed_at
+
+    assert process.returncode != 0
+    assert "Heat cell 'legacy'" in output
+    report = json.loads((report_dir / 'report.json').read_text())
+    assert report['verdict'] == 'fail'
+    assert "Heat cell 'legacy'" in report['interrupted']
+    assert 'Last lines of its log' in report['interrupted']
+    assert ended_in < 60
+    _assert_nothing_left(report_dir)
+
+
+def test_ctrl_c_stops_everything(tmp_path):
+    process, report_dir, _ = _start_slow_run(tmp_path)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail('the run did not end within 60 s of Ctrl-C')
+    assert process.returncode != 0
+    report = json.loads((report_dir / 'report.json').read_text())
+    assert report['verdict'] == 'fail'
+    assert report['interrupted']
+    _assert_nothing_left(report_dir)
