@@ -45,9 +45,22 @@ def heat_client(endpoint, session=None):
 def heat_message(error):
     """What Heat said, in one line, from a heatclient or keystoneauth error."""
     if isinstance(error, heat_exc.HTTPException):
-        return 'Heat answered %s: %s' % (error.code, error.error.get(
-            'error', {}).get('message') or error.details or error)
+        body = getattr(error, 'error', None) or {}
+        detail = body.get('error', {}) if isinstance(body, dict) else {}
+        message = detail.get('message') or str(error)
+        kind = detail.get('type')
+        return 'Heat answered %s%s: %s' % (
+            error.code, ' (%s)' % kind if kind else '', message)
     return '%s: %s' % (type(error).__name__, error)
+
+
+def poll_intervals():
+    """Sleeps between polls: short at first, backing off to a ceiling."""
+    interval = config.STACK_POLL_FIRST
+    while True:
+        yield interval
+        interval = min(interval * config.STACK_POLL_GROWTH,
+                       config.STACK_POLL_MAX)
 
 
 class StackDriver(object):
@@ -99,7 +112,7 @@ class StackDriver(object):
     def wait(self, stack_id, action, step, timeout=config.STACK_TIMEOUT):
         """Poll until the stack's action is `action` with a final status."""
         deadline = time.monotonic() + timeout
-        while True:
+        for interval in poll_intervals():
             stack = self.get(stack_id, step)
             if stack.action == action and not stack.status == IN_PROGRESS:
                 return stack
@@ -107,7 +120,7 @@ class StackDriver(object):
                 self._fail(step, 'still %s_%s after %d s (waited for %s to '
                            'finish)' % (stack.action, stack.status, timeout,
                                         action))
-            time.sleep(config.POLL_INTERVAL)
+            time.sleep(interval)
 
     def delete(self, stack_id, timeout=config.STACK_TIMEOUT):
         """Delete a stack and wait until Heat no longer shows it."""
@@ -121,7 +134,7 @@ class StackDriver(object):
         except heat_exc.BaseException as err:
             self._fail('delete', heat_message(err))
         deadline = time.monotonic() + timeout
-        while True:
+        for interval in poll_intervals():
             try:
                 stack = self.heat.stacks.get(stack_id, resolve_outputs=False)
             except heat_exc.HTTPNotFound:
@@ -134,4 +147,4 @@ class StackDriver(object):
             if time.monotonic() > deadline:
                 self._fail('delete', 'still %s_%s after %d s'
                            % (stack.action, stack.status, timeout))
-            time.sleep(config.POLL_INTERVAL)
+            time.sleep(interval)

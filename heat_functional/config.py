@@ -35,10 +35,18 @@ DEFAULT_DB = 'postgresql'
 CELL_READY_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_CELL_TIMEOUT', 180))
 DATABASE_READY_TIMEOUT = 60.0
 STACK_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_STACK_TIMEOUT', 600))
+#: Longest sleep of the fake:// RPC listeners in a cell (see cell.py).
+FAKE_RPC_POLL = 0.005
 #: Time a process gets between SIGTERM and SIGKILL.
 STOP_GRACE = 5.0
-#: Interval between two polls of a stack's status or a cell's readiness.
+#: Interval between two polls of a process's readiness.
 POLL_INTERVAL = 0.2
+#: Polls of a stack's status start this often and back off to STACK_POLL_MAX
+#: (seconds): short actions are seen finishing within ~50 ms, long ones
+#: cost Heat at most four requests a second.
+STACK_POLL_FIRST = 0.05
+STACK_POLL_GROWTH = 1.5
+STACK_POLL_MAX = 0.25
 #: HTTP timeout of one API call to a cell.
 API_TIMEOUT = 60.0
 

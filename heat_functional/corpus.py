@@ -39,7 +39,7 @@ class Template(object):
 
     def __init__(self, path, lifecycle=None, error=None):
         self.path = os.path.abspath(path)
-        self.directory = os.path.dirname(path)
+        self.directory = os.path.dirname(self.path)
         self.name = _stem(os.path.basename(path))
         self.lifecycle = lifecycle or {}
         #: Why this template cannot run (a broken sidecar), or None. Its
@@ -107,7 +107,7 @@ def _stem(filename):
 
 
 def _decoded(files):
-    """heatclient returns non-YAML get_file contents as bytes; Heat wants str."""
+    """get_file contents as str (heatclient gives non-YAML ones as bytes)."""
     return {name: (content.decode() if isinstance(content, bytes)
                    else content) for name, content in files.items()}
 

@@ -15,13 +15,14 @@ An observation is a JSON-able dict that two paths can be compared on:
 
 No ids, names of stacks, timestamps or reasons: those differ between any
 two stacks. Alongside, ``observe`` returns the stack tree (id and logical
-path of every stack, for the flag checks) and Heat's own time for the
-stack (first to last event).
+path of every stack, for the flag checks).
 """
 
-import datetime
+from concurrent import futures
 
 STACK_KEY = '<stack>'
+#: Heat's default max_nested_stack_depth: no stack nests deeper.
+MAX_NESTED_DEPTH = 5
 
 
 def shape(value):
@@ -58,32 +59,33 @@ def _join(prefix, name):
     return '%s/%s' % (prefix, name) if prefix else name
 
 
-def _nested_stack_id(resource):
-    for link in getattr(resource, 'links', None) or []:
-        if link.get('rel') == 'nested':
-            return resource.physical_resource_id or None
+def _link_id(item, rel):
+    """The last segment (an id) of an item's link with that rel, or None."""
+    for link in getattr(item, 'links', None) or []:
+        if link.get('rel') == rel:
+            return link['href'].rstrip('/').rsplit('/', 1)[-1]
     return None
 
 
-def walk_stacks(call, heat, stack_id):
-    """The tree of stacks under stack_id with their resources.
+def stack_paths(root_id, resources):
+    """Stack id -> logical path ('' for the root) from a nested listing."""
+    owner_of = {}
+    for resource in resources:
+        nested_id = _link_id(resource, 'nested')
+        if nested_id:
+            owner_of[nested_id] = (_link_id(resource, 'stack'),
+                                   resource.resource_name)
+    paths = {root_id: ''}
 
-    Returns a list of ``(logical_path, stack_id, resources)``, root first,
-    where ``call(step, function, *args)`` makes each API call (so the
-    caller decides how failures read).
-    """
-    tree = []
-    pending = [('', stack_id)]
-    while pending:
-        path, current = pending.pop(0)
-        resources = call('resource list', heat.resources.list, current)
-        tree.append((path, current, resources))
-        for resource in sorted(resources, key=lambda r: r.resource_name):
-            nested_id = _nested_stack_id(resource)
-            if nested_id:
-                pending.append((_join(path, resource.resource_name),
-                                nested_id))
-    return tree
+    def path_of(stack_id):
+        if stack_id not in paths:
+            owner, name = owner_of[stack_id]
+            paths[stack_id] = _join(path_of(owner), name)
+        return paths[stack_id]
+
+    for stack_id in owner_of:
+        path_of(stack_id)
+    return paths
 
 
 def _relative_type(resource_type, base_url):
@@ -97,47 +99,42 @@ def _relative_type(resource_type, base_url):
     return resource_type
 
 
-def _parse_time(text):
-    if not text:
-        return None
-    return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
-
-
 def observe(driver, stack_id, random_outputs=(), base_url=None):
-    """Observe a stack through the API.
+    """Observe a stack through the API, in three concurrent calls.
 
     base_url, when given, is the ``file://`` URL of the template's
     directory, stripped from provider types.
 
-    Returns ``(observation, stacks, heat_time_s)``: the observation dict
-    described above, the stack tree as ``[{"id", "path"}]`` and the seconds
-    between the first and last event of the whole tree (None without
-    events).
+    Returns ``(observation, stacks)``: the observation dict described
+    above and the stack tree as ``[{"id", "path"}]``.
     """
     heat = driver.heat
-    stack = driver.call('show', heat.stacks.get, stack_id)
-    tree = walk_stacks(driver.call, heat, stack_id)
+    with futures.ThreadPoolExecutor(3) as pool:
+        stack = pool.submit(driver.call, 'show', heat.stacks.get, stack_id)
+        listed = pool.submit(driver.call, 'resource list',
+                             heat.resources.list, stack_id,
+                             nested_depth=MAX_NESTED_DEPTH)
+        logged = pool.submit(driver.call, 'event list', heat.events.list,
+                             stack_id, nested_depth=MAX_NESTED_DEPTH,
+                             sort_dir='asc')
+        stack, listed, logged = stack.result(), listed.result(), \
+            logged.result()
+    paths = stack_paths(stack_id, listed)
     resources, nested, events = {}, [], {}
-    times = []
-    for path, current, stack_resources in tree:
-        for resource in stack_resources:
-            logical = _join(path, resource.resource_name)
-            resources[logical] = {'type': _relative_type(
-                                      resource.resource_type, base_url),
-                                  'status': resource.resource_status}
-            if _nested_stack_id(resource):
-                nested.append(logical)
-        stack_events = driver.call('event list', heat.events.list, current,
-                                   sort_dir='asc')
-        own_name = stack.stack_name if not path else None
-        for event in stack_events:
-            times.append(_parse_time(getattr(event, 'event_time', None)))
-            is_stack = (event.physical_resource_id == current or
-                        event.resource_name == own_name)
-            key = _join(path, STACK_KEY if is_stack else event.resource_name)
-            events.setdefault(key, []).append(event.resource_status)
-    times = [t for t in times if t is not None]
-    heat_time = (max(times) - min(times)).total_seconds() if times else None
+    for resource in listed:
+        logical = _join(paths[_link_id(resource, 'stack')],
+                        resource.resource_name)
+        resources[logical] = {
+            'type': _relative_type(resource.resource_type, base_url),
+            'status': resource.resource_status}
+        if _link_id(resource, 'nested'):
+            nested.append(logical)
+    for event in logged:
+        owner = _link_id(event, 'stack')
+        name = (STACK_KEY if event.physical_resource_id == owner
+                else event.resource_name)
+        events.setdefault(_join(paths.get(owner, owner), name),
+                          []).append(event.resource_status)
     observation = {
         'stack': '%s_%s' % (stack.action, stack.status),
         'outputs': normalise_outputs(getattr(stack, 'outputs', None),
@@ -146,5 +143,6 @@ def observe(driver, stack_id, random_outputs=(), base_url=None):
         'nested': sorted(nested),
         'events': dict(sorted(events.items())),
     }
-    stacks = [{'id': current, 'path': path} for path, current, _ in tree]
-    return observation, stacks, heat_time
+    tree = sorted(({'id': i, 'path': p} for i, p in paths.items()),
+                  key=lambda s: s['path'])
+    return observation, tree

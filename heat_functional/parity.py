@@ -9,12 +9,13 @@ key present on one side only is reported with ``ABSENT`` on the other.
 
 An *allowance* excuses differences that are documented behaviour of Heat.
 Each lives in ``parity-allowances.yaml`` with a scope (template, scenario
-and location patterns, shell-style) and a written reason with its source;
+and location patterns, where ``*`` is the only wildcard) and a written
+reason with its source;
 ``apply_allowances`` marks which allowance covers which difference, and
 ``stale_allowances`` lists those that covered nothing in a run.
 """
 
-import fnmatch
+import re
 
 import yaml
 
@@ -76,11 +77,18 @@ def load_allowances(path):
     return entries
 
 
+def pattern_matches(pattern, text):
+    """Whether text matches pattern, where ``*`` stands for any run of
+    characters and everything else is literal (locations hold brackets
+    and quotes, so shell-style ``[...]`` classes would get in the way)."""
+    regex = '.*'.join(re.escape(part) for part in pattern.split('*'))
+    return re.fullmatch(regex, text) is not None
+
+
 def allowance_matches(allowance, template, scenario, difference):
-    return (fnmatch.fnmatchcase(template, allowance.get('template', '*')) and
-            fnmatch.fnmatchcase(scenario, allowance.get('scenario', '*')) and
-            fnmatch.fnmatchcase(difference['location'],
-                                allowance['location']))
+    return (pattern_matches(allowance.get('template', '*'), template) and
+            pattern_matches(allowance.get('scenario', '*'), scenario) and
+            pattern_matches(allowance['location'], difference['location']))
 
 
 def apply_allowances(allowances, template, scenario, found):

@@ -18,6 +18,7 @@ A cell that dies interrupts the run at once: the watchdog's message (the
 cell's name and log tail) becomes the report's ``interrupted`` reason.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -148,6 +149,7 @@ class Case(object):
         self.stacks = []
         self.observation = None
         self.heat_time_s = None
+        self.timings = {}
         self.started = time.monotonic()
         self._cleanups = []
 
@@ -155,6 +157,17 @@ class Case(object):
         name = '%s-%s-%s-%s' % (settings.STACK_PREFIX, self.template,
                                 self.path, secrets.token_hex(3))
         return re.sub(r'[^A-Za-z0-9_.-]', '-', name)
+
+    @contextlib.contextmanager
+    def timed(self, phase):
+        """Record the wall time of a phase of the case (summed if repeated).
+        """
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[phase] = round(self.timings.get(phase, 0) +
+                                        time.monotonic() - started, 3)
 
     def track(self, driver, stack_id):
         """Delete this stack at the end of the case if it still exists."""
@@ -180,6 +193,14 @@ class Case(object):
                      'the database' % (m, self.template) for m in missing]
         return problems
 
+    def measure_heat_time(self, deployment, stack_id):
+        """Record the seconds Heat spent on the stack's actions, if the
+        deployment can tell them to better than a second."""
+        from heat_functional.deployment import database
+        timeline = deployment.stack_timeline(self.path, stack_id)
+        if timeline:
+            self.heat_time_s = round(database.heat_seconds(timeline), 3)
+
     def require(self, problems):
         """Fail the case with every problem found, without a traceback."""
         if problems:
@@ -199,6 +220,7 @@ class Case(object):
             'outcome': outcome, 'duration_s': round(duration, 3),
             'heat_time_s': self.heat_time_s,
             'harness_overhead_s': overhead,
+            'timings': self.timings,
             'message': message, 'stacks': self.stacks,
             'observation': self.observation,
         }

@@ -5,10 +5,10 @@ it ends. After the run, ``build`` gathers the records, pairs the two
 paths' observations per (template, scenario), compares them (``parity``),
 and computes the verdict:
 
-- ``fail`` if no case ran, if the run was interrupted (a cell died,
-  Ctrl-C), if any case failed or errored, if any stack's flag did not
-  match its path, if any pair is unequal beyond its allowances, or if a
-  pair misses one path's observation;
+- ``fail`` if no case ran (or every case was skipped), if the run was
+  interrupted (a cell died, Ctrl-C), if any case failed or errored, if
+  any stack's flag did not match its path, if any pair is unequal beyond
+  its allowances, or if a pair misses one path's observation;
 - ``pass`` otherwise. Skipped cases are counted and listed, never passed.
 
 ``report.json`` holds it all; ``table`` renders the one-screen summary.
@@ -83,8 +83,9 @@ def verdict(cases, entries, interrupted=None):
     reasons = []
     if interrupted:
         reasons.append('the run was interrupted: %s' % interrupted)
-    if not cases:
-        reasons.append('no case ran')
+    if not any(case['outcome'] != 'skipped' for case in cases):
+        reasons.append('no case ran' + (' (all %d skipped)' % len(cases)
+                                        if cases else ''))
     for case in cases:
         if case['outcome'] in ('failed', 'error'):
             reasons.append('%s %s: %s' % (case['id'], case['outcome'],

@@ -81,6 +81,11 @@ class Deployment(abc.ABC):
         Raises DeploymentError with Heat's message when Heat refuses.
         """
 
+    def stack_timeline(self, path, stack_id):
+        """The root stack's own events as ``[(action, status, datetime)]``
+        with sub-second times, or None where the deployment cannot tell."""
+        return None
+
     def check_alive(self, path):
         """Raise CellDied, naming the path and its log, if it is gone."""
 

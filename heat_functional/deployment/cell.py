@@ -147,6 +147,31 @@ class Cell(object):
         return self.api_app(environ, start_response)
 
 
+def _tighten_fake_transport(pause):
+    """Make the fake:// listeners poll their queues every `pause` seconds.
+
+    oslo.messaging's fake driver sleeps up to 50 ms between two looks at
+    its queues, so every RPC hop (each API call, each convergence
+    check_resource) waits 25 ms on average, where a real broker pushes the
+    message at once. That delay is the test double's, not Heat's: it
+    inflated the harness's overhead and Heat's own times, convergence's
+    more (it makes more hops). The cell caps the sleep at `pause`; at
+    5 ms an idle cell costs about 1.4 % of a core instead of 0.5 %
+    (docs/deployment.rst has the measurements).
+    """
+    import time as real_time
+    from oslo_messaging._drivers import impl_fake
+
+    class _Clock(object):
+        time = staticmethod(real_time.time)
+
+        @staticmethod
+        def sleep(seconds):
+            real_time.sleep(min(seconds, pause))
+
+    impl_fake.time = _Clock
+
+
 def _load_config(config_file):
     from heat.common import config as heat_config
     from heat import version
@@ -184,11 +209,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-file', required=True)
     parser.add_argument('--state-file', required=True)
+    parser.add_argument('--rpc-poll', type=float, default=0.005,
+                        help='seconds between polls of fake:// queues')
     args = parser.parse_args(argv)
 
     _load_config(args.config_file)
     from heat.common import config as heat_config
     from heat.common import messaging
+    _tighten_fake_transport(args.rpc_poll)
     messaging.setup()
     _prepare_database()
 

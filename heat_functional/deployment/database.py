@@ -14,6 +14,7 @@ The flag reader is deliberately independent of Heat: plain SQL on the
 database and from a real cloud's.
 """
 
+import datetime
 import functools
 import os
 import time
@@ -168,7 +169,7 @@ ORDER BY tree.depth, stack.name
 
 
 @functools.lru_cache(maxsize=None)
-def _flag_engine(url):
+def _engine(url):
     return sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
 
 
@@ -179,7 +180,7 @@ def read_stack_flags(url, stack_id):
     ``convergence`` (bool), ``action``, ``status``, ``deleted`` (bool),
     ``depth``. Soft-deleted rows are included and marked.
     """
-    with _flag_engine(url).connect() as conn:
+    with _engine(url).connect() as conn:
         rows = conn.execute(_STACK_TREE, {'root': stack_id}).fetchall()
     return [{
         'id': row.id,
@@ -191,3 +192,45 @@ def read_stack_flags(url, stack_id):
         'deleted': row.deleted_at is not None,
         'depth': row.depth,
     } for row in rows]
+
+
+_STACK_TIMELINE = sqlalchemy.text("""
+SELECT resource_action, resource_status, created_at FROM event
+WHERE stack_id = :root AND physical_resource_id = :root
+ORDER BY created_at, id
+""")
+
+
+def read_stack_timeline(url, stack_id):
+    """The root stack's own events: ``[(action, status, datetime)]``.
+
+    Read from the database because the API gives event times to the
+    second only; the rows stay after the stack is deleted.
+    """
+    with _engine(url).connect() as conn:
+        rows = conn.execute(_STACK_TIMELINE, {'root': stack_id}).fetchall()
+    return [(row[0], row[1], _as_datetime(row[2])) for row in rows]
+
+
+def _as_datetime(value):
+    """A datetime from a column value (SQLite hands raw text back)."""
+    if isinstance(value, str):
+        return datetime.datetime.fromisoformat(value)
+    return value
+
+
+def heat_seconds(timeline):
+    """Seconds Heat spent on a stack's actions, from its own events.
+
+    Each ``IN_PROGRESS`` event opens an action and the next final event
+    (``COMPLETE``, ``FAILED``) closes it; the sum of those windows is the
+    time Heat worked on the stack, without the gaps between actions.
+    """
+    total, opened = 0.0, None
+    for _action, status, when in timeline:
+        if status == 'IN_PROGRESS':
+            opened = opened or when
+        elif opened is not None:
+            total += (when - opened).total_seconds()
+            opened = None
+    return total

@@ -213,7 +213,8 @@ class EmbeddedCells(object):
         process = processes.start(
             'cell %s' % path,
             [sys.executable, '-m', 'heat_functional.deployment.cell',
-             '--config-file', conf_file, '--state-file', state_file],
+             '--config-file', conf_file, '--state-file', state_file,
+             '--rpc-poll', str(config.FAKE_RPC_POLL)],
             log_file, env=self._child_env())
         self._tell_reaper('group %d' % process.pid)
         self.cells[path] = {'process': process, 'state_file': state_file,
@@ -335,6 +336,10 @@ class EmbeddedDeployment(base.Deployment):
         for flag in flags:
             flag['source'] = 'db'
         return flags
+
+    def stack_timeline(self, path, stack_id):
+        return database.read_stack_timeline(self.path_info(path)['db_url'],
+                                            stack_id)
 
     def restart(self, path, convergence_engine):
         self._control(path, 'POST', 'engine',

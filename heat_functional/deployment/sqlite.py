@@ -23,6 +23,9 @@ import sqlite3
 import sqlalchemy
 
 BUSY_TIMEOUT_MS = 60000
+#: The name of oslo.db's "begin" listener for SQLite (oslo_db.sqlalchemy.
+#: engines._init_events), which harden_engine replaces.
+OSLO_BEGIN_LISTENER = '_sqlite_emit_begin'
 
 _ID_COLUMN = re.compile(r'(\n\s*)id INTEGER NOT NULL')
 _PK_CONSTRAINT = re.compile(r',\s*PRIMARY KEY \(id\)')
@@ -79,16 +82,29 @@ def _rebuild_with_autoincrement(conn, name, create_sql):
 def harden_engine(engine):
     """Busy timeout on every connection, BEGIN IMMEDIATE on every begin.
 
-    oslo.db already turns off pysqlite's own BEGIN and emits a plain
-    ``BEGIN`` from its "begin" listener unless the connection is marked as
-    in a transaction. This listener runs first, emits ``BEGIN IMMEDIATE``
-    and sets that mark.
+    oslo.db turns off pysqlite's own BEGIN and emits a plain ``BEGIN``
+    from its "begin" listener (``_sqlite_emit_begin``), marking the
+    connection as in a transaction; its commit and rollback listeners
+    clear the mark. That listener is replaced by one that emits
+    ``BEGIN IMMEDIATE`` and sets the same mark. (Adding a listener in
+    front of it does not work: SQLAlchemy runs engine "begin" listeners in
+    the order they were added, whatever ``insert=True`` says.)
     """
+    plain_begins = [listener for listener in engine.dispatch.begin
+                    if listener.__name__ == OSLO_BEGIN_LISTENER]
+    if not plain_begins:
+        raise RuntimeError(
+            'cannot make SQLite transactions BEGIN IMMEDIATE: oslo.db\'s '
+            '%s listener is not on the engine (has oslo.db changed?)'
+            % OSLO_BEGIN_LISTENER)
+    for listener in plain_begins:
+        sqlalchemy.event.remove(engine, 'begin', listener)
+
     @sqlalchemy.event.listens_for(engine, 'connect')
     def _busy_timeout(dbapi_connection, connection_record):
         dbapi_connection.execute('PRAGMA busy_timeout = %d' % BUSY_TIMEOUT_MS)
 
-    @sqlalchemy.event.listens_for(engine, 'begin', insert=True)
+    @sqlalchemy.event.listens_for(engine, 'begin')
     def _begin_immediate(conn):
         if 'in_transaction' not in conn.info:
             conn.exec_driver_sql('BEGIN IMMEDIATE')

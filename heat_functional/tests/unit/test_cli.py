@@ -1,0 +1,202 @@
+"""Unit tests of heat_functional.cli.
+
+Covers the argument parser, ``clouds_yaml``, the pytest command line and
+environment a run uses, ``main(['report', ...])`` and the early exit of
+``run`` for a missing template directory. Nothing here starts pytest or
+a deployment.
+"""
+
+import os
+
+import pytest
+import yaml
+
+from heat_functional import cli
+from heat_functional import config
+from heat_functional import report
+
+DESCRIPTION = {
+    'paths': {
+        'legacy': {'endpoint': 'http://127.0.0.1:8001/v1/admin'},
+        'convergence': {'endpoint': 'http://127.0.0.1:8002/v1/admin'},
+    },
+}
+
+
+def parse(*argv):
+    return cli.build_parser().parse_args(list(argv))
+
+
+# -- parser ------------------------------------------------------------------
+
+def test_parser_gate_with_everything():
+    args = parse('gate', '--templates', 'D', '--paths', 'legacy', '-n', '2',
+                 '-k', 'foo', '--', '-x')
+    assert (args.command, args.templates, args.paths, args.workers,
+            args.keyword, args.pytest_args) == (
+        'gate', 'D', ['legacy'], '2', 'foo', ['-x'])
+
+
+def test_parser_defaults(monkeypatch):
+    monkeypatch.delenv(config.DB_ENV, raising=False)
+    monkeypatch.delenv('TOX_ENV_NAME', raising=False)
+    args = parse('run')
+    assert (args.db, args.paths, args.workers, args.keyword,
+            args.templates, args.pytest_args, args.report_dir) == (
+        'postgresql', ['legacy', 'convergence'], '6', None, None, [],
+        os.path.join('reports', 'run'))
+
+
+def test_parser_db_default_from_environment(monkeypatch):
+    monkeypatch.setenv(config.DB_ENV, 'sqlite')
+    assert parse('deploy').db == 'sqlite'
+
+
+def test_parser_paths_list():
+    assert parse('run', '--paths', ' convergence , legacy ').paths == [
+        'convergence', 'legacy']
+
+
+@pytest.mark.parametrize('paths', ['bogus', 'legacy,bogus', ','])
+def test_parser_rejects_unknown_paths(paths, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse('gate', '--paths', paths)
+    assert exit_.value.code == 2
+    assert 'paths must be a comma-separated list of legacy, convergence' in (
+        capsys.readouterr().err)
+
+
+def test_parser_db_choices(capsys):
+    assert parse('run', '--db', 'sqlite').db == 'sqlite'
+    assert parse('deploy', '--db', 'postgresql').db == 'postgresql'
+    with pytest.raises(SystemExit):
+        parse('run', '--db', 'mysql')
+    assert "invalid choice: 'mysql'" in capsys.readouterr().err
+
+
+def test_parser_requires_a_command():
+    with pytest.raises(SystemExit):
+        parse()
+
+
+def test_parser_report():
+    assert parse('report', 'r/report.json').report_json == 'r/report.json'
+
+
+# -- clouds.yaml -------------------------------------------------------------
+
+def test_clouds_yaml():
+    assert yaml.safe_load(cli.clouds_yaml(DESCRIPTION)) == {'clouds': {
+        'heat-functional-legacy': {
+            'auth_type': 'none',
+            'auth': {'endpoint': 'http://127.0.0.1:8001/v1/admin'},
+            'orchestration_endpoint_override':
+                'http://127.0.0.1:8001/v1/admin'},
+        'heat-functional-convergence': {
+            'auth_type': 'none',
+            'auth': {'endpoint': 'http://127.0.0.1:8002/v1/admin'},
+            'orchestration_endpoint_override':
+                'http://127.0.0.1:8002/v1/admin'},
+    }}
+
+
+# -- pytest command and environment ------------------------------------------
+
+def test_pytest_command_with_workers_and_keyword(tmp_path):
+    argv = cli.pytest_command(parse('run', '-n', '3', '-k', 'group', '--',
+                                    '-x', '--maxfail=1'), str(tmp_path))
+    assert argv[1:4] == ['-m', 'pytest', cli.SCENARIOS_DIR]
+    assert argv[argv.index('-n') + 1] == '3'
+    assert argv[argv.index('--dist') + 1] == 'loadgroup'
+    assert argv[argv.index('-k') + 1] == 'group'
+    assert argv[argv.index('--junitxml') + 1] == str(tmp_path / 'junit.xml')
+    assert argv[-2:] == ['-x', '--maxfail=1']
+
+
+@pytest.mark.parametrize('workers', ['0', ''])
+def test_pytest_command_without_workers(tmp_path, workers):
+    argv = cli.pytest_command(parse('run', '-n', workers), str(tmp_path))
+    assert '-n' not in argv
+    assert '--dist' not in argv
+    assert '-k' not in argv
+
+
+def test_pytest_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(config.DEPLOYMENT_ENV, '/tmp/deployment.json')
+    monkeypatch.setenv('UNRELATED', 'kept')
+    args = parse('gate', '--templates', 'D', '--paths', 'convergence',
+                 '--db', 'sqlite')
+    env = cli.pytest_environment(args, '/reports/x')
+    assert env[config.REPORT_DIR_ENV] == '/reports/x'
+    assert env[config.PATHS_ENV] == 'convergence'
+    assert env[config.DB_ENV] == 'sqlite'
+    assert env[config.TEMPLATES_ENV] == str(tmp_path / 'D')
+    assert config.DEPLOYMENT_ENV not in env
+    assert env['UNRELATED'] == 'kept'
+    assert os.environ[config.DEPLOYMENT_ENV] == '/tmp/deployment.json'
+
+
+def test_pytest_environment_both_paths_without_templates(monkeypatch):
+    monkeypatch.delenv(config.TEMPLATES_ENV, raising=False)
+    env = cli.pytest_environment(parse('run'), '/reports/x')
+    assert env[config.PATHS_ENV] == 'legacy,convergence'
+    assert config.TEMPLATES_ENV not in env
+
+
+# -- run and report ----------------------------------------------------------
+
+def test_run_with_a_missing_template_directory(tmp_path, capsys):
+    report_dir = tmp_path / 'reports'
+    report_dir.mkdir()
+    (report_dir / 'report.json').write_text('{}')
+    status = cli.main(['run', '--templates', str(tmp_path / 'missing'),
+                       '--report-dir', str(report_dir)])
+    assert status == 2
+    assert 'template directory %s does not exist' % (
+        tmp_path / 'missing') in capsys.readouterr().err
+    assert not (report_dir / 'report.json').exists()
+
+
+def write_report(directory, cases):
+    built = report.build(cases, {}, ['legacy'])
+    return report.write(built, str(directory))
+
+
+def case(outcome):
+    return {'id': 'test_create[simple-legacy]', 'template': 'simple',
+            'scenario': 'create', 'path': 'legacy', 'outcome': outcome,
+            'message': 'it broke' if outcome == 'failed' else None,
+            'stacks': [], 'observation': {'stack': 'CREATE_COMPLETE'}}
+
+
+def test_report_command_of_a_passing_report(tmp_path, capsys):
+    path = write_report(tmp_path, [case('passed')])
+    assert cli.main(['report', path]) == 0
+    out = capsys.readouterr().out
+    assert out == report.table(report.read(path)) + '\n'
+    assert 'simple' in out
+    assert 'verdict: PASS' in out
+
+
+def test_report_command_of_a_failing_report(tmp_path, capsys):
+    write_report(tmp_path, [case('failed')])
+    assert cli.main(['report', str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert 'verdict: FAIL' in out
+    assert 'test_create[simple-legacy] failed: it broke' in out
+
+
+def test_report_command_of_a_missing_file(tmp_path, capsys):
+    missing = str(tmp_path / 'report.json')
+    assert cli.main(['report', missing]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert 'cannot read %s' % missing in captured.err
+
+
+def test_report_command_of_invalid_json(tmp_path, capsys):
+    path = tmp_path / 'report.json'
+    path.write_text('{not json')
+    assert cli.main(['report', str(path)]) == 2
+    assert 'cannot read' in capsys.readouterr().err

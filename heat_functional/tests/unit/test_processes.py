@@ -1,0 +1,203 @@
+"""Unit tests of heat_functional.deployment.processes and its reaper.
+
+Covers ``log_tail``, ``describe_failure``, ``start`` (own process group,
+log appended), ``stop`` (SIGTERM first, SIGKILL after the grace for a
+child that ignores SIGTERM, grandchildren in the group too) and the
+reaper process (cleans up on EOF without ``done``, leaves things alone
+after ``done``).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from heat_functional import config
+from heat_functional.deployment import processes
+
+#: The directory holding the heat_functional package, for the reaper.
+MAIN_DIR = os.path.dirname(config.PACKAGE_DIR)
+STUBBORN = 'trap "" TERM; %s'
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def started(tmp_path):
+    """start(script) runs sh -c script; every child is stopped at the end."""
+    children = []
+
+    def start(script):
+        child = processes.start('sh', ['sh', '-c', script],
+                                str(tmp_path / 'child.log'))
+        children.append(child)
+        return child
+    yield start
+    for child in children:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def logged_pid(log_file):
+    """The pid a child wrote as the first line of its log."""
+    assert wait_until(lambda: open(log_file).read().endswith('\n'))
+    return int(open(log_file).readline())
+
+
+# -- logs --------------------------------------------------------------------
+
+def test_log_tail_gives_the_last_lines(tmp_path):
+    log = tmp_path / 'x.log'
+    log.write_text(''.join('line %d\n' % n for n in range(1, 51)))
+    assert processes.log_tail(str(log), 3) == 'line 48\nline 49\nline 50\n'
+    assert processes.log_tail(str(log)).splitlines() == [
+        'line %d' % n for n in range(21, 51)]
+
+
+def test_log_tail_of_a_missing_file(tmp_path):
+    assert processes.log_tail(str(tmp_path / 'missing.log')) == ''
+
+
+def test_log_tail_replaces_undecodable_bytes(tmp_path):
+    log = tmp_path / 'x.log'
+    log.write_bytes(b'ok\n\xff\xfe bad\n')
+    assert processes.log_tail(str(log)) == 'ok\n\ufffd\ufffd bad\n'
+
+
+def test_describe_failure(tmp_path):
+    log = tmp_path / 'heat.log'
+    log.write_text('starting\nERROR: no database\n')
+    assert processes.describe_failure('heat-engine', 'exited with 1',
+                                      str(log)) == (
+        'heat-engine exited with 1.\n'
+        'Log file: %s\n'
+        'Last lines of its log:\n'
+        'starting\nERROR: no database' % log)
+
+
+def test_describe_failure_without_log(tmp_path):
+    message = processes.describe_failure('postgres', 'died',
+                                         str(tmp_path / 'none.log'))
+    assert message.endswith('Last lines of its log:\n(empty)')
+
+
+# -- start and stop ----------------------------------------------------------
+
+def test_start_in_own_group_appending_to_the_log(tmp_path, started):
+    log = tmp_path / 'child.log'
+    log.write_text('before\n')
+    child = started('echo hello; echo oops >&2')
+    assert child.wait(10) == 0
+    assert log.read_text() == 'before\nhello\noops\n'
+
+
+def test_child_leads_its_own_group(started):
+    child = started('sleep 60')
+    assert os.getpgid(child.pid) == child.pid != os.getpgrp()
+    assert processes.group_alive(child.pid) is True
+
+
+def test_stop_ends_a_child_with_sigterm_first(started):
+    child = started('exec sleep 60')
+    begun = time.monotonic()
+    processes.stop(child, grace=5)
+    assert time.monotonic() - begun < 3
+    assert child.returncode == -signal.SIGTERM
+    assert processes.alive(child.pid) is False
+
+
+def test_stop_kills_a_child_ignoring_sigterm(tmp_path, started):
+    child = started(STUBBORN % 'echo $$; sleep 60')
+    assert logged_pid(str(tmp_path / 'child.log')) == child.pid
+    processes.stop(child, grace=0.5)
+    assert child.returncode == -signal.SIGKILL
+    assert processes.alive(child.pid) is False
+    assert processes.group_alive(child.pid) is False
+
+
+def test_stop_ends_grandchildren_in_the_group(tmp_path, started):
+    child = started(STUBBORN % 'sleep 60 & echo $!; wait')
+    grandchild = logged_pid(str(tmp_path / 'child.log'))
+    assert processes.alive(grandchild) is True
+    processes.stop(child, grace=0.5)
+    assert processes.alive(child.pid) is False
+    assert wait_until(lambda: not processes.alive(grandchild), 5)
+    assert processes.group_alive(child.pid) is False
+
+
+def test_alive_of_a_finished_child(started):
+    child = started('exit 3')
+    assert wait_until(lambda: not processes.alive(child.pid))
+    assert child.wait(5) == 3
+    assert processes.alive(child.pid) is False
+    assert processes.alive(os.getpid()) is True
+
+
+def test_stop_of_nothing():
+    assert processes.stop(None) is None
+
+
+# -- the reaper --------------------------------------------------------------
+
+@pytest.fixture
+def reaper(tmp_path):
+    """A started reaper, a sleeping group and a directory for it to own."""
+    env = dict(os.environ, PYTHONPATH=MAIN_DIR)
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+        stdin=subprocess.PIPE, env=env, start_new_session=True, text=True)
+    sleeper = processes.start('sleep', ['sleep', '60'],
+                              str(tmp_path / 'sleep.log'))
+    owned = tmp_path / 'owned'
+    (owned / 'sub').mkdir(parents=True)
+    (owned / 'sub' / 'file').write_text('x')
+    yield process, sleeper, owned
+    for child in (process, sleeper):
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    shutil.rmtree(str(owned), ignore_errors=True)
+
+
+def tell(process, *lines):
+    process.stdin.write(''.join(line + '\n' for line in lines))
+    process.stdin.close()
+
+
+def test_reaper_cleans_up_on_eof_without_done(reaper):
+    process, sleeper, owned = reaper
+    tell(process, 'group %d' % sleeper.pid, 'dir %s' % owned)
+    assert process.wait(10) == 0
+    assert sleeper.wait(5) == -signal.SIGTERM
+    assert processes.group_alive(sleeper.pid) is False
+    assert not owned.exists()
+
+
+def test_reaper_leaves_things_alone_after_done(reaper):
+    process, sleeper, owned = reaper
+    tell(process, 'group %d' % sleeper.pid, 'dir %s' % owned, 'done')
+    assert process.wait(10) == 0
+    assert sleeper.poll() is None
+    assert processes.group_alive(sleeper.pid) is True
+    assert (owned / 'sub' / 'file').read_text() == 'x'
+
+
+def test_reaper_forgets_a_group(reaper):
+    process, sleeper, owned = reaper
+    tell(process, 'group %d' % sleeper.pid, 'dir %s' % owned,
+         'forget-group %d' % sleeper.pid)
+    assert process.wait(10) == 0
+    assert sleeper.poll() is None
+    assert not owned.exists()
