@@ -127,7 +127,7 @@ def deploy(args):
         first = args.paths[0]
         print('For example:\n  export OS_CLIENT_CONFIG_FILE=%s\n'
               '  openstack --os-cloud heat-functional-%s stack list\n'
-              '  heat --os-no-client-auth --heat-url %s stack-list\n'
+              '  curl %s/stacks\n'
               '\nSuites can attach to it: export %s=%s\n'
               '\nCtrl-C stops everything.'
               % (clouds_file, first, description['paths'][first]['endpoint'],
@@ -182,7 +182,10 @@ def run(args):
     try:
         status = process.wait()
     except KeyboardInterrupt:
-        # pytest got the same Ctrl-C and is stopping the deployment.
+        # A terminal's Ctrl-C reached pytest too, and it is stopping the
+        # deployment; a SIGTERM reached only us, so pass it on.
+        if _Terminated.received:
+            process.send_signal(signal.SIGINT)
         try:
             status = process.wait(timeout=60)
         except (subprocess.TimeoutExpired, KeyboardInterrupt):
@@ -212,8 +215,20 @@ def show_report(args):
     return 0 if result['verdict'] == 'pass' else 1
 
 
+class _Terminated(object):
+    """Turns SIGTERM into an orderly stop, like Ctrl-C."""
+
+    received = False
+
+    @classmethod
+    def handler(cls, signum, frame):
+        cls.received = True
+        raise KeyboardInterrupt
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _Terminated.handler)
     commands = {'deploy': deploy, 'run': run, 'gate': run,
                 'report': show_report}
     return commands[args.command](args)

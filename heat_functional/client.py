@@ -6,8 +6,11 @@ legacy: Heat answered 400: ..." rather than a traceback. A connection
 failure is checked against the deployment: if the path's Heat died, the
 error says so and shows its log.
 
-Waiting polls the stack with a short interval until its action reaches a
-final status, against a deadline that names what it waited for.
+Waiting polls the stack until its action reaches a final status, against
+a deadline that names what it waited for. Where the deployment offers a
+cheap look at the stored status (``stack_state``), that is polled every
+20 ms and the API is asked only when it shows the action finished; else
+the API is polled, from 50 ms backing off to 250 ms.
 """
 
 import time
@@ -109,10 +112,21 @@ class StackDriver(object):
         return self.call(step, self.heat.stacks.get, stack_id,
                          resolve_outputs=False)
 
+    def _await_state(self, stack_id, action, deadline):
+        """Poll the deployment's cheap status probe until it shows `action`
+        finished, or says nothing, or the deadline passes."""
+        while time.monotonic() < deadline:
+            state = self.deployment.stack_state(self.path, stack_id)
+            if state is None or (state[0] == action and
+                                 state[1] != IN_PROGRESS):
+                return
+            time.sleep(config.STATE_PROBE_INTERVAL)
+
     def wait(self, stack_id, action, step, timeout=config.STACK_TIMEOUT):
         """Poll until the stack's action is `action` with a final status."""
         deadline = time.monotonic() + timeout
         for interval in poll_intervals():
+            self._await_state(stack_id, action, deadline)
             stack = self.get(stack_id, step)
             if stack.action == action and not stack.status == IN_PROGRESS:
                 return stack
@@ -135,6 +149,7 @@ class StackDriver(object):
             self._fail('delete', heat_message(err))
         deadline = time.monotonic() + timeout
         for interval in poll_intervals():
+            self._await_state(stack_id, 'DELETE', deadline)
             try:
                 stack = self.heat.stacks.get(stack_id, resolve_outputs=False)
             except heat_exc.HTTPNotFound:

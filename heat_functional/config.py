@@ -47,6 +47,9 @@ POLL_INTERVAL = 0.2
 STACK_POLL_FIRST = 0.05
 STACK_POLL_GROWTH = 1.5
 STACK_POLL_MAX = 0.25
+#: Where the deployment offers a cheap status probe (the embedded one reads
+#: the stack row), it is polled this often before the API is asked.
+STATE_PROBE_INTERVAL = 0.02
 #: HTTP timeout of one API call to a cell.
 API_TIMEOUT = 60.0
 

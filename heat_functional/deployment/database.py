@@ -170,7 +170,20 @@ ORDER BY tree.depth, stack.name
 
 @functools.lru_cache(maxsize=None)
 def _engine(url):
-    return sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    """One pooled engine per database and process: the status probe runs
+    many times a second, and a new PostgreSQL connection forks a backend."""
+    return sqlalchemy.create_engine(url, pool_size=2, max_overflow=8)
+
+
+_STACK_STATE = sqlalchemy.text(
+    'SELECT action, status FROM stack WHERE id = :id')
+
+
+def read_stack_state(url, stack_id):
+    """A stack's (action, status) as stored, or None without a row."""
+    with _engine(url).connect() as conn:
+        row = conn.execute(_STACK_STATE, {'id': stack_id}).first()
+    return (row[0], row[1]) if row else None
 
 
 def read_stack_flags(url, stack_id):
