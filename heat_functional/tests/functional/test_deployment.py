@@ -4,13 +4,18 @@ One legacy cell on SQLite: the flag reader sees a nested stack's flag, an
 engine restart with the option flipped keeps old stacks on their path and
 puts new ones on the other, migration converts a stack and its nested
 stacks, and Heat's refusal to migrate reaches the caller with its words.
+Then whole deployments on PostgreSQL: close() leaves nothing behind, and
+a cell that cannot start is named, with its log, and nothing is left.
 """
+
+import os
 
 import pytest
 
 from heat_functional import client
 from heat_functional.deployment import base
 from heat_functional.deployment import embedded
+from heat_functional.deployment import processes
 
 GROUP = {
     'heat_template_version': '2021-04-16',
@@ -93,3 +98,29 @@ def test_migration_of_a_failed_stack_is_refused_with_heats_words(legacy):
 def test_migration_of_an_unknown_stack_is_a_404(legacy):
     with pytest.raises(base.DeploymentError, match='404'):
         legacy.migrate_convergence('legacy', 'no-such-stack')
+
+
+def test_close_leaves_no_process_or_directory(tmp_path):
+    cells = embedded.EmbeddedCells(str(tmp_path), db='postgresql')
+    description = cells.start()
+    postgres_pid = cells.postgres.process.pid
+    cell_pids = [info['pid'] for info in description['paths'].values()]
+    cells.close()
+    assert not [pid for pid in cell_pids + [postgres_pid]
+                if processes.alive(pid)]
+    assert not os.path.exists(description['workdir'])
+    assert os.path.exists(os.path.join(str(tmp_path), 'logs', 'legacy.log'))
+
+
+def test_a_cell_that_cannot_start_is_named_with_its_log(tmp_path,
+                                                        monkeypatch):
+    monkeypatch.setattr(embedded, 'find_paste_config',
+                        lambda: str(tmp_path / 'missing-api-paste.ini'))
+    cells = embedded.EmbeddedCells(str(tmp_path), db='postgresql')
+    with pytest.raises(base.DeploymentError) as failed:
+        cells.start()
+    message = str(failed.value)
+    assert "Heat cell '" in message and 'while starting' in message
+    assert 'missing-api-paste.ini' in message  # from the cell's log tail
+    assert not processes.alive(cells.postgres.process.pid)
+    assert not os.path.exists(cells.workdir)
