@@ -6,11 +6,15 @@ legacy: Heat answered 400: ..." rather than a traceback. A connection
 failure is checked against the deployment: if the path's Heat died, the
 error says so and shows its log.
 
-Waiting polls the stack until its action reaches a final status, against
-a deadline that names what it waited for. Where the deployment offers a
-cheap look at the stored status (``stack_state``), that is polled every
-20 ms and the API is asked only when it shows the action finished; else
-the API is polled, from 50 ms backing off to 250 ms.
+Waiting follows the root stack's own events (Heat writes one when an
+action starts and one when it ends) until the action asked for has
+started after the request and ended, then confirms the final status
+through the API; a deadline names what it waited for. Counting events
+since the request, rather than reading the status, tells an update that
+has not started yet from the previous one that ended. Events come from
+the deployment's timeline where it has one (the embedded deployment reads
+the event rows, every 20 ms), else from the API (from every 50 ms,
+backing off to every 250 ms).
 """
 
 import time
@@ -108,36 +112,91 @@ class StackDriver(object):
         created = self.call('create', self.heat.stacks.create, **fields)
         return created['stack']['id']
 
+    def update(self, stack_id, template, files=None, parameters=None,
+               environment=None, disable_rollback=True, step='update'):
+        """A full update (PUT): template, files, parameters, environment."""
+        self.call(step, self.heat.stacks.update, stack_id,
+                  template=template, files=files or {},
+                  parameters=parameters or {},
+                  environment=environment or {},
+                  disable_rollback=disable_rollback)
+
     def get(self, stack_id, step='show'):
         return self.call(step, self.heat.stacks.get, stack_id,
                          resolve_outputs=False)
 
-    def _await_state(self, stack_id, action, deadline):
-        """Poll the deployment's cheap status probe until it shows `action`
-        finished, or says nothing, or the deadline passes."""
-        while time.monotonic() < deadline:
-            state = self.deployment.stack_state(self.path, stack_id)
-            if state is None or (state[0] == action and
-                                 state[1] != IN_PROGRESS):
-                return
-            time.sleep(config.STATE_PROBE_INTERVAL)
+    def root_events(self, stack_id):
+        """The root stack's own events as ``[(action, status)]``, in order,
+        from the deployment's timeline where it has one, else the API;
+        None when the API no longer shows the stack."""
+        timeline = self.deployment.stack_timeline(self.path, stack_id)
+        if timeline is not None:
+            return [(action, status) for action, status, _ in timeline]
+        try:
+            events = self.heat.events.list(stack_id, sort_dir='asc')
+        except heat_exc.HTTPNotFound:
+            return None
+        except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
+            self.deployment.check_alive(self.path)
+            self._fail('event list', heat_message(err))
+        return [tuple(event.resource_status.split('_', 1))
+                for event in events
+                if event.physical_resource_id == stack_id]
 
-    def wait(self, stack_id, action, step, timeout=config.STACK_TIMEOUT):
-        """Poll until the stack's action is `action` with a final status."""
+    def wait(self, stack_id, action, step, since=0, rollback=False,
+             timeout=config.STACK_TIMEOUT):
+        """Wait until `action`, started after the root's first `since`
+        events, has finished; return the stack as the API then shows it
+        (None if the API no longer shows it).
+
+        With rollback on, a FAILED action is followed by a ROLLBACK, which
+        is waited for too (if it starts within ROLLBACK_GRACE seconds).
+        """
         deadline = time.monotonic() + timeout
-        for interval in poll_intervals():
-            self._await_state(stack_id, action, deadline)
-            stack = self.get(stack_id, step)
-            if stack.action == action and not stack.status == IN_PROGRESS:
-                return stack
+        intervals = poll_intervals()
+        failed_at = None
+        while True:
+            events = self.root_events(stack_id)
+            if events is None:
+                return None
+            progress = action_progress(events[since:], action)
+            if progress == 'failed' and rollback:
+                failed_at = failed_at or time.monotonic()
+                if time.monotonic() - failed_at < config.ROLLBACK_GRACE:
+                    progress = 'running'
+            if progress in ('done', 'failed'):
+                stack = self._show(stack_id, step)
+                if stack is None or stack.status != IN_PROGRESS:
+                    return stack
             if time.monotonic() > deadline:
-                self._fail(step, 'still %s_%s after %d s (waited for %s to '
-                           'finish)' % (stack.action, stack.status, timeout,
-                                        action))
-            time.sleep(interval)
+                last = '_'.join(events[-1]) if events else 'none'
+                self._fail(step, 'not finished after %d s (waited for %s '
+                           'to finish; the stack\'s last event: %s)'
+                           % (timeout, action, last))
+            if self.deployment.stack_timeline(self.path, stack_id) is None:
+                time.sleep(next(intervals))
+            else:
+                time.sleep(config.STATE_PROBE_INTERVAL)
+
+    def _show(self, stack_id, step):
+        """The stack, or None when Heat answers 404."""
+        try:
+            return self.heat.stacks.get(stack_id, resolve_outputs=False)
+        except heat_exc.HTTPNotFound:
+            return None
+        except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
+            self.deployment.check_alive(self.path)
+            self._fail(step, heat_message(err))
+        except heat_exc.BaseException as err:
+            self._fail(step, heat_message(err))
 
     def delete(self, stack_id, timeout=config.STACK_TIMEOUT):
-        """Delete a stack and wait until Heat no longer shows it."""
+        """Delete a stack and wait for the delete to end.
+
+        Returns None when the stack is gone, else the stack as Heat shows
+        it (DELETE_FAILED, say).
+        """
+        since = len(self.root_events(stack_id) or [])
         try:
             self.heat.stacks.delete(stack_id)
         except heat_exc.HTTPNotFound:
@@ -147,19 +206,26 @@ class StackDriver(object):
             self._fail('delete', heat_message(err))
         except heat_exc.BaseException as err:
             self._fail('delete', heat_message(err))
-        deadline = time.monotonic() + timeout
-        for interval in poll_intervals():
-            self._await_state(stack_id, 'DELETE', deadline)
-            try:
-                stack = self.heat.stacks.get(stack_id, resolve_outputs=False)
-            except heat_exc.HTTPNotFound:
-                return None
-            except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
-                self.deployment.check_alive(self.path)
-                self._fail('delete', heat_message(err))
-            if stack.action == 'DELETE' and stack.status != IN_PROGRESS:
-                return stack
-            if time.monotonic() > deadline:
-                self._fail('delete', 'still %s_%s after %d s'
-                           % (stack.action, stack.status, timeout))
-            time.sleep(interval)
+        stack = self.wait(stack_id, 'DELETE', 'delete', since=since,
+                          timeout=timeout)
+        if stack is None or stack.status == 'COMPLETE':
+            return None
+        return stack
+
+
+def action_progress(events, action):
+    """How far `action` got, from a stack's own events since its request.
+
+    ``waiting`` (not started yet), ``running``, ``done`` (the last event
+    is a COMPLETE: of the action, or of the rollback after it) or
+    ``failed`` (the last event is a FAILED).
+    """
+    last = None
+    for event in events:
+        if last is not None or event == (action, IN_PROGRESS):
+            last = event
+    if last is None:
+        return 'waiting'
+    if last[1] == IN_PROGRESS:
+        return 'running'
+    return 'failed' if last[1] == 'FAILED' else 'done'

@@ -47,9 +47,14 @@ POLL_INTERVAL = 0.2
 STACK_POLL_FIRST = 0.05
 STACK_POLL_GROWTH = 1.5
 STACK_POLL_MAX = 0.25
-#: Where the deployment offers a cheap status probe (the embedded one reads
-#: the stack row), it is polled this often before the API is asked.
+#: Where the deployment offers a timeline of a stack's own events (the
+#: embedded one reads the event rows), it is polled this often.
 STATE_PROBE_INTERVAL = 0.02
+#: After a delete, how long the stack rows get to be marked deleted.
+DELETE_SETTLE = 10.0
+#: After a FAILED action with rollback on, how long to wait for the
+#: ROLLBACK to start before taking the failure as final.
+ROLLBACK_GRACE = 10.0
 #: HTTP timeout of one API call to a cell.
 API_TIMEOUT = 60.0
 

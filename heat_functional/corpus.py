@@ -8,11 +8,15 @@ files (``*.env.yaml``). Files a template uses (provider templates,
 not taken for templates of their own.
 
 A template may have a sidecar ``<name>.lifecycle.yaml`` that declares how
-it runs (README.rst documents the format). A template without one runs
-with no parameters and is expected to reach CREATE_COMPLETE.
+it runs (README.rst documents the format): create parameters, expected
+status and outputs, and update steps. Every lifecycle is a list of steps:
+``create``, the declared updates in order, ``delete``. A template without
+a sidecar, or one whose sidecar declares no ``updates`` key, gets one
+update to itself (``update-self``: same template, same parameters).
 """
 
 import os
+import re
 
 import yaml
 
@@ -25,9 +29,69 @@ LIFECYCLE_KEYS = {
     'parameters': dict,
     'environment': str,
     'random_outputs': list,
+    'rollback': bool,
+    'expect': dict,
+    'updates': list,
+}
+UPDATE_KEYS = {
+    'name': str,
+    'description': str,
+    'template': str,
+    'parameters': dict,
+    'environment': str,
+    'rollback': bool,
     'expect': dict,
 }
-EXPECT_KEYS = {'status': str, 'outputs': dict}
+EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list}
+STEP_NAME = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
+RESERVED_STEPS = ('create', 'delete')
+SELF_UPDATE = 'update-self'
+
+
+class Step(object):
+    """One step of a lifecycle: create, an update, or delete."""
+
+    def __init__(self, name, kind, template_file, parameters=None,
+                 environment=None, rollback=False, expect=None,
+                 description=None):
+        self.name = name
+        self.kind = kind
+        self.template_file = template_file
+        self.parameters = dict(parameters or {})
+        self.environment = environment
+        self.rollback = rollback
+        self.description = description
+        expect = expect or {}
+        default_status = {'create': 'CREATE_COMPLETE',
+                          'update': 'UPDATE_COMPLETE',
+                          'delete': 'DELETE_COMPLETE'}[kind]
+        self.expected_status = expect.get('status', default_status)
+        self.expected_outputs = expect.get('outputs')
+        self.expected_replaced = expect.get('replaced')
+
+    def __repr__(self):
+        return '<Step %s>' % self.name
+
+    def load(self):
+        """(template dict, files, environment) ready for create or update.
+
+        Raises CorpusError naming the file when it cannot be read or parsed.
+        """
+        from heatclient.common import template_utils
+        from heatclient import exc as heat_exc
+        try:
+            files, template = template_utils.get_template_contents(
+                template_file=self.template_file)
+            environment = {}
+            if self.environment:
+                env_files, environment = (
+                    template_utils.process_multiple_environments_and_files(
+                        env_paths=[self.environment]))
+                files.update(env_files)
+        except (heat_exc.CommandError, heat_exc.HTTPException,
+                yaml.YAMLError, OSError, ValueError) as err:
+            raise CorpusError('template %s: %s' % (self.template_file, err))
+        return template, _decoded(files), environment
 
 
 class CorpusError(ValueError):
@@ -58,45 +122,62 @@ class Template(object):
                              request.pathname2url(self.directory)) + '/'
 
     @property
-    def parameters(self):
-        return dict(self.lifecycle.get('parameters') or {})
-
-    @property
     def random_outputs(self):
         return list(self.lifecycle.get('random_outputs') or [])
 
     @property
+    def steps(self):
+        """The lifecycle: create, the updates in order, delete."""
+        declared = self.lifecycle
+        environment = self._in_directory(declared.get('environment'))
+        parameters = declared.get('parameters') or {}
+        steps = [Step('create', 'create', self.path, parameters,
+                      environment, declared.get('rollback', False),
+                      declared.get('expect'),
+                      declared.get('description'))]
+        updates = declared.get('updates')
+        if updates is None:
+            updates = [{'name': SELF_UPDATE,
+                        'description': 'an update to the same template '
+                        'and parameters'}]
+        for update in updates:
+            steps.append(Step(
+                update['name'], 'update',
+                self._in_directory(update.get('template')) or self.path,
+                update.get('parameters', parameters),
+                self._in_directory(update.get('environment')) or environment,
+                update.get('rollback', False), update.get('expect'),
+                update.get('description')))
+        steps.append(Step('delete', 'delete', self.path))
+        return steps
+
+    def step(self, name):
+        return {step.name: step for step in self.steps}[name]
+
+    def _in_directory(self, relative):
+        return os.path.join(self.directory, relative) if relative else None
+
+    # The create step's declaration, for the suites that only create.
+    @property
+    def parameters(self):
+        return self.steps[0].parameters
+
+    @property
     def expected_status(self):
-        return (self.lifecycle.get('expect') or {}).get(
-            'status', 'CREATE_COMPLETE')
+        return self.steps[0].expected_status
 
     @property
     def expected_outputs(self):
-        return (self.lifecycle.get('expect') or {}).get('outputs')
+        return self.steps[0].expected_outputs
 
     def load(self):
-        """(template dict, files, environment) ready for stacks.create.
+        """(template dict, files, environment) of the create step.
 
         Raises CorpusError naming the file when it cannot be read or parsed.
         """
         if self.error:
             raise CorpusError(self.error)
-        from heatclient.common import template_utils
-        from heatclient import exc as heat_exc
-        try:
-            files, template = template_utils.get_template_contents(
-                template_file=self.path)
-            environment = {}
-            env_file = self.lifecycle.get('environment')
-            if env_file:
-                env_files, environment = (
-                    template_utils.process_multiple_environments_and_files(
-                        env_paths=[os.path.join(self.directory, env_file)]))
-                files.update(env_files)
-        except (heat_exc.CommandError, heat_exc.HTTPException,
-                yaml.YAMLError, OSError, ValueError) as err:
-            raise CorpusError('template %s: %s' % (self.path, err))
-        return template, _decoded(files), environment
+        return self.steps[0].load()
 
 
 def _stem(filename):
@@ -178,3 +259,20 @@ def validate_lifecycle(declaration, where):
     _check_keys(declaration, LIFECYCLE_KEYS, where)
     if 'expect' in declaration:
         _check_keys(declaration['expect'], EXPECT_KEYS, where + ': expect')
+    names = set()
+    for number, update in enumerate(declaration.get('updates') or [], 1):
+        place = '%s: update %d' % (where, number)
+        _check_keys(update, UPDATE_KEYS, place)
+        name = update.get('name')
+        if not name:
+            raise CorpusError('%s: every update needs a name' % place)
+        if not STEP_NAME.match(name) or name in RESERVED_STEPS:
+            raise CorpusError('%s: name %r must be lower-case letters, '
+                              'digits, "-" or "_", and not %s'
+                              % (place, name, ' or '.join(RESERVED_STEPS)))
+        if name in names:
+            raise CorpusError('%s: a step named %r comes twice'
+                              % (place, name))
+        names.add(name)
+        if 'expect' in update:
+            _check_keys(update['expect'], EXPECT_KEYS, place + ': expect')

@@ -6,16 +6,20 @@ An observation is a JSON-able dict that two paths can be compared on:
 - ``outputs``: output key -> value (an output the template declares as
   random is replaced by its shape; an output Heat could not resolve by
   ``{"error": ...}``);
-- ``resources``: logical path -> ``{"type", "status"}``, where the logical
-  path joins resource names through nested stacks (``group/0/server``);
+- ``resources``: logical path -> ``{"type", "status", "physical_id"}``,
+  where the logical path joins resource names through nested stacks
+  (``group/0/server``) and ``physical_id`` says whether the resource is
+  ``new``, the ``same`` or ``changed`` (replaced) since the previous step
+  of its lifecycle;
 - ``nested``: logical paths of the resources that are nested stacks;
 - ``events``: logical path -> that resource's own sequence of
-  ``ACTION_STATUS`` (the interleaving across resources differs by design
-  and is not recorded); ``<stack>`` stands for a stack's own events.
+  ``ACTION_STATUS`` since the previous step (the interleaving across
+  resources differs by design and is not recorded); ``<stack>`` stands
+  for a stack's own events.
 
 No ids, names of stacks, timestamps or reasons: those differ between any
 two stacks. Alongside, ``observe`` returns the stack tree (id and logical
-path of every stack, for the flag checks).
+path of every stack, for the flag checks) and what the next step needs.
 """
 
 from concurrent import futures
@@ -99,14 +103,37 @@ def _relative_type(resource_type, base_url):
     return resource_type
 
 
-def observe(driver, stack_id, random_outputs=(), base_url=None):
+class Observed(object):
+    """What observe() found: the observation, and what the next step of a
+    lifecycle needs to be observed relative to this one."""
+
+    def __init__(self, observation, tree, physical_ids, event_ids):
+        self.observation = observation
+        #: ``[{"id", "path"}]`` of every stack, root first.
+        self.tree = tree
+        #: logical path -> physical resource id.
+        self.physical_ids = physical_ids
+        #: ids of every event seen so far (this step's and earlier ones).
+        self.event_ids = event_ids
+
+
+def _physical_change(before, now, previous_ids):
+    if previous_ids is None or before is None:
+        return 'new'
+    return 'same' if before == now else 'changed'
+
+
+def observe(driver, stack_id, random_outputs=(), base_url=None,
+            previous=None):
     """Observe a stack through the API, in three concurrent calls.
 
     base_url, when given, is the ``file://`` URL of the template's
-    directory, stripped from provider types.
+    directory, stripped from provider types. previous, the Observed of the
+    lifecycle's previous step, makes this observation relative to it:
+    each resource's ``physical_id`` says ``same``, ``changed`` (replaced)
+    or ``new``, and only events Heat wrote since then are recorded.
 
-    Returns ``(observation, stacks)``: the observation dict described
-    above and the stack tree as ``[{"id", "path"}]``.
+    Returns an Observed.
     """
     heat = driver.heat
     with futures.ThreadPoolExecutor(3) as pool:
@@ -119,17 +146,27 @@ def observe(driver, stack_id, random_outputs=(), base_url=None):
                              sort_dir='asc')
         stack, listed, logged = stack.result(), listed.result(), \
             logged.result()
+    previous_ids = previous.physical_ids if previous else None
+    seen = set(previous.event_ids) if previous else set()
     paths = stack_paths(stack_id, listed)
-    resources, nested, events = {}, [], {}
+    resources, nested, events, physical_ids = {}, [], {}, {}
     for resource in listed:
         logical = _join(paths[_link_id(resource, 'stack')],
                         resource.resource_name)
+        physical_ids[logical] = resource.physical_resource_id
         resources[logical] = {
             'type': _relative_type(resource.resource_type, base_url),
-            'status': resource.resource_status}
+            'status': resource.resource_status,
+            'physical_id': _physical_change(
+                (previous_ids or {}).get(logical),
+                resource.physical_resource_id, previous_ids)}
         if _link_id(resource, 'nested'):
             nested.append(logical)
+    event_ids = set(seen)
     for event in logged:
+        event_ids.add(event.id)
+        if event.id in seen:
+            continue
         owner = _link_id(event, 'stack')
         name = (STACK_KEY if event.physical_resource_id == owner
                 else event.resource_name)
@@ -145,4 +182,4 @@ def observe(driver, stack_id, random_outputs=(), base_url=None):
     }
     tree = sorted(({'id': i, 'path': p} for i, p in paths.items()),
                   key=lambda s: s['path'])
-    return observation, tree
+    return Observed(observation, tree, physical_ids, event_ids)

@@ -126,12 +126,30 @@ def pytest_unconfigure(config):
 
 # -- parametrisation -------------------------------------------------------
 def pytest_generate_tests(metafunc):
-    if 'template' in metafunc.fixturenames:
+    """template (and step, for lifecycles) x path, with ids such as
+    ``[resource_group-grow-legacy]``.
+
+    The steps of one (template, path) carry an ``xdist_group`` mark, so
+    that pytest-xdist (``--dist loadgroup``) runs them on one worker, in
+    lifecycle order; the two paths of a step may run at the same time.
+    """
+    fixtures = metafunc.fixturenames
+    paths = _selected_paths()
+    if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
+        cases = [pytest.param(
+            template, step, path,
+            id='%s-%s-%s' % (template.name, step.name, path),
+            marks=pytest.mark.xdist_group('%s.%s' % (template.name, path)))
+            for template in corpus.discover(templates_dir())
+            for step in template.steps for path in paths]
+        metafunc.parametrize(['template', 'step', 'path'], cases)
+        return
+    if 'template' in fixtures:
         templates = corpus.discover(templates_dir())
         metafunc.parametrize('template', templates,
                              ids=[t.name for t in templates])
-    if 'path' in metafunc.fixturenames:
-        metafunc.parametrize('path', _selected_paths())
+    if 'path' in fixtures:
+        metafunc.parametrize('path', paths)
 
 
 # -- per case --------------------------------------------------------------
@@ -142,9 +160,12 @@ class Case(object):
         params = getattr(item, 'callspec', None)
         params = params.params if params else {}
         template = params.get('template')
+        step = params.get('step')
         self.id = item.name
         self.template = getattr(template, 'name', template)
         self.scenario = item.originalname[len('test_'):]
+        if step is not None:
+            self.scenario += '/' + step.name
         self.path = params.get('path')
         self.stacks = []
         self.observation = None
@@ -193,18 +214,46 @@ class Case(object):
                      'the database' % (m, self.template) for m in missing]
         return problems
 
-    def measure_heat_time(self, deployment, stack_id):
-        """Record the seconds Heat spent on the stack's actions, if the
-        deployment can tell them to better than a second."""
+    def measure_heat_time(self, deployment, stack_id, since=0):
+        """Record the seconds Heat spent on the stack's actions (those after
+        its first `since` own events), if the deployment can tell them to
+        better than a second."""
         from heat_functional.deployment import database
         timeline = deployment.stack_timeline(self.path, stack_id)
         if timeline:
-            self.heat_time_s = round(database.heat_seconds(timeline), 3)
+            self.heat_time_s = round(
+                database.heat_seconds(timeline[since:]), 3)
 
     def require(self, problems):
         """Fail the case with every problem found, without a traceback."""
         if problems:
             pytest.fail('\n'.join(problems), pytrace=False)
+
+    def check_deleted(self, deployment, stack_id):
+        """After a delete: every stack row of the tree must be marked
+        deleted. Records the rows; returns one message per row left.
+
+        Convergence marks the stack DELETE_COMPLETE a moment before it
+        soft-deletes the row (Stack.purge_db), so rows get DELETE_SETTLE
+        seconds to go."""
+        deadline = time.monotonic() + settings.DELETE_SETTLE
+        while True:
+            flags = deployment.stack_flags(self.path, stack_id)
+            if all(f['deleted'] for f in flags) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(settings.STATE_PROBE_INTERVAL)
+        self.stacks = [{
+            'id': f['id'], 'name': f['name'], 'parent': f['parent'],
+            'depth': f['depth'], 'convergence': f['convergence'],
+            'expected_convergence': settings.PATHS[self.path]
+            if f['depth'] == 0 else flags[0]['convergence'],
+            'source': f['source'], 'deleted': f['deleted'],
+        } for f in flags]
+        return ['stack %s of %s (%s) is still in the database after its '
+                'delete (%s_%s)' % (f['name'], self.template, f['id'],
+                                    f['action'], f['status'])
+                for f in flags if not f['deleted']]
 
     def cleanup(self):
         for driver, stack_id in self._cleanups:
@@ -235,6 +284,15 @@ def deployment():
     handle = deployment_module.attach(description)
     yield handle
     handle.close()
+
+
+@pytest.fixture(scope='session')
+def lifecycles():
+    """This worker's lifecycles; stacks a cut-short run left are deleted."""
+    from heat_functional import lifecycle
+    registry = lifecycle.Registry()
+    yield registry
+    registry.clean_up()
 
 
 @pytest.fixture

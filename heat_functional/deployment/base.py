@@ -81,15 +81,10 @@ class Deployment(abc.ABC):
         Raises DeploymentError with Heat's message when Heat refuses.
         """
 
-    def stack_state(self, path, stack_id):
-        """A cheap look at a stack's stored (action, status), or None where
-        the deployment has none. Only a hint of when to ask the API: the
-        harness always confirms a final status through the API."""
-        return None
-
     def stack_timeline(self, path, stack_id):
         """The root stack's own events as ``[(action, status, datetime)]``
-        with sub-second times, or None where the deployment cannot tell."""
+        with sub-second times, or None where the deployment cannot tell.
+        Cheap enough to poll: the driver waits on it."""
         return None
 
     def check_alive(self, path):

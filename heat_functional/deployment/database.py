@@ -175,17 +175,6 @@ def _engine(url):
     return sqlalchemy.create_engine(url, pool_size=2, max_overflow=8)
 
 
-_STACK_STATE = sqlalchemy.text(
-    'SELECT action, status FROM stack WHERE id = :id')
-
-
-def read_stack_state(url, stack_id):
-    """A stack's (action, status) as stored, or None without a row."""
-    with _engine(url).connect() as conn:
-        row = conn.execute(_STACK_STATE, {'id': stack_id}).first()
-    return (row[0], row[1]) if row else None
-
-
 def read_stack_flags(url, stack_id):
     """The convergence flag of a stack and of every stack nested under it.
 

@@ -337,10 +337,6 @@ class EmbeddedDeployment(base.Deployment):
             flag['source'] = 'db'
         return flags
 
-    def stack_state(self, path, stack_id):
-        return database.read_stack_state(self.path_info(path)['db_url'],
-                                         stack_id)
-
     def stack_timeline(self, path, stack_id):
         return database.read_stack_timeline(self.path_info(path)['db_url'],
                                             stack_id)

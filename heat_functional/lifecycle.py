@@ -1,0 +1,181 @@
+"""Lifecycles: one template's stack on one path, carried from step to step.
+
+A lifecycle runs a template's steps (``corpus.Step``) in order on one
+stack: create, each declared update, delete. Each step is its own test
+case, so that each has its own outcome, observation and parity entry;
+pytest-xdist keeps the steps of one (template, path) on one worker, in
+order, and this module's registry carries the stack between them.
+
+Each step: sends the request, waits for the action to end, observes the
+stack relative to the previous step (which resources were replaced, which
+events are new), checks the convergence flag of every stack in the tree
+against the flag the stack was created with, checks the declared status,
+outputs and replacements, and records it all in the case. A step whose
+checks fail stops its lifecycle: later steps are skipped, naming it, but
+``delete`` always runs while the stack exists.
+"""
+
+import pytest
+
+from heat_functional import config
+from heat_functional import observation
+
+
+class Lifecycle(object):
+    """The state of one (template, path) between its steps."""
+
+    def __init__(self, template, path, driver, expected_convergence):
+        self.template = template
+        self.path = path
+        self.driver = driver
+        self.expected_convergence = expected_convergence
+        self.stack_id = None
+        self.stopped_by = None  # the step whose checks failed
+        self.last = None        # observation.Observed of the last step
+
+    def skip_reason(self, step):
+        if self.stack_id is None:
+            return 'not run: the stack of %s on %s was never created' % (
+                self.template.name, self.path)
+        if self.stopped_by and step.kind != 'delete':
+            return 'not run: step %s of %s on %s failed' % (
+                self.stopped_by, self.template.name, self.path)
+        return None
+
+
+class Registry(object):
+    """The lifecycles of one worker process, by (template, path)."""
+
+    def __init__(self):
+        self.lifecycles = {}
+
+    def get(self, template, path):
+        return self.lifecycles.get((template.name, path))
+
+    def start(self, template, path, driver, expected_convergence):
+        lifecycle = Lifecycle(template, path, driver, expected_convergence)
+        self.lifecycles[(template.name, path)] = lifecycle
+        return lifecycle
+
+    def leftovers(self):
+        return [lc for lc in self.lifecycles.values()
+                if lc.stack_id is not None]
+
+    def clean_up(self):
+        """Delete every stack a lifecycle left (a run cut short)."""
+        for lifecycle in self.leftovers():
+            try:
+                lifecycle.driver.delete(lifecycle.stack_id)
+            except Exception:  # best effort; the deployment goes anyway
+                pass
+            lifecycle.stack_id = None
+
+
+def run_step(lifecycle, step, case, deployment):
+    """Run one step; record it in the case; fail the case on a problem."""
+    problems = []
+    try:
+        if step.kind == 'delete':
+            problems = _delete(lifecycle, case, deployment)
+        else:
+            problems = _create_or_update(lifecycle, step, case, deployment)
+    except BaseException:
+        lifecycle.stopped_by = lifecycle.stopped_by or step.name
+        raise
+    if problems:
+        lifecycle.stopped_by = lifecycle.stopped_by or step.name
+    case.require(problems)
+
+
+def _create_or_update(lifecycle, step, case, deployment):
+    driver, template = lifecycle.driver, lifecycle.template
+    body, files, environment = step.load()
+    since = 0
+    with case.timed(step.kind):
+        if step.kind == 'create':
+            lifecycle.stack_id = driver.create(
+                case.stack_name(), body, files=files,
+                parameters=step.parameters, environment=environment,
+                tags=[config.STACK_PREFIX],
+                disable_rollback=not step.rollback)
+        else:
+            since = len(driver.root_events(lifecycle.stack_id) or [])
+            driver.update(lifecycle.stack_id, body, files=files,
+                          parameters=step.parameters,
+                          environment=environment,
+                          disable_rollback=not step.rollback,
+                          step=step.name)
+        stack = driver.wait(lifecycle.stack_id, step.kind.upper(),
+                            step.name, since=since, rollback=step.rollback)
+    case.measure_heat_time(deployment, lifecycle.stack_id, since)
+    with case.timed('observe'):
+        observed = observation.observe(
+            driver, lifecycle.stack_id, template.random_outputs,
+            template.base_url, previous=lifecycle.last)
+    lifecycle.last = observed
+    case.observation = observed.observation
+    with case.timed('flags'):
+        problems = case.check_flags(deployment, lifecycle.stack_id,
+                                    observed.tree,
+                                    lifecycle.expected_convergence)
+    return _expectations(step, stack, observed.observation,
+                         template.name, lifecycle.path) + problems
+
+
+def _expectations(step, stack, observed, template_name, path):
+    """What differs from the step's declaration, one message each."""
+    where = '%s of %s on %s' % (step.name, template_name, path)
+    problems = []
+    status = '%s_%s' % (stack.action, stack.status)
+    if status != step.expected_status:
+        problems.append('%s ended %s, expected %s: %s'
+                        % (where, status, step.expected_status,
+                           stack.stack_status_reason))
+    for key, value in (step.expected_outputs or {}).items():
+        actual = observed['outputs'].get(key, '<absent>')
+        if actual != value:
+            problems.append('%s: output %s is %r, expected %r'
+                            % (where, key, actual, value))
+    for name in step.expected_replaced or []:
+        change = observed['resources'].get(name, {}).get('physical_id')
+        if change != 'changed':
+            problems.append('%s: resource %s was expected to be replaced; '
+                            'its physical id is %s'
+                            % (where, name, change or 'absent'))
+    return problems
+
+
+def _delete(lifecycle, case, deployment):
+    since = len(lifecycle.driver.root_events(lifecycle.stack_id) or [])
+    with case.timed('delete'):
+        left = lifecycle.driver.delete(lifecycle.stack_id)
+    stack_id, lifecycle.stack_id = lifecycle.stack_id, None
+    case.measure_heat_time(deployment, stack_id, since)
+    status = 'DELETE_COMPLETE' if left is None else '%s_%s' % (
+        left.action, left.status)
+    case.observation = {'stack': status}
+    where = 'delete of %s on %s' % (lifecycle.template.name, lifecycle.path)
+    problems = []
+    if left is not None:
+        problems.append('%s ended %s: %s' % (where, status,
+                                             left.stack_status_reason))
+    with case.timed('flags'):
+        problems += case.check_deleted(deployment, stack_id)
+    return problems
+
+
+def skip_unless_runnable(lifecycle, step, template, path):
+    """Skip a step whose lifecycle stopped earlier (that step failed and
+    says why); fail one whose create never ran in this worker, which
+    means the steps were split across workers or selected without
+    their create step: the gate must not pass on steps that did not run.
+    """
+    if lifecycle is None:
+        pytest.fail('step %s of %s on %s cannot run: its create step did '
+                    'not run before it in this worker (select whole '
+                    'lifecycles, e.g. -k %s; with pytest-xdist use --dist '
+                    'loadgroup)' % (step.name, template.name, path,
+                                    template.name), pytrace=False)
+    reason = lifecycle.skip_reason(step)
+    if reason:
+        pytest.skip(reason)
