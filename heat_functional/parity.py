@@ -9,19 +9,21 @@ key present on one side only is reported with ``ABSENT`` on the other.
 
 An *allowance* excuses differences that are documented behaviour of Heat.
 Each lives in ``parity-allowances.yaml`` with a scope (template, scenario
-and location patterns, where ``*`` is the only wildcard) and a written
-reason with its source;
+and location patterns, and optionally patterns of the two values' JSON
+text, where ``*`` is the only wildcard) and a written reason with its
+source;
 ``apply_allowances`` marks which allowance covers which difference, and
 ``stale_allowances`` lists those that covered nothing in a run.
 """
 
+import json
 import re
 
 import yaml
 
 ABSENT = '<absent>'
-ALLOWANCE_KEYS = ('id', 'template', 'scenario', 'location', 'reason',
-                  'source')
+ALLOWANCE_KEYS = ('id', 'template', 'scenario', 'location', 'legacy',
+                  'convergence', 'reason', 'source')
 
 
 class AllowanceError(ValueError):
@@ -85,10 +87,21 @@ def pattern_matches(pattern, text):
     return re.fullmatch(regex, text) is not None
 
 
+def _value_text(value):
+    return json.dumps(value, sort_keys=True)
+
+
 def allowance_matches(allowance, template, scenario, difference):
+    """Whether an allowance's scope covers a difference: its template,
+    scenario and location patterns, and, where given, patterns of the
+    legacy and convergence values (matched against their JSON text)."""
     return (pattern_matches(allowance.get('template', '*'), template) and
             pattern_matches(allowance.get('scenario', '*'), scenario) and
-            pattern_matches(allowance['location'], difference['location']))
+            pattern_matches(allowance['location'], difference['location'])
+            and all(pattern_matches(allowance[side],
+                                    _value_text(difference[side]))
+                    for side in ('legacy', 'convergence')
+                    if side in allowance))
 
 
 def apply_allowances(allowances, template, scenario, found):

@@ -1,6 +1,14 @@
-"""client.py: how Heat's answers read in a failed case, and polling."""
+"""client.py: how Heat's answers read in a failed case, and polling.
 
+Also ``action_progress`` on a stack's own events, and the StackDriver's
+actions (create, update, delete) and ``wait`` through a fake deployment
+whose ``stack_timeline`` answers a script, or through the API's events
+where the deployment has no timeline.
+"""
+
+import datetime
 import json
+import time
 
 import pytest
 from heatclient import exc as heat_exc
@@ -73,3 +81,559 @@ def test_poll_intervals_back_off_to_the_ceiling():
     assert first[0] == config.STACK_POLL_FIRST
     assert all(b >= a for a, b in zip(first, first[1:]))
     assert first[-1] == config.STACK_POLL_MAX
+
+
+# -- action_progress ---------------------------------------------------------
+
+def events(*names):
+    """[(action, status)] from 'ACTION_STATUS' names."""
+    return [tuple(name.split('_', 1)) for name in names]
+
+
+@pytest.mark.parametrize('names, action, expected', [
+    ((), 'CREATE', 'waiting'),
+    (('CREATE_IN_PROGRESS',), 'CREATE', 'running'),
+    (('CREATE_IN_PROGRESS', 'CREATE_COMPLETE'), 'CREATE', 'done'),
+    (('CREATE_IN_PROGRESS', 'CREATE_FAILED'), 'CREATE', 'failed'),
+    (('DELETE_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE'),
+     'DELETE', 'done'),
+    # another action's events do not start this one
+    (('DELETE_IN_PROGRESS',), 'UPDATE', 'waiting'),
+    (('CHECK_IN_PROGRESS', 'CHECK_COMPLETE'), 'UPDATE', 'waiting'),
+    # a previous action's end before this one's start does not count
+    (('CREATE_COMPLETE',), 'UPDATE', 'waiting'),
+    (('UPDATE_COMPLETE',), 'UPDATE', 'waiting'),
+    (('UPDATE_FAILED',), 'UPDATE', 'waiting'),
+    (('UPDATE_COMPLETE', 'UPDATE_IN_PROGRESS'), 'UPDATE', 'running'),
+    (('CREATE_FAILED', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'), 'UPDATE',
+     'done'),
+    # a rollback after a failure: its last event tells
+    (('UPDATE_IN_PROGRESS', 'UPDATE_FAILED', 'ROLLBACK_IN_PROGRESS'),
+     'UPDATE', 'running'),
+    (('UPDATE_IN_PROGRESS', 'UPDATE_FAILED', 'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_COMPLETE'), 'UPDATE', 'done'),
+    (('UPDATE_IN_PROGRESS', 'UPDATE_FAILED', 'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_FAILED'), 'UPDATE', 'failed'),
+    (('CREATE_IN_PROGRESS', 'CREATE_FAILED', 'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_COMPLETE'), 'CREATE', 'done'),
+])
+def test_action_progress(names, action, expected):
+    assert client.action_progress(events(*names), action) == expected
+
+
+LIFE = events('CREATE_IN_PROGRESS', 'CREATE_COMPLETE',
+              'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE',
+              'UPDATE_IN_PROGRESS', 'UPDATE_FAILED')
+
+
+@pytest.mark.parametrize('since, action, expected', [
+    (0, 'CREATE', 'failed'),  # the last event after its start decides
+    (2, 'CREATE', 'waiting'),
+    (2, 'UPDATE', 'failed'),  # the last update's end decides
+    (3, 'UPDATE', 'failed'),
+    (4, 'UPDATE', 'failed'),
+    (5, 'UPDATE', 'waiting'),
+    (6, 'UPDATE', 'waiting'),
+])
+def test_action_progress_of_events_since_a_request(since, action, expected):
+    assert client.action_progress(LIFE[since:], action) == expected
+
+
+def test_action_progress_reads_an_iterator_once():
+    assert client.action_progress(iter(LIFE[2:4]), 'UPDATE') == 'done'
+
+
+# -- a scripted deployment ---------------------------------------------------
+
+STACK = 'stack-id'
+
+
+def at(second):
+    return (datetime.datetime(2024, 5, 1, 10, 0, 0) +
+            datetime.timedelta(seconds=second))
+
+
+def timeline(*names):
+    """The root's own events as the deployment tells them."""
+    return [(action, status, at(n))
+            for n, (action, status) in enumerate(events(*names))]
+
+
+class Fake(object):
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+def shown(action, status, reason='the reason'):
+    return Fake(action=action, status=status, stack_status_reason=reason)
+
+
+class ScriptedHeat(object):
+    """A heatclient whose stacks.get shows the stack as the latest
+    timeline the deployment gave says, and 404 once it is DELETE_COMPLETE.
+    """
+
+    def __init__(self, deployment):
+        self.deployment = deployment
+        self.gets = []     # the timeline's length at each stacks.get
+        self.answers = []  # stacks shown first, before the timeline's
+        self.updates = []
+        self.deleted = []
+        self.delete_error = None
+        self.stacks = Fake(get=self._get, update=self._update,
+                           delete=self._delete, create=self._create)
+
+    def _get(self, stack_id, resolve_outputs=True):
+        assert (stack_id, resolve_outputs) == (STACK, False)
+        self.gets.append(len(self.deployment.current or []))
+        if self.answers:
+            return self.answers.pop(0)
+        if not self.deployment.current:
+            return shown('INIT', 'COMPLETE')
+        action, status, _ = self.deployment.current[-1]
+        if (action, status) == ('DELETE', 'COMPLETE'):
+            raise heat_exc.HTTPNotFound()
+        return shown(action, status)
+
+    def _update(self, stack_id, **fields):
+        self.updates.append((stack_id, fields))
+
+    def _delete(self, stack_id):
+        if self.delete_error:
+            raise self.delete_error
+        self.deleted.append(stack_id)
+
+    def _create(self, **fields):
+        self.created = fields
+        return {'stack': {'id': STACK, 'links': []}}
+
+
+class ScriptedDeployment(object):
+    """stack_timeline answers the script, one entry a call, then its last
+    entry again. Each entry should be repeated (see script()): the driver
+    may read the timeline more than once a poll."""
+
+    def __init__(self, script):
+        self.script = script
+        self.reads = 0
+        self.current = None
+        self.checked = []
+        self.heat = ScriptedHeat(self)
+
+    def client(self, path):
+        assert path == 'legacy'
+        return self.heat
+
+    def check_alive(self, path):
+        self.checked.append(path)
+
+    def stack_timeline(self, path, stack_id):
+        assert (path, stack_id) == ('legacy', STACK)
+        self.current = self.script[min(self.reads, len(self.script) - 1)]
+        self.reads += 1
+        return self.current
+
+
+def script(*timelines):
+    """Each timeline three times, so every poll of the driver sees it."""
+    return [t for t in timelines for _ in range(3)]
+
+
+class Clock(object):
+    """time.monotonic and time.sleep, without waiting."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fast(monkeypatch):
+    monkeypatch.setattr(config, 'STATE_PROBE_INTERVAL', 0)
+    monkeypatch.setattr(config, 'ROLLBACK_GRACE', 0.05)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(client, 'time', fake)
+    return fake
+
+
+def driver_of(deployment):
+    return client.StackDriver(deployment, 'legacy', 'group')
+
+
+CREATED = ('CREATE_IN_PROGRESS', 'CREATE_COMPLETE')
+UPDATED = CREATED + ('UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE')
+
+
+def test_wait_for_a_create(fast):
+    deployment = ScriptedDeployment(script(
+        timeline(), timeline(CREATED[0]), timeline(*CREATED)))
+    stack = driver_of(deployment).wait(STACK, 'CREATE', 'create')
+    assert (stack.action, stack.status) == ('CREATE', 'COMPLETE')
+    assert deployment.heat.gets == [2]
+
+
+def test_wait_for_an_update_is_not_fooled_by_the_previous_one(fast):
+    previous = timeline(*UPDATED)
+    deployment = ScriptedDeployment(script(
+        previous, previous, previous,
+        timeline(*UPDATED + ('UPDATE_IN_PROGRESS',)),
+        timeline(*UPDATED + ('UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'))))
+    stack = driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=4)
+    assert (stack.action, stack.status) == ('UPDATE', 'COMPLETE')
+    # The stack was shown once, after the new update's end only.
+    assert deployment.heat.gets == [6]
+
+
+def test_wait_returns_a_failed_update_without_rollback(fast):
+    failed = timeline(*CREATED + ('UPDATE_IN_PROGRESS', 'UPDATE_FAILED'))
+    deployment = ScriptedDeployment(script(
+        failed, timeline(*CREATED + (
+            'UPDATE_IN_PROGRESS', 'UPDATE_FAILED', 'ROLLBACK_IN_PROGRESS'))))
+    stack = driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=2)
+    assert (stack.action, stack.status) == ('UPDATE', 'FAILED')
+    assert deployment.heat.gets == [4]
+
+
+def test_wait_with_rollback_returns_the_rollback(fast, monkeypatch):
+    monkeypatch.setattr(config, 'ROLLBACK_GRACE', 30)
+    failing = CREATED + ('UPDATE_IN_PROGRESS', 'UPDATE_FAILED')
+    deployment = ScriptedDeployment(script(
+        timeline(*CREATED),
+        timeline(*failing[:3]),
+        timeline(*failing), timeline(*failing),
+        timeline(*failing + ('ROLLBACK_IN_PROGRESS',)),
+        timeline(*failing + ('ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE'))))
+    started = time.monotonic()
+    stack = driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=2,
+                                       rollback=True)
+    assert time.monotonic() - started < 5
+    assert (stack.action, stack.status) == ('ROLLBACK', 'COMPLETE')
+    assert deployment.heat.gets == [6]
+
+
+def test_wait_with_rollback_takes_a_failure_as_final_after_the_grace(fast):
+    failed = timeline(*CREATED + ('UPDATE_IN_PROGRESS', 'UPDATE_FAILED'))
+    deployment = ScriptedDeployment([failed])
+    started = time.monotonic()
+    stack = driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=2,
+                                       rollback=True)
+    assert time.monotonic() - started >= config.ROLLBACK_GRACE
+    assert (stack.action, stack.status) == ('UPDATE', 'FAILED')
+    assert deployment.heat.gets == [4]
+
+
+def test_wait_with_rollback_of_a_failed_create(clock, monkeypatch):
+    monkeypatch.setattr(config, 'ROLLBACK_GRACE', 2)
+    failing = ('CREATE_IN_PROGRESS', 'CREATE_FAILED')
+    deployment = ScriptedDeployment(script(
+        timeline(*failing),
+        timeline(*failing + ('ROLLBACK_IN_PROGRESS',)),
+        timeline(*failing + ('ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE'))))
+    stack = driver_of(deployment).wait(STACK, 'CREATE', 'create',
+                                       rollback=True)
+    assert (stack.action, stack.status) == ('ROLLBACK', 'COMPLETE')
+    assert clock.now - 1000 < 2
+
+
+@pytest.mark.xfail(strict=True, reason='BUG: with rollback on, wait keeps '
+                   'polling a rollback that already ended FAILED until '
+                   'ROLLBACK_GRACE has passed since the action failed')
+def test_wait_returns_a_failed_rollback_without_the_grace(clock,
+                                                          monkeypatch):
+    monkeypatch.setattr(config, 'ROLLBACK_GRACE', 10)
+    deployment = ScriptedDeployment([timeline(*CREATED + (
+        'UPDATE_IN_PROGRESS', 'UPDATE_FAILED', 'ROLLBACK_IN_PROGRESS',
+        'ROLLBACK_FAILED'))])
+    stack = driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=2,
+                                       rollback=True, timeout=60)
+    assert (stack.action, stack.status) == ('ROLLBACK', 'FAILED')
+    assert clock.now - 1000 < 1
+
+
+def test_wait_keeps_polling_while_the_api_shows_in_progress(clock):
+    deployment = ScriptedDeployment([timeline(*CREATED)])
+    deployment.heat.answers = [shown('CREATE', 'IN_PROGRESS'),
+                               shown('CREATE', 'IN_PROGRESS')]
+    stack = driver_of(deployment).wait(STACK, 'CREATE', 'create')
+    assert (stack.action, stack.status) == ('CREATE', 'COMPLETE')
+    assert len(deployment.heat.gets) == 3
+    assert clock.sleeps == [config.STATE_PROBE_INTERVAL] * 2
+
+
+def test_wait_polls_a_timeline_at_the_probe_interval(clock):
+    deployment = ScriptedDeployment(script(
+        timeline(), timeline(CREATED[0]), timeline(*CREATED)))
+    driver_of(deployment).wait(STACK, 'CREATE', 'create')
+    assert clock.sleeps
+    assert set(clock.sleeps) == {config.STATE_PROBE_INTERVAL}
+
+
+def test_wait_timeout_names_the_step_action_and_last_event(clock):
+    deployment = ScriptedDeployment([timeline(
+        *UPDATED + ('UPDATE_IN_PROGRESS',))])
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=4,
+                                   timeout=30)
+    assert str(raised.value) == (
+        "grow of group on legacy: not finished after 30 s (waited for "
+        "UPDATE to finish; the stack's last event: UPDATE_IN_PROGRESS)")
+    assert 30 <= clock.now - 1000 <= 30.1
+    assert deployment.heat.gets == []
+
+
+def test_wait_timeout_of_an_update_that_never_started(fast):
+    deployment = ScriptedDeployment([timeline(*UPDATED)])
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).wait(STACK, 'UPDATE', 'shrink', since=4,
+                                   timeout=0.05)
+    assert str(raised.value) == (
+        "shrink of group on legacy: not finished after 0 s (waited for "
+        "UPDATE to finish; the stack's last event: UPDATE_COMPLETE)")
+    assert deployment.heat.gets == []
+
+
+def test_wait_timeout_without_any_event(clock):
+    deployment = ScriptedDeployment([timeline()])
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).wait(STACK, 'CREATE', 'create', timeout=5)
+    assert str(raised.value) == (
+        "create of group on legacy: not finished after 5 s (waited for "
+        "CREATE to finish; the stack's last event: none)")
+
+
+def test_wait_returns_none_when_the_stack_is_gone(fast):
+    deployment = ScriptedDeployment(script(
+        timeline(*CREATED + ('DELETE_IN_PROGRESS',)),
+        timeline(*CREATED + ('DELETE_IN_PROGRESS', 'DELETE_COMPLETE'))))
+    assert driver_of(deployment).wait(STACK, 'DELETE', 'delete',
+                                      since=2) is None
+    assert deployment.heat.gets == [4]
+
+
+def test_wait_names_the_step_when_the_show_fails(clock):
+    deployment = ScriptedDeployment([timeline(*CREATED)])
+
+    def refuse(stack_id, resolve_outputs=True):
+        raise heat_exc.HTTPInternalServerError(message='boom')
+    deployment.heat.stacks.get = refuse
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).wait(STACK, 'CREATE', 'create')
+    assert str(raised.value) == (
+        'create of group on legacy: Heat answered 500: boom')
+
+
+def test_wait_checks_the_cell_when_the_show_cannot_connect(clock):
+    deployment = ScriptedDeployment([timeline(*CREATED)])
+
+    def refuse(stack_id, resolve_outputs=True):
+        raise ks_exc.ConnectFailure('refused')
+    deployment.heat.stacks.get = refuse
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).wait(STACK, 'CREATE', 'create')
+    assert str(raised.value) == (
+        'create of group on legacy: ConnectFailure: refused')
+    assert deployment.checked == ['legacy']
+
+
+# -- root events from the API ------------------------------------------------
+
+def api_event(status, physical):
+    return Fake(resource_status=status, physical_resource_id=physical,
+                resource_name='x', id=status + physical)
+
+
+class ApiDeployment(ScriptedDeployment):
+    """No timeline: the driver reads the API's events, which answer the
+    script (one entry a call, then the last again); the entries hold
+    resources' and nested stacks' events too."""
+
+    def __init__(self, script):
+        super(ApiDeployment, self).__init__(script)
+        self.listed = []
+        self.heat.events = Fake(list=self._list)
+        self.timeline_reads = 0
+
+    def stack_timeline(self, path, stack_id):
+        self.timeline_reads += 1
+        return None
+
+    def _list(self, stack_id, **kwargs):
+        self.listed.append((stack_id, kwargs))
+        entry = self.script[min(self.reads, len(self.script) - 1)]
+        self.reads += 1
+        if entry is None:
+            raise heat_exc.HTTPNotFound()
+        self.current = [tuple(e.resource_status.split('_', 1)) + (None,)
+                        for e in entry if e.physical_resource_id == STACK]
+        return entry
+
+
+def api_events(*names):
+    """The root's own events, each after an event of a resource."""
+    found = []
+    for name in names:
+        found += [api_event(name, 'phys-resource'), api_event(name, STACK)]
+    return found
+
+
+def test_root_events_from_the_api():
+    deployment = ApiDeployment([
+        api_events('CREATE_IN_PROGRESS', 'CREATE_COMPLETE',
+                   'UPDATE_IN_PROGRESS') +
+        [api_event('UPDATE_COMPLETE', 'nested-stack-id')]])
+    assert driver_of(deployment).root_events(STACK) == [
+        ('CREATE', 'IN_PROGRESS'), ('CREATE', 'COMPLETE'),
+        ('UPDATE', 'IN_PROGRESS')]
+    assert deployment.listed == [(STACK, {'sort_dir': 'asc'})]
+
+
+def test_root_events_from_the_timeline_do_not_ask_the_api():
+    deployment = ScriptedDeployment([timeline(*CREATED)])
+    deployment.heat.events = None
+    assert driver_of(deployment).root_events(STACK) == events(*CREATED)
+
+
+def test_root_events_of_a_stack_the_api_no_longer_shows():
+    assert driver_of(ApiDeployment([None])).root_events(STACK) is None
+
+
+def test_root_events_checks_the_cell_when_it_cannot_connect():
+    deployment = ApiDeployment([[]])
+
+    def refuse(stack_id, **kwargs):
+        raise ks_exc.ConnectFailure('refused')
+    deployment.heat.events = Fake(list=refuse)
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).root_events(STACK)
+    assert str(raised.value) == (
+        'event list of group on legacy: ConnectFailure: refused')
+    assert deployment.checked == ['legacy']
+
+
+def test_wait_on_api_events(clock):
+    deployment = ApiDeployment([
+        api_events(*CREATED),
+        api_events(*CREATED), api_events(*CREATED), api_events(*CREATED),
+        api_events(*CREATED + ('UPDATE_IN_PROGRESS',)),
+        api_events(*UPDATED)])
+    stack = driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=2)
+    assert (stack.action, stack.status) == ('UPDATE', 'COMPLETE')
+    assert deployment.heat.gets == [4]
+    # From STACK_POLL_FIRST, backing off towards STACK_POLL_MAX.
+    assert clock.sleeps == pytest.approx([0.05, 0.075, 0.1125, 0.16875,
+                                          0.25])
+
+
+def test_wait_on_api_events_returns_none_once_the_stack_is_gone(clock):
+    deployment = ApiDeployment([
+        api_events(*CREATED + ('DELETE_IN_PROGRESS',)), None])
+    assert driver_of(deployment).wait(STACK, 'DELETE', 'delete',
+                                      since=2) is None
+    assert deployment.heat.gets == []
+
+
+# -- actions -----------------------------------------------------------------
+
+def test_create_sends_every_field_and_returns_the_id():
+    deployment = ScriptedDeployment([timeline()])
+    stack_id = driver_of(deployment).create(
+        'hf-group-legacy-abc', {'heat_template_version': '2018-08-31'},
+        tags=['hf', 'x'], disable_rollback=False, timeout_mins=5)
+    assert stack_id == STACK
+    assert deployment.heat.created == {
+        'stack_name': 'hf-group-legacy-abc',
+        'template': {'heat_template_version': '2018-08-31'},
+        'files': {}, 'parameters': {}, 'environment': {},
+        'disable_rollback': False, 'tags': 'hf,x', 'timeout_mins': 5}
+
+
+def test_update_sends_a_full_update():
+    deployment = ScriptedDeployment([timeline()])
+    driver_of(deployment).update(
+        STACK, {'resources': {}}, files={'f': 'x'}, parameters={'n': 3},
+        environment={'parameter_defaults': {}}, disable_rollback=False,
+        step='grow')
+    assert deployment.heat.updates == [(STACK, {
+        'template': {'resources': {}}, 'files': {'f': 'x'},
+        'parameters': {'n': 3},
+        'environment': {'parameter_defaults': {}},
+        'disable_rollback': False})]
+
+
+def test_update_defaults():
+    deployment = ScriptedDeployment([timeline()])
+    driver_of(deployment).update(STACK, {'resources': {}})
+    assert deployment.heat.updates == [(STACK, {
+        'template': {'resources': {}}, 'files': {}, 'parameters': {},
+        'environment': {}, 'disable_rollback': True})]
+
+
+def test_update_failure_names_the_step():
+    deployment = ScriptedDeployment([timeline()])
+
+    def refuse(stack_id, **fields):
+        raise heat_error(heat_exc.HTTPBadRequest, 'no such parameter')
+    deployment.heat.stacks.update = refuse
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).update(STACK, {}, step='grow')
+    assert str(raised.value) == (
+        'grow of group on legacy: Heat answered 400 '
+        '(StackValidationFailed): no such parameter')
+
+
+def test_delete_waits_for_the_delete_after_the_request(fast):
+    deployment = ScriptedDeployment(
+        [timeline(*UPDATED)] + script(
+            timeline(*UPDATED),
+            timeline(*UPDATED + ('DELETE_IN_PROGRESS',)),
+            timeline(*UPDATED + ('DELETE_IN_PROGRESS', 'DELETE_COMPLETE'))))
+    assert driver_of(deployment).delete(STACK) is None
+    assert deployment.heat.deleted == [STACK]
+    assert deployment.heat.gets == [6]
+
+
+def test_delete_of_a_stack_shown_delete_complete_returns_none(fast):
+    deployment = ScriptedDeployment(script(
+        timeline(*CREATED),
+        timeline(*CREATED + ('DELETE_IN_PROGRESS', 'DELETE_COMPLETE'))))
+    deployment.heat.answers = [shown('DELETE', 'COMPLETE')]
+    assert driver_of(deployment).delete(STACK) is None
+    assert len(deployment.heat.gets) == 1
+
+
+def test_delete_failed_returns_the_stack(fast):
+    deployment = ScriptedDeployment(script(
+        timeline(*CREATED),
+        timeline(*CREATED + ('DELETE_IN_PROGRESS', 'DELETE_FAILED'))))
+    left = driver_of(deployment).delete(STACK)
+    assert (left.action, left.status, left.stack_status_reason) == (
+        'DELETE', 'FAILED', 'the reason')
+
+
+def test_delete_of_a_stack_already_gone():
+    deployment = ScriptedDeployment([timeline(*CREATED)])
+    deployment.heat.delete_error = heat_exc.HTTPNotFound()
+    assert driver_of(deployment).delete(STACK) is None
+    assert deployment.heat.gets == []
+
+
+def test_delete_refused_names_the_delete():
+    deployment = ScriptedDeployment([timeline(*CREATED)])
+    deployment.heat.delete_error = heat_error(
+        heat_exc.HTTPConflict, 'in progress', 'ActionInProgress')
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).delete(STACK)
+    assert str(raised.value) == (
+        'delete of group on legacy: Heat answered 409 (ActionInProgress): '
+        'in progress')

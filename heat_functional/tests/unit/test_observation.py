@@ -3,8 +3,10 @@
 Covers ``shape``, ``normalise_outputs`` and ``observe`` through a fake
 driver: a root stack with a ResourceGroup (a nested stack) and a provider
 resource, checking logical paths, the nested list, events keyed by
-resource and ``<stack>``, provider types relative to base_url and the
-stack tree.
+resource and ``<stack>``, provider types relative to base_url, the
+stack tree and physical ids; then ``observe`` relative to a previous step:
+each resource's ``physical_id`` (new, same, changed), only the events
+written since, and the event ids carried from step to step.
 """
 
 import pytest
@@ -13,6 +15,7 @@ from heat_functional import observation
 
 BASE_URL = 'file:///corpus/templates/'
 ROOT, GROUP, PROVIDER = 'root-id', 'group-id', 'provider-id'
+MEMBER = 'member-id'
 ROOT_NAME = 'hf-simple-legacy-abc123'
 #: Physical ids of resources that are nested stacks, as Heat shows them.
 PHYSICAL = {'group': GROUP, 'thing': PROVIDER}
@@ -78,7 +81,8 @@ HEAT = 'http://heat/v1/tenant/stacks'
 #: stack id -> (stack name, parent stack id)
 STACKS = {ROOT: (ROOT_NAME, None),
           GROUP: (ROOT_NAME + '-group-x', ROOT),
-          PROVIDER: (ROOT_NAME + '-thing-y', ROOT)}
+          PROVIDER: (ROOT_NAME + '-thing-y', ROOT),
+          MEMBER: (ROOT_NAME + '-group-x-0-z', GROUP)}
 
 
 class Fake(object):
@@ -92,36 +96,39 @@ def stack_link(rel, stack_id):
 
 
 def resource(stack_id, name, rtype, nested_id=None,
-             status='CREATE_COMPLETE'):
+             status='CREATE_COMPLETE', physical=None):
     links = [{'rel': 'self', 'href': '%s/x/%s/resources/%s'
               % (HEAT, stack_id, name)}, stack_link('stack', stack_id)]
     if nested_id:
         links.append(stack_link('nested', nested_id))
     return Fake(resource_name=name, resource_type=rtype,
                 resource_status=status, links=links,
-                physical_resource_id=nested_id or 'phys-%s' % name)
+                physical_resource_id=(physical or nested_id or
+                                      'phys-%s' % name))
 
 
 def event(stack_id, name, status, second, physical=''):
     return Fake(resource_name=name, resource_status=status,
                 physical_resource_id=physical, resource_status_reason='x',
-                id='event-%s-%s' % (name, second),
+                id='event-%s-%s-%s-%s' % (stack_id, name, status, second),
                 links=[{'rel': 'self', 'href': '%s/x/%s/events/e'
                         % (HEAT, stack_id)},
                        stack_link('stack', stack_id)],
                 event_time='2024-05-01T10:00:%02dZ' % second)
 
 
-def stack_events(stack_id, start, members):
+def stack_events(stack_id, start, members, action='CREATE'):
     """A stack's own start and end events around its members' events."""
     name = STACKS[stack_id][0]
-    found = [event(stack_id, name, 'CREATE_IN_PROGRESS', start, stack_id)]
+    found = [event(stack_id, name, action + '_IN_PROGRESS', start,
+                   stack_id)]
     for offset, member in enumerate(members, 1):
-        found += [event(stack_id, member, 'CREATE_IN_PROGRESS',
+        found += [event(stack_id, member, action + '_IN_PROGRESS',
                         start + offset),
-                  event(stack_id, member, 'CREATE_COMPLETE', start + offset,
+                  event(stack_id, member, action + '_COMPLETE',
+                        start + offset,
                         PHYSICAL.get(member, 'phys-%s' % member))]
-    found.append(event(stack_id, name, 'CREATE_COMPLETE',
+    found.append(event(stack_id, name, action + '_COMPLETE',
                        start + len(members) + 1, stack_id))
     return found
 
@@ -137,9 +144,9 @@ def _depth_below(stack_id, top):
 
 
 class FakeHeat(object):
-    def __init__(self, resources, events, outputs=()):
+    def __init__(self, resources, events, outputs=(), action='CREATE'):
         self.calls = []
-        root = Fake(id=ROOT, stack_name=ROOT_NAME, action='CREATE',
+        root = Fake(id=ROOT, stack_name=ROOT_NAME, action=action,
                     status='COMPLETE', outputs=list(outputs))
         self.stacks = Fake(get=lambda stack_id: {ROOT: root}[stack_id])
         self.resources = Fake(list=self._lister('resources', resources))
@@ -168,9 +175,9 @@ class FakeDriver(object):
         return fn(*args, **kwargs)
 
 
-def tree_driver():
+def tree_resources():
     """root: group (2 members), thing (provider), rand."""
-    resources = {
+    return {
         ROOT: [resource(ROOT, 'thing', BASE_URL + 'lib/provider.yaml',
                         PROVIDER),
                resource(ROOT, 'rand', 'OS::Heat::RandomString'),
@@ -180,14 +187,20 @@ def tree_driver():
                          status='CREATE_FAILED')],
         PROVIDER: [resource(PROVIDER, 'value', 'OS::Heat::Value')],
     }
-    events = {
+
+
+def tree_events():
+    return {
         ROOT: stack_events(ROOT, 0, ['group', 'thing', 'rand']),
         GROUP: stack_events(GROUP, 1, ['0', '1']),
         PROVIDER: stack_events(PROVIDER, 2, ['value']),
     }
+
+
+def tree_driver():
     outputs = [{'output_key': 'value', 'output_value': 'v'},
                {'output_key': 'secret', 'output_value': 'abc'}]
-    return FakeDriver(FakeHeat(resources, events, outputs))
+    return FakeDriver(FakeHeat(tree_resources(), tree_events(), outputs))
 
 
 IN_OUT = ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
@@ -201,37 +214,38 @@ def observe_tree(base_url=BASE_URL):
 # -- observe -----------------------------------------------------------------
 
 def test_observe_stack_and_outputs():
-    _, (observed, _) = observe_tree()
+    observed = observe_tree()[1].observation
     assert observed['stack'] == 'CREATE_COMPLETE'
     assert observed['outputs'] == {'value': 'v',
                                    'secret': {'shape': 'str', 'length': 3}}
 
 
 def test_observe_resources_by_logical_path():
-    _, (observed, _) = observe_tree()
+    observed = observe_tree()[1].observation
     assert observed['resources'] == {
         'group': {'type': 'OS::Heat::ResourceGroup',
-                  'status': 'CREATE_COMPLETE'},
+                  'status': 'CREATE_COMPLETE', 'physical_id': 'new'},
         'group/0': {'type': 'OS::Heat::RandomString',
-                    'status': 'CREATE_FAILED'},
+                    'status': 'CREATE_FAILED', 'physical_id': 'new'},
         'group/1': {'type': 'OS::Heat::RandomString',
-                    'status': 'CREATE_COMPLETE'},
+                    'status': 'CREATE_COMPLETE', 'physical_id': 'new'},
         'rand': {'type': 'OS::Heat::RandomString',
-                 'status': 'CREATE_COMPLETE'},
-        'thing': {'type': 'lib/provider.yaml', 'status': 'CREATE_COMPLETE'},
+                 'status': 'CREATE_COMPLETE', 'physical_id': 'new'},
+        'thing': {'type': 'lib/provider.yaml', 'status': 'CREATE_COMPLETE',
+                  'physical_id': 'new'},
         'thing/value': {'type': 'OS::Heat::Value',
-                        'status': 'CREATE_COMPLETE'},
+                        'status': 'CREATE_COMPLETE', 'physical_id': 'new'},
     }
     assert list(observed['resources']) == sorted(observed['resources'])
 
 
 def test_observe_nested():
-    _, (observed, _) = observe_tree()
+    observed = observe_tree()[1].observation
     assert observed['nested'] == ['group', 'thing']
 
 
 def test_observe_events_per_resource_and_stack():
-    _, (observed, _) = observe_tree()
+    observed = observe_tree()[1].observation
     assert observed['events'] == {
         '<stack>': IN_OUT, 'group': IN_OUT, 'rand': IN_OUT, 'thing': IN_OUT,
         'group/<stack>': IN_OUT, 'group/0': IN_OUT, 'group/1': IN_OUT,
@@ -241,10 +255,28 @@ def test_observe_events_per_resource_and_stack():
 
 
 def test_observe_stack_tree_root_first():
-    _, (_, stacks) = observe_tree()
+    stacks = observe_tree()[1].tree
     assert stacks == [{'id': ROOT, 'path': ''},
                       {'id': GROUP, 'path': 'group'},
                       {'id': PROVIDER, 'path': 'thing'}]
+
+
+def test_observe_stack_tree_of_a_stack_nested_twice():
+    resources = tree_resources()
+    resources[GROUP][1] = resource(GROUP, '0', 'lib/member.yaml', MEMBER)
+    resources[MEMBER] = [resource(MEMBER, 'leaf', 'OS::Heat::None')]
+    found = observation.observe(FakeDriver(FakeHeat(resources, {})), ROOT,
+                                base_url=BASE_URL)
+    assert found.tree == [{'id': ROOT, 'path': ''},
+                          {'id': GROUP, 'path': 'group'},
+                          {'id': MEMBER, 'path': 'group/0'},
+                          {'id': PROVIDER, 'path': 'thing'}]
+    assert found.observation['nested'] == ['group', 'group/0', 'thing']
+    assert found.physical_ids['group/0'] == MEMBER
+    assert found.physical_ids['group/0/leaf'] == 'phys-leaf'
+    assert found.observation['resources']['group/0/leaf'] == {
+        'type': 'OS::Heat::None', 'status': 'CREATE_COMPLETE',
+        'physical_id': 'new'}
 
 
 def test_observe_lists_events_ascending():
@@ -257,14 +289,15 @@ def test_observe_lists_events_ascending():
 
 
 def test_observe_without_base_url_keeps_absolute_types():
-    _, (observed, _) = observe_tree(base_url=None)
+    observed = observe_tree(base_url=None)[1].observation
     assert observed['resources']['thing']['type'] == (
         BASE_URL + 'lib/provider.yaml')
 
 
 def test_observe_stack_without_events_or_resources():
     heat = FakeHeat({ROOT: []}, {ROOT: []})
-    observed, stacks = observation.observe(FakeDriver(heat), ROOT)
+    found = observation.observe(FakeDriver(heat), ROOT)
+    observed, stacks = found.observation, found.tree
     assert observed == {'stack': 'CREATE_COMPLETE', 'outputs': {},
                         'resources': {}, 'nested': [], 'events': {}}
     assert stacks == [{'id': ROOT, 'path': ''}]
@@ -273,6 +306,157 @@ def test_observe_stack_without_events_or_resources():
 def test_resource_without_nested_link_is_not_nested():
     pending = resource(ROOT, 'group', 'OS::Heat::ResourceGroup')
     heat = FakeHeat({ROOT: [pending]}, {ROOT: []})
-    observed, stacks = observation.observe(FakeDriver(heat), ROOT)
+    found = observation.observe(FakeDriver(heat), ROOT)
+    observed, stacks = found.observation, found.tree
     assert observed['nested'] == []
     assert stacks == [{'id': ROOT, 'path': ''}]
+
+
+def test_observe_returns_physical_ids_by_logical_path():
+    found = observe_tree()[1]
+    assert found.physical_ids == {
+        'group': GROUP, 'group/0': 'phys-0', 'group/1': 'phys-1',
+        'rand': 'phys-rand', 'thing': PROVIDER, 'thing/value': 'phys-value'}
+
+
+def test_observe_returns_the_id_of_every_event():
+    found = observe_tree()[1]
+    assert found.event_ids == event_ids(tree_events())
+    assert len(found.event_ids) == 8 + 6 + 4
+
+
+# -- relative to the previous step -------------------------------------------
+#
+# A second step of the tree's lifecycle: an update that replaced ``rand``,
+# added ``extra`` to the root and member ``2`` to the group.
+
+def event_ids(by_stack):
+    return {e.id for events in by_stack.values() for e in events}
+
+
+def resources_after_update():
+    resources = tree_resources()
+    resources[ROOT] = [r for r in resources[ROOT] if r.resource_name != 'rand']
+    resources[ROOT] += [
+        resource(ROOT, 'rand', 'OS::Heat::RandomString',
+                 physical='phys-rand-2'),
+        resource(ROOT, 'extra', 'OS::Heat::Value')]
+    resources[GROUP].append(resource(GROUP, '2', 'OS::Heat::RandomString'))
+    return resources
+
+
+def update_events(stack_id, second, created):
+    """A stack's update that creates resources `created`."""
+    name = STACKS[stack_id][0]
+    found = [event(stack_id, name, 'UPDATE_IN_PROGRESS', second, stack_id)]
+    for member in created:
+        found += [event(stack_id, member, 'CREATE_IN_PROGRESS', second + 1),
+                  event(stack_id, member, 'CREATE_COMPLETE', second + 1,
+                        'phys-%s-new' % member)]
+    found.append(event(stack_id, name, 'UPDATE_COMPLETE', second + 2,
+                       stack_id))
+    return found
+
+
+def events_after_update():
+    events = tree_events()
+    events[ROOT] += update_events(ROOT, 20, ['rand', 'extra'])
+    events[GROUP] += update_events(GROUP, 21, ['2'])
+    return events
+
+
+def next_step(previous, resources, events, action='UPDATE'):
+    heat = FakeHeat(resources, events, action=action)
+    return observation.observe(FakeDriver(heat), ROOT, (), BASE_URL,
+                               previous=previous)
+
+
+def physical_changes(found):
+    return {path: entry['physical_id']
+            for path, entry in found.observation['resources'].items()}
+
+
+def test_physical_id_same_changed_or_new_since_the_previous_step():
+    first = observe_tree()[1]
+    second = next_step(first, resources_after_update(), events_after_update())
+    assert physical_changes(second) == {
+        'extra': 'new', 'group': 'same', 'group/0': 'same',
+        'group/1': 'same', 'group/2': 'new', 'rand': 'changed',
+        'thing': 'same', 'thing/value': 'same'}
+    assert second.observation['stack'] == 'UPDATE_COMPLETE'
+    assert second.physical_ids['rand'] == 'phys-rand-2'
+    assert second.physical_ids['extra'] == 'phys-extra'
+
+
+def test_physical_id_is_relative_to_the_previous_step_not_the_first():
+    first = observe_tree()[1]
+    second = next_step(first, resources_after_update(), events_after_update())
+    third = next_step(second, resources_after_update(),
+                      events_after_update())
+    assert set(physical_changes(third).values()) == {'same'}
+    assert len(physical_changes(third)) == 8
+
+
+def test_resource_added_in_a_later_step_is_new():
+    first = observe_tree()[1]
+    second = next_step(first, tree_resources(), tree_events())
+    resources = tree_resources()
+    resources[PROVIDER].append(resource(PROVIDER, 'late', 'OS::Heat::None'))
+    third = next_step(second, resources, tree_events())
+    assert physical_changes(second)['rand'] == 'same'
+    assert 'thing/late' not in physical_changes(second)
+    assert physical_changes(third) == {
+        'group': 'same', 'group/0': 'same', 'group/1': 'same',
+        'rand': 'same', 'thing': 'same', 'thing/late': 'new',
+        'thing/value': 'same'}
+
+
+def test_resource_removed_and_added_back_is_new():
+    first = observe_tree()[1]
+    resources = tree_resources()
+    resources[ROOT] = [r for r in resources[ROOT] if r.resource_name != 'rand']
+    second = next_step(first, resources, tree_events())
+    third = next_step(second, tree_resources(), tree_events())
+    assert 'rand' not in physical_changes(second)
+    assert physical_changes(third)['rand'] == 'new'
+
+
+def test_events_since_the_previous_step_only():
+    first = observe_tree()[1]
+    second = next_step(first, resources_after_update(), events_after_update())
+    update = ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']
+    assert second.observation['events'] == {
+        '<stack>': update, 'extra': IN_OUT, 'rand': IN_OUT,
+        'group/<stack>': update, 'group/2': IN_OUT}
+
+
+def test_an_old_event_is_not_recorded_again_a_new_one_is():
+    first = observe_tree()[1]
+    events = tree_events()
+    # The same status as the create's, in a new event (a new id).
+    events[ROOT].append(event(ROOT, 'rand', 'CREATE_COMPLETE', 30,
+                              'phys-rand'))
+    second = next_step(first, tree_resources(), events, action='CREATE')
+    assert second.observation['events'] == {'rand': ['CREATE_COMPLETE']}
+
+
+def test_no_events_since_the_previous_step():
+    first = observe_tree()[1]
+    second = next_step(first, tree_resources(), tree_events())
+    assert second.observation['events'] == {}
+    assert second.event_ids == first.event_ids
+
+
+def test_event_ids_accumulate_across_steps():
+    first = observe_tree()[1]
+    after = events_after_update()
+    second = next_step(first, resources_after_update(), after)
+    assert second.event_ids == event_ids(after)
+    assert first.event_ids == event_ids(tree_events())
+    # Heat purged the older events: the ids seen before are still known.
+    last = event(ROOT, ROOT_NAME, 'CHECK_COMPLETE', 40, ROOT)
+    purged = {ROOT: update_events(ROOT, 20, ['rand', 'extra']) + [last]}
+    third = next_step(second, resources_after_update(), purged)
+    assert third.event_ids == event_ids(after) | {last.id}
+    assert third.observation['events'] == {'<stack>': ['CHECK_COMPLETE']}
+    assert second.event_ids == event_ids(after)
