@@ -154,13 +154,19 @@ class StackDriver(object):
         """
         deadline = time.monotonic() + timeout
         intervals = poll_intervals()
+        from_timeline = None
         failed_at = None
         while True:
+            if from_timeline is None:
+                from_timeline = self.deployment.stack_timeline(
+                    self.path, stack_id) is not None
             events = self.root_events(stack_id)
             if events is None:
                 return None
             progress = action_progress(events[since:], action)
-            if progress == 'failed' and rollback:
+            if (progress == 'failed' and rollback and
+                    events[-1][0] == action):
+                # The action failed; its rollback has yet to start.
                 failed_at = failed_at or time.monotonic()
                 if time.monotonic() - failed_at < config.ROLLBACK_GRACE:
                     progress = 'running'
@@ -170,13 +176,13 @@ class StackDriver(object):
                     return stack
             if time.monotonic() > deadline:
                 last = '_'.join(events[-1]) if events else 'none'
-                self._fail(step, 'not finished after %d s (waited for %s '
+                self._fail(step, 'not finished after %s s (waited for %s '
                            'to finish; the stack\'s last event: %s)'
                            % (timeout, action, last))
-            if self.deployment.stack_timeline(self.path, stack_id) is None:
-                time.sleep(next(intervals))
-            else:
+            if from_timeline:
                 time.sleep(config.STATE_PROBE_INTERVAL)
+            else:
+                time.sleep(next(intervals))
 
     def _show(self, stack_id, step):
         """The stack, or None when Heat answers 404."""

@@ -43,7 +43,7 @@ UPDATE_KEYS = {
     'expect': dict,
 }
 EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list}
-STEP_NAME = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
+STEP_NAME = re.compile(r'[a-z0-9][a-z0-9_-]*')
 RESERVED_STEPS = ('create', 'delete')
 SELF_UPDATE = 'update-self'
 
@@ -266,7 +266,7 @@ def validate_lifecycle(declaration, where):
         name = update.get('name')
         if not name:
             raise CorpusError('%s: every update needs a name' % place)
-        if not STEP_NAME.match(name) or name in RESERVED_STEPS:
+        if not STEP_NAME.fullmatch(name) or name in RESERVED_STEPS:
             raise CorpusError('%s: name %r must be lower-case letters, '
                               'digits, "-" or "_", and not %s'
                               % (place, name, ' or '.join(RESERVED_STEPS)))

@@ -118,7 +118,7 @@ class Observed(object):
 
 
 def _physical_change(before, now, previous_ids):
-    if previous_ids is None or before is None:
+    if previous_ids is None or not before:
         return 'new'
     return 'same' if before == now else 'changed'
 

@@ -4,7 +4,9 @@ Covers discovery (which files are templates, order, missing or empty
 directories), lifecycle sidecars (valid values, broken ones carried as
 the template's error), ``Template.load`` (errors naming the file,
 provider and get_file files as str keyed by file:// URL, environments)
-and ``base_url``.
+and ``base_url``; the steps of a lifecycle (create, declared updates or
+``update-self``, delete: files, parameters, environments, expectations)
+and the validation of ``updates``.
 """
 
 import os
@@ -223,3 +225,259 @@ def test_base_url_of_a_relative_corpus_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     template = only_template('corpus')
     assert template.base_url == 'file://%s/corpus/' % tmp_path
+
+
+# -- steps -------------------------------------------------------------------
+
+def step_summary(step):
+    return (step.name, step.kind, step.template_file, step.parameters,
+            step.environment, step.rollback, step.expected_status,
+            step.expected_outputs, step.expected_replaced)
+
+
+def test_steps_without_sidecar(tmp_path):
+    path = write(tmp_path, 'plain.yaml')
+    steps = only_template(tmp_path).steps
+    assert [step_summary(s) for s in steps] == [
+        ('create', 'create', path, {}, None, False, 'CREATE_COMPLETE',
+         None, None),
+        ('update-self', 'update', path, {}, None, False, 'UPDATE_COMPLETE',
+         None, None),
+        ('delete', 'delete', path, {}, None, False, 'DELETE_COMPLETE',
+         None, None)]
+    assert steps[1].description == ('an update to the same template and '
+                                    'parameters')
+    assert [repr(s) for s in steps] == [
+        '<Step create>', '<Step update-self>', '<Step delete>']
+
+
+def test_sidecar_without_updates_gets_update_self(tmp_path):
+    path = write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {
+        'description': 'with parameters', 'parameters': {'n': 2},
+        'environment': 'env/e.yaml', 'rollback': True,
+        'expect': {'status': 'ROLLBACK_COMPLETE', 'outputs': {'a': 1}}})
+    create, update, delete = only_template(tmp_path).steps
+    environment = str(tmp_path / 'env' / 'e.yaml')
+    assert step_summary(create) == (
+        'create', 'create', path, {'n': 2}, environment, True,
+        'ROLLBACK_COMPLETE', {'a': 1}, None)
+    assert create.description == 'with parameters'
+    # The same template and parameters; the create's expectations are its
+    # own.
+    assert step_summary(update) == (
+        'update-self', 'update', path, {'n': 2}, environment, False,
+        'UPDATE_COMPLETE', None, None)
+    assert step_summary(delete) == (
+        'delete', 'delete', path, {}, None, False, 'DELETE_COMPLETE', None,
+        None)
+
+
+def test_empty_updates_has_no_update(tmp_path):
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {'updates': []})
+    assert [(s.name, s.kind) for s in only_template(tmp_path).steps] == [
+        ('create', 'create'), ('delete', 'delete')]
+
+
+GROUP_LIFECYCLE = {
+    'parameters': {'count': 2},
+    'environment': 'files/group.env.yaml',
+    'updates': [
+        {'name': 'grow', 'description': 'one member more',
+         'parameters': {'count': 3},
+         'expect': {'outputs': {'size': 3}, 'replaced': ['group/0']}},
+        {'name': 'v2', 'template': 'files/group_v2.yaml',
+         'environment': 'files/other.env.yaml', 'rollback': True,
+         'expect': {'status': 'ROLLBACK_COMPLETE'}},
+        {'name': 'same_again', 'parameters': {}},
+    ],
+}
+
+
+def test_declared_updates_in_order(tmp_path):
+    path = write(tmp_path, 'group.yaml')
+    write(tmp_path, 'group.lifecycle.yaml', GROUP_LIFECYCLE)
+    template = only_template(tmp_path)
+    files = str(tmp_path / 'files')
+    environment = os.path.join(files, 'group.env.yaml')
+    assert [step_summary(s) for s in template.steps] == [
+        ('create', 'create', path, {'count': 2}, environment, False,
+         'CREATE_COMPLETE', None, None),
+        ('grow', 'update', path, {'count': 3}, environment, False,
+         'UPDATE_COMPLETE', {'size': 3}, ['group/0']),
+        # Without parameters, the create's; its own template and
+        # environment, relative to the template's directory.
+        ('v2', 'update', os.path.join(files, 'group_v2.yaml'), {'count': 2},
+         os.path.join(files, 'other.env.yaml'), True, 'ROLLBACK_COMPLETE',
+         None, None),
+        # An empty parameter set is a parameter set (a PUT update).
+        ('same_again', 'update', path, {}, environment, False,
+         'UPDATE_COMPLETE', None, None),
+        ('delete', 'delete', path, {}, None, False, 'DELETE_COMPLETE', None,
+         None)]
+    assert template.step('grow').description == 'one member more'
+    assert template.step('v2').description is None
+
+
+def test_step_by_name(tmp_path):
+    write(tmp_path, 'group.yaml')
+    write(tmp_path, 'group.lifecycle.yaml', GROUP_LIFECYCLE)
+    template = only_template(tmp_path)
+    assert [template.step(n).name for n in ('create', 'v2', 'delete')] == [
+        'create', 'v2', 'delete']
+    with pytest.raises(KeyError):
+        template.step('update-self')
+
+
+def test_step_files_are_absolute_for_a_relative_corpus(tmp_path,
+                                                       monkeypatch):
+    write(tmp_path, 'corpus/group.yaml')
+    write(tmp_path, 'corpus/group.lifecycle.yaml', GROUP_LIFECYCLE)
+    monkeypatch.chdir(tmp_path)
+    steps = only_template('corpus').steps
+    corpus_dir = str(tmp_path / 'corpus')
+    assert [s.template_file for s in steps] == [
+        os.path.join(corpus_dir, name) for name in (
+            'group.yaml', 'group.yaml', 'files/group_v2.yaml', 'group.yaml',
+            'group.yaml')]
+    assert steps[2].environment == os.path.join(corpus_dir,
+                                                'files/other.env.yaml')
+
+
+def test_step_parameters_are_a_copy(tmp_path):
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {'parameters': {'n': 1}})
+    template = only_template(tmp_path)
+    template.steps[1].parameters['n'] = 99
+    assert template.lifecycle['parameters'] == {'n': 1}
+    assert [s.parameters for s in template.steps] == [{'n': 1}, {'n': 1},
+                                                      {}]
+
+
+def test_load_of_an_update_to_another_template(tmp_path):
+    write(tmp_path, 't.yaml', TEMPLATE + 'description: one\n')
+    write(tmp_path, 'files/t2.yaml', TEMPLATE + 'description: two\n')
+    write(tmp_path, 'files/two.env.yaml', {'parameter_defaults': {'x': 2}})
+    write(tmp_path, 't.lifecycle.yaml', {'updates': [
+        {'name': 'two', 'template': 'files/t2.yaml',
+         'environment': 'files/two.env.yaml'}]})
+    template = only_template(tmp_path)
+    body, files, environment = template.step('two').load()
+    assert body['description'] == 'two'
+    assert files == {}
+    assert environment == {'parameter_defaults': {'x': 2}}
+    assert template.load()[0]['description'] == 'one'
+
+
+def test_step_load_of_a_missing_template_names_it(tmp_path):
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {'updates': [
+        {'name': 'gone', 'template': 'files/none.yaml'}]})
+    with pytest.raises(corpus.CorpusError) as err:
+        only_template(tmp_path).step('gone').load()
+    assert str(tmp_path / 'files' / 'none.yaml') in str(err.value)
+
+
+# -- validation of updates ---------------------------------------------------
+
+NAME_RULE = ('must be lower-case letters, digits, "-" or "_", and not '
+             'create or delete')
+UPDATE_KEYS = ('(known: description, environment, expect, name, '
+               'parameters, rollback, template)')
+EXPECT_KEYS = '(known: outputs, replaced, status)'
+
+
+@pytest.mark.parametrize('declaration, message', [
+    ({'updates': {'name': 'a'}}, "x: 'updates' must be a list, got dict"),
+    ({'updates': None}, "x: 'updates' must be a list, got NoneType"),
+    ({'updates': ['grow']}, 'x: update 1: expected a mapping, got str'),
+    ({'updates': [{'name': 'a', 'paramters': {}}]},
+     "x: update 1: unknown key 'paramters' " + UPDATE_KEYS),
+    ({'updates': [{'random_outputs': []}]},
+     "x: update 1: unknown key 'random_outputs' " + UPDATE_KEYS),
+    ({'updates': [{'description': 'no name'}]},
+     'x: update 1: every update needs a name'),
+    ({'updates': [{'name': ''}]}, 'x: update 1: every update needs a name'),
+    ({'updates': [{'name': 'a'}, {}]},
+     'x: update 2: every update needs a name'),
+    ({'updates': [{'name': 'create'}]},
+     "x: update 1: name 'create' " + NAME_RULE),
+    ({'updates': [{'name': 'delete'}]},
+     "x: update 1: name 'delete' " + NAME_RULE),
+    ({'updates': [{'name': 'Grow'}]}, "x: update 1: name 'Grow' " + NAME_RULE),
+    ({'updates': [{'name': 'grow up'}]},
+     "x: update 1: name 'grow up' " + NAME_RULE),
+    ({'updates': [{'name': '-grow'}]},
+     "x: update 1: name '-grow' " + NAME_RULE),
+    ({'updates': [{'name': 'grow.2'}]},
+     "x: update 1: name 'grow.2' " + NAME_RULE),
+    ({'updates': [{'name': 'grow/2'}]},
+     "x: update 1: name 'grow/2' " + NAME_RULE),
+    ({'updates': [{'name': 'grow'}, {'name': 'shrink'}, {'name': 'grow'}]},
+     "x: update 3: a step named 'grow' comes twice"),
+    ({'updates': [{'name': 5}]},
+     "x: update 1: 'name' must be a str, got int"),
+    ({'updates': [{'name': 'a', 'parameters': ['n']}]},
+     "x: update 1: 'parameters' must be a dict, got list"),
+    ({'updates': [{'name': 'a', 'template': 3}]},
+     "x: update 1: 'template' must be a str, got int"),
+    ({'updates': [{'name': 'a', 'environment': ['e.yaml']}]},
+     "x: update 1: 'environment' must be a str, got list"),
+    ({'updates': [{'name': 'a', 'rollback': 'yes'}]},
+     "x: update 1: 'rollback' must be a bool, got str"),
+    ({'updates': [{'name': 'a', 'expect': 'UPDATE_COMPLETE'}]},
+     "x: update 1: 'expect' must be a dict, got str"),
+    ({'updates': [{'name': 'a', 'expect': {'replace': ['r']}}]},
+     "x: update 1: expect: unknown key 'replace' " + EXPECT_KEYS),
+    ({'updates': [{'name': 'a', 'expect': {'replaced': 'group/0'}}]},
+     "x: update 1: expect: 'replaced' must be a list, got str"),
+    ({'updates': [{'name': 'a', 'expect': {'outputs': [1]}}]},
+     "x: update 1: expect: 'outputs' must be a dict, got list"),
+    ({'updates': [{'name': 'a'}, {'name': 'b', 'expect': {'status': 1}}]},
+     "x: update 2: expect: 'status' must be a str, got int"),
+    ({'rollback': 'no'}, "x: 'rollback' must be a bool, got str"),
+    ({'expect': {'replaced': 'r'}},
+     "x: expect: 'replaced' must be a list, got str"),
+])
+def test_validate_lifecycle_rejects(declaration, message):
+    with pytest.raises(corpus.CorpusError) as err:
+        corpus.validate_lifecycle(declaration, 'x')
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize('name', ['grow', 'grow-2', 'v2_shrink', '0',
+                                  'update-self', 'a' * 60])
+def test_validate_lifecycle_accepts_step_names(name):
+    corpus.validate_lifecycle({'updates': [{'name': name}]}, 'x')
+
+
+def test_validate_lifecycle_accepts_a_full_declaration():
+    corpus.validate_lifecycle(GROUP_LIFECYCLE, 'x')
+    corpus.validate_lifecycle({'updates': []}, 'x')
+    corpus.validate_lifecycle({}, 'x')
+
+
+def test_validate_lifecycle_rejects_a_name_ending_in_a_newline():
+    with pytest.raises(corpus.CorpusError):
+        corpus.validate_lifecycle({'updates': [{'name': 'grow\n'}]}, 'x')
+
+
+@pytest.mark.parametrize('updates, message', [
+    ([{'name': 'create'}], "update 1: name 'create' " + NAME_RULE),
+    ([{'name': 'a'}, {'name': 'a'}], "update 2: a step named 'a' comes "
+     "twice"),
+    ([{'parameters': {}}], 'update 1: every update needs a name'),
+    ([{'name': 'a', 'expect': {'state': 'x'}}],
+     "update 1: expect: unknown key 'state' " + EXPECT_KEYS),
+])
+def test_broken_updates_are_carried_as_error(tmp_path, updates, message):
+    write(tmp_path, 'good.yaml')
+    write(tmp_path, 'bad.yaml')
+    sidecar_path = write(tmp_path, 'bad.lifecycle.yaml', {'updates': updates})
+    bad, good = corpus.discover(str(tmp_path))
+    assert good.error is None
+    assert [s.name for s in good.steps] == ['create', 'update-self',
+                                            'delete']
+    assert bad.error == '%s: %s' % (sidecar_path, message)
+    assert bad.lifecycle == {}

@@ -1,0 +1,367 @@
+"""Unit tests of heat_functional.lifecycle.
+
+Covers ``_expectations`` (status, outputs and replacements against a
+step's declaration), ``Lifecycle.skip_reason``, the ``Registry`` of a
+worker's lifecycles and its clean-up, ``skip_unless_runnable``, and
+``run_step`` on a delete step through a fake driver and case.
+"""
+
+import contextlib
+
+import pytest
+
+from heat_functional import client
+from heat_functional import corpus
+from heat_functional import lifecycle
+
+TEMPLATE = corpus.Template('/corpus/group.yaml')
+OTHER = corpus.Template('/corpus/other.yaml')
+
+
+class Fake(object):
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+def stack(action='UPDATE', status='COMPLETE', reason='Stack UPDATE done'):
+    return Fake(action=action, status=status, stack_status_reason=reason)
+
+
+def step(name='grow', kind='update', **expect):
+    return corpus.Step(name, kind, TEMPLATE.path, expect=expect)
+
+
+def observed(outputs=None, resources=None):
+    return {'stack': 'UPDATE_COMPLETE', 'outputs': outputs or {},
+            'resources': resources or {}, 'nested': [], 'events': {}}
+
+
+def resources(**changes):
+    return {name.replace('__', '/'): {'type': 'OS::Heat::None',
+                                      'status': 'UPDATE_COMPLETE',
+                                      'physical_id': change}
+            for name, change in changes.items()}
+
+
+def expectations(the_step, the_stack, the_observation):
+    return lifecycle._expectations(the_step, the_stack, the_observation,
+                                   'group', 'legacy')
+
+
+# -- _expectations -----------------------------------------------------------
+
+def test_expectations_met():
+    assert expectations(step(), stack(), observed()) == []
+
+
+def test_expectations_met_with_outputs_and_replacements():
+    the_step = step(outputs={'size': 3, 'names': ['a', 'b']},
+                    replaced=['group/0'])
+    the_observation = observed(
+        outputs={'size': 3, 'names': ['a', 'b'], 'other': 1},
+        resources=resources(group='same', group__0='changed'))
+    assert expectations(the_step, stack(), the_observation) == []
+
+
+@pytest.mark.parametrize('kind, declared, action, status, expected', [
+    ('update', None, 'UPDATE', 'FAILED', 'UPDATE_COMPLETE'),
+    ('update', None, 'ROLLBACK', 'COMPLETE', 'UPDATE_COMPLETE'),
+    ('update', 'ROLLBACK_COMPLETE', 'UPDATE', 'FAILED', 'ROLLBACK_COMPLETE'),
+    ('create', None, 'CREATE', 'FAILED', 'CREATE_COMPLETE'),
+    ('create', 'CREATE_FAILED', 'CREATE', 'COMPLETE', 'CREATE_FAILED'),
+])
+def test_status_mismatch_names_the_reason(kind, declared, action, status,
+                                          expected):
+    the_step = step(kind=kind, **({'status': declared} if declared else {}))
+    problems = expectations(the_step,
+                            stack(action, status, 'Resource failed: boom'),
+                            observed())
+    assert problems == [
+        'grow of group on legacy ended %s_%s, expected %s: Resource '
+        'failed: boom' % (action, status, expected)]
+
+
+def test_expected_failure_is_met():
+    the_step = step(status='UPDATE_FAILED')
+    assert expectations(the_step, stack('UPDATE', 'FAILED'),
+                        observed()) == []
+
+
+def test_wrong_and_absent_outputs():
+    the_step = step(outputs={'size': 3, 'name': 'a', 'gone': None})
+    the_observation = observed(outputs={'size': 2, 'name': 'a'})
+    assert expectations(the_step, stack(), the_observation) == [
+        'grow of group on legacy: output size is 2, expected 3',
+        "grow of group on legacy: output gone is '<absent>', expected None"]
+
+
+def test_output_with_an_error():
+    the_step = step(outputs={'size': 3})
+    the_observation = observed(outputs={'size': {'error': 'no value'}})
+    assert expectations(the_step, stack(), the_observation) == [
+        "grow of group on legacy: output size is {'error': 'no value'}, "
+        "expected 3"]
+
+
+def test_resources_expected_replaced():
+    the_step = step(replaced=['group/0', 'group/1', 'group/2', 'rand'])
+    the_observation = observed(resources=resources(
+        group__0='same', group__1='new', rand='changed'))
+    assert expectations(the_step, stack(), the_observation) == [
+        'grow of group on legacy: resource group/0 was expected to be '
+        'replaced; its physical id is same',
+        'grow of group on legacy: resource group/1 was expected to be '
+        'replaced; its physical id is new',
+        'grow of group on legacy: resource group/2 was expected to be '
+        'replaced; its physical id is absent']
+
+
+def test_every_problem_is_reported_in_order():
+    the_step = step(outputs={'size': 3}, replaced=['rand'])
+    problems = expectations(the_step, stack('UPDATE', 'FAILED', 'why'),
+                            observed(outputs={'size': 2},
+                                     resources=resources(rand='same')))
+    assert problems == [
+        'grow of group on legacy ended UPDATE_FAILED, expected '
+        'UPDATE_COMPLETE: why',
+        'grow of group on legacy: output size is 2, expected 3',
+        'grow of group on legacy: resource rand was expected to be '
+        'replaced; its physical id is same']
+
+
+# -- Lifecycle.skip_reason ---------------------------------------------------
+
+DELETE = corpus.Step('delete', 'delete', TEMPLATE.path)
+SHRINK = step('shrink')
+
+
+def started(stack_id='stack-id', stopped_by=None):
+    found = lifecycle.Lifecycle(TEMPLATE, 'legacy', 'driver', False)
+    found.stack_id, found.stopped_by = stack_id, stopped_by
+    return found
+
+
+def test_a_new_lifecycle():
+    found = lifecycle.Lifecycle(TEMPLATE, 'convergence', 'driver', True)
+    assert (found.template, found.path, found.driver,
+            found.expected_convergence, found.stack_id, found.stopped_by,
+            found.last) == (TEMPLATE, 'convergence', 'driver', True, None,
+                            None, None)
+
+
+def test_skip_reason_of_a_running_lifecycle():
+    assert started().skip_reason(SHRINK) is None
+    assert started().skip_reason(DELETE) is None
+
+
+def test_skip_reason_of_a_stopped_lifecycle():
+    assert started(stopped_by='grow').skip_reason(SHRINK) == (
+        'not run: step grow of group on legacy failed')
+
+
+def test_delete_runs_after_a_stop():
+    assert started(stopped_by='grow').skip_reason(DELETE) is None
+
+
+@pytest.mark.parametrize('the_step', [SHRINK, DELETE])
+def test_skip_reason_without_a_stack(the_step):
+    for found in (started(None), started(None, stopped_by='create')):
+        assert found.skip_reason(the_step) == (
+            'not run: the stack of group on legacy was never created')
+
+
+# -- Registry ----------------------------------------------------------------
+
+def test_registry_start_and_get():
+    registry = lifecycle.Registry()
+    assert registry.get(TEMPLATE, 'legacy') is None
+    legacy = registry.start(TEMPLATE, 'legacy', 'driver-l', False)
+    converged = registry.start(TEMPLATE, 'convergence', 'driver-c', True)
+    other = registry.start(OTHER, 'legacy', 'driver-o', False)
+    assert registry.get(TEMPLATE, 'legacy') is legacy
+    assert registry.get(TEMPLATE, 'convergence') is converged
+    assert registry.get(OTHER, 'legacy') is other
+    assert (legacy.template, legacy.path, legacy.driver,
+            legacy.expected_convergence) == (TEMPLATE, 'legacy', 'driver-l',
+                                             False)
+    assert converged.expected_convergence is True
+
+
+def test_registry_get_by_template_name():
+    registry = lifecycle.Registry()
+    found = registry.start(TEMPLATE, 'legacy', 'driver', False)
+    assert registry.get(corpus.Template('/elsewhere/group.yml'),
+                        'legacy') is found
+
+
+def test_registry_start_again_replaces():
+    registry = lifecycle.Registry()
+    first = registry.start(TEMPLATE, 'legacy', 'driver', False)
+    second = registry.start(TEMPLATE, 'legacy', 'driver', False)
+    assert second is not first
+    assert registry.get(TEMPLATE, 'legacy') is second
+
+
+class DeletingDriver(object):
+    def __init__(self, deleted, error=None):
+        self.deleted = deleted
+        self.error = error
+
+    def delete(self, stack_id):
+        self.deleted.append(stack_id)
+        if self.error:
+            raise self.error
+
+
+def test_leftovers_are_the_lifecycles_with_a_stack():
+    registry = lifecycle.Registry()
+    registry.start(TEMPLATE, 'legacy', 'driver', False)
+    left = registry.start(TEMPLATE, 'convergence', 'driver', True)
+    left.stack_id = 'stack-c'
+    assert registry.leftovers() == [left]
+
+
+def test_clean_up_deletes_every_leftover_despite_errors():
+    registry = lifecycle.Registry()
+    deleted = []
+    drivers = [DeletingDriver(deleted, client.HeatError('delete failed')),
+               DeletingDriver(deleted, RuntimeError('cell died')),
+               DeletingDriver(deleted)]
+    for number, driver in enumerate(drivers):
+        template = corpus.Template('/corpus/t%d.yaml' % number)
+        registry.start(template, 'legacy', driver,
+                       False).stack_id = 'stack-%d' % number
+    never = registry.start(OTHER, 'legacy', DeletingDriver(deleted), False)
+    registry.clean_up()
+    assert sorted(deleted) == ['stack-0', 'stack-1', 'stack-2']
+    assert registry.leftovers() == []
+    assert never.stack_id is None
+    registry.clean_up()
+    assert len(deleted) == 3
+
+
+# -- skip_unless_runnable ----------------------------------------------------
+
+def test_a_step_without_its_lifecycle_fails():
+    with pytest.raises(pytest.fail.Exception) as raised:
+        lifecycle.skip_unless_runnable(None, SHRINK, TEMPLATE, 'legacy')
+    assert raised.value.msg == (
+        'step shrink of group on legacy cannot run: its create step did '
+        'not run before it in this worker (select whole lifecycles, e.g. '
+        '-k group; with pytest-xdist use --dist loadgroup)')
+    assert raised.value.pytrace is False
+
+
+def test_a_delete_without_its_lifecycle_fails():
+    with pytest.raises(pytest.fail.Exception) as raised:
+        lifecycle.skip_unless_runnable(None, DELETE, OTHER, 'convergence')
+    assert raised.value.msg.startswith(
+        'step delete of other on convergence cannot run: ')
+
+
+def test_a_step_after_a_stop_is_skipped():
+    with pytest.raises(pytest.skip.Exception) as raised:
+        lifecycle.skip_unless_runnable(started(stopped_by='grow'), SHRINK,
+                                       TEMPLATE, 'legacy')
+    assert raised.value.msg == 'not run: step grow of group on legacy failed'
+
+
+def test_the_delete_after_a_stop_runs():
+    assert lifecycle.skip_unless_runnable(
+        started(stopped_by='grow'), DELETE, TEMPLATE, 'legacy') is None
+
+
+def test_a_step_of_a_stack_never_created_is_skipped():
+    with pytest.raises(pytest.skip.Exception) as raised:
+        lifecycle.skip_unless_runnable(started(None), DELETE, TEMPLATE,
+                                       'legacy')
+    assert raised.value.msg == (
+        'not run: the stack of group on legacy was never created')
+
+
+def test_a_step_of_a_running_lifecycle_runs():
+    assert lifecycle.skip_unless_runnable(started(), SHRINK, TEMPLATE,
+                                          'legacy') is None
+
+
+# -- run_step on delete ------------------------------------------------------
+
+class FakeCase(object):
+    def __init__(self, left_rows=()):
+        self.left_rows = list(left_rows)
+        self.calls = []
+        self.observation = None
+
+    @contextlib.contextmanager
+    def timed(self, phase):
+        self.calls.append(('timed', phase))
+        yield
+
+    def measure_heat_time(self, deployment, stack_id, since=0):
+        self.calls.append(('measure', deployment, stack_id, since))
+
+    def check_deleted(self, deployment, stack_id):
+        self.calls.append(('check_deleted', deployment, stack_id))
+        return self.left_rows
+
+    def require(self, problems):
+        if problems:
+            pytest.fail('\n'.join(problems), pytrace=False)
+
+
+class DeleteDriver(object):
+    def __init__(self, left=None):
+        self.left = left
+        self.deleted = []
+
+    def root_events(self, stack_id):
+        return [('CREATE', 'IN_PROGRESS'), ('CREATE', 'COMPLETE')]
+
+    def delete(self, stack_id):
+        self.deleted.append(stack_id)
+        return self.left
+
+
+def delete_lifecycle(driver, stopped_by=None):
+    found = lifecycle.Lifecycle(TEMPLATE, 'legacy', driver, False)
+    found.stack_id, found.stopped_by = 'stack-id', stopped_by
+    return found
+
+
+def test_run_delete():
+    driver, case = DeleteDriver(), FakeCase()
+    found = delete_lifecycle(driver, stopped_by='grow')
+    lifecycle.run_step(found, DELETE, case, 'deployment')
+    assert driver.deleted == ['stack-id']
+    assert found.stack_id is None
+    assert found.stopped_by == 'grow'
+    assert case.observation == {'stack': 'DELETE_COMPLETE'}
+    assert case.calls == [('timed', 'delete'),
+                          ('measure', 'deployment', 'stack-id', 2),
+                          ('timed', 'flags'),
+                          ('check_deleted', 'deployment', 'stack-id')]
+
+
+def test_run_delete_that_failed_stops_the_lifecycle():
+    driver = DeleteDriver(left=stack('DELETE', 'FAILED', 'in use'))
+    case = FakeCase(['stack x is still in the database'])
+    found = delete_lifecycle(driver)
+    with pytest.raises(pytest.fail.Exception) as raised:
+        lifecycle.run_step(found, DELETE, case, 'deployment')
+    assert raised.value.msg == (
+        'delete of group on legacy ended DELETE_FAILED: in use\n'
+        'stack x is still in the database')
+    assert case.observation == {'stack': 'DELETE_FAILED'}
+    assert found.stopped_by == 'delete'
+    assert found.stack_id is None
+
+
+def test_run_step_that_raises_stops_the_lifecycle():
+    class Broken(DeleteDriver):
+        def delete(self, stack_id):
+            raise client.HeatError('delete of group on legacy: boom')
+    found = delete_lifecycle(Broken())
+    with pytest.raises(client.HeatError):
+        lifecycle.run_step(found, DELETE, FakeCase(), 'deployment')
+    assert found.stopped_by == 'delete'
+    assert found.stack_id == 'stack-id'  # left for the clean-up

@@ -1,0 +1,141 @@
+"""Unit tests of heat_functional.plugin.Case.
+
+Covers what a case takes from its pytest item (id, template, scenario
+with the lifecycle step, path) and ``check_deleted``: polling the
+deployment's stack rows until they are all marked deleted, or
+``DELETE_SETTLE`` seconds have passed.
+"""
+
+import time
+
+import pytest
+
+from heat_functional import config
+from heat_functional import corpus
+from heat_functional import plugin
+
+TEMPLATE = corpus.Template('/corpus/group.yaml')
+
+
+class Fake(object):
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+def item(path='legacy', step_name='delete'):
+    """What Case reads of a pytest item of test_lifecycle."""
+    step = corpus.Step(step_name, step_name if step_name in (
+        'create', 'delete') else 'update', TEMPLATE.path)
+    return Fake(name='test_lifecycle[group-%s-%s]' % (step_name, path),
+                originalname='test_lifecycle',
+                callspec=Fake(params={'template': TEMPLATE, 'step': step,
+                                      'path': path}))
+
+
+def test_case_of_a_lifecycle_step():
+    case = plugin.Case(item('convergence', 'grow'))
+    assert (case.id, case.template, case.scenario, case.path) == (
+        'test_lifecycle[group-grow-convergence]', 'group', 'lifecycle/grow',
+        'convergence')
+
+
+def test_case_of_an_item_without_parameters():
+    case = plugin.Case(Fake(name='test_alone', originalname='test_alone'))
+    assert (case.id, case.template, case.scenario, case.path) == (
+        'test_alone', None, 'alone', None)
+
+
+def row(stack_id, name, depth, deleted, parent=None, convergence=False,
+        action='DELETE', status='COMPLETE'):
+    return {'id': stack_id, 'name': name, 'parent': parent,
+            'convergence': convergence, 'action': action, 'status': status,
+            'deleted': deleted, 'depth': depth, 'source': 'db'}
+
+
+def tree(deleted, convergence=False):
+    return [row('root', 'hf-group-legacy-abc', 0, deleted,
+                convergence=convergence),
+            row('child', 'hf-group-legacy-abc-group-x', 1, deleted,
+                parent='root', convergence=convergence,
+                status='IN_PROGRESS')]
+
+
+class RowsDeployment(object):
+    """stack_flags answers the script, one entry a call, then the last."""
+
+    def __init__(self, *script):
+        self.script = script
+        self.calls = []
+
+    def stack_flags(self, path, stack_id):
+        self.calls.append((path, stack_id))
+        return self.script[min(len(self.calls), len(self.script)) - 1]
+
+
+@pytest.fixture
+def settle(monkeypatch):
+    monkeypatch.setattr(config, 'STATE_PROBE_INTERVAL', 0)
+    monkeypatch.setattr(config, 'DELETE_SETTLE', 0.05)
+
+
+def test_rows_deleted_on_the_second_poll(settle):
+    deployment = RowsDeployment(tree(False), tree(True))
+    case = plugin.Case(item())
+    assert case.check_deleted(deployment, 'root') == []
+    assert deployment.calls == [('legacy', 'root')] * 2
+    assert case.stacks == [
+        {'id': 'root', 'name': 'hf-group-legacy-abc', 'parent': None,
+         'depth': 0, 'convergence': False, 'expected_convergence': False,
+         'source': 'db', 'deleted': True},
+        {'id': 'child', 'name': 'hf-group-legacy-abc-group-x',
+         'parent': 'root', 'depth': 1, 'convergence': False,
+         'expected_convergence': False, 'source': 'db', 'deleted': True}]
+
+
+def test_rows_deleted_at_once_are_read_once(settle):
+    deployment = RowsDeployment(tree(True, convergence=True))
+    case = plugin.Case(item('convergence'))
+    assert case.check_deleted(deployment, 'root') == []
+    assert deployment.calls == [('convergence', 'root')]
+    assert [s['expected_convergence'] for s in case.stacks] == [True, True]
+
+
+def test_nested_rows_are_expected_to_have_the_root_flag(settle):
+    rows = tree(True)
+    rows[0]['convergence'] = True
+    case = plugin.Case(item('legacy'))
+    case.check_deleted(RowsDeployment(rows), 'root')
+    assert [s['expected_convergence'] for s in case.stacks] == [False, True]
+
+
+def test_rows_never_deleted(settle):
+    deployment = RowsDeployment(tree(False))
+    case = plugin.Case(item())
+    started = time.monotonic()
+    problems = case.check_deleted(deployment, 'root')
+    assert time.monotonic() - started >= config.DELETE_SETTLE
+    assert problems == [
+        'stack hf-group-legacy-abc of group (root) is still in the database '
+        'after its delete (DELETE_COMPLETE)',
+        'stack hf-group-legacy-abc-group-x of group (child) is still in the '
+        'database after its delete (DELETE_IN_PROGRESS)']
+    assert len(deployment.calls) > 1
+    assert [s['deleted'] for s in case.stacks] == [False, False]
+
+
+def test_only_the_rows_left_are_reported(settle):
+    rows = tree(True)
+    rows[1]['deleted'] = False
+    problems = plugin.Case(item()).check_deleted(RowsDeployment(rows),
+                                                 'root')
+    assert problems == [
+        'stack hf-group-legacy-abc-group-x of group (child) is still in the '
+        'database after its delete (DELETE_IN_PROGRESS)']
+
+
+def test_no_rows_at_all(settle):
+    deployment = RowsDeployment([])
+    case = plugin.Case(item())
+    assert case.check_deleted(deployment, 'root') == []
+    assert deployment.calls == [('legacy', 'root')]
+    assert case.stacks == []
