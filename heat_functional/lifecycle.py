@@ -160,7 +160,8 @@ def _delete(lifecycle, case, deployment):
         problems.append('%s ended %s: %s' % (where, status,
                                              left.stack_status_reason))
     with case.timed('flags'):
-        problems += case.check_deleted(deployment, stack_id)
+        problems += case.check_deleted(deployment, stack_id,
+                                       lifecycle.expected_convergence)
     return problems
 
 

@@ -300,8 +300,8 @@ class FakeCase(object):
     def measure_heat_time(self, deployment, stack_id, since=0):
         self.calls.append(('measure', deployment, stack_id, since))
 
-    def check_deleted(self, deployment, stack_id):
-        self.calls.append(('check_deleted', deployment, stack_id))
+    def check_deleted(self, deployment, stack_id, expected):
+        self.calls.append(('check_deleted', deployment, stack_id, expected))
         return self.left_rows
 
     def require(self, problems):
@@ -339,7 +339,7 @@ def test_run_delete():
     assert case.calls == [('timed', 'delete'),
                           ('measure', 'deployment', 'stack-id', 2),
                           ('timed', 'flags'),
-                          ('check_deleted', 'deployment', 'stack-id')]
+                          ('check_deleted', 'deployment', 'stack-id', False)]
 
 
 def test_run_delete_that_failed_stops_the_lifecycle():

@@ -1,4 +1,4 @@
-"""Unit tests of heat_functional.plugin.Case.
+"""Unit tests of heat_functional.case.Case.
 
 Covers what a case takes from its pytest item (id, template, scenario
 with the lifecycle step, path) and ``check_deleted``: polling the
@@ -12,7 +12,7 @@ import pytest
 
 from heat_functional import config
 from heat_functional import corpus
-from heat_functional import plugin
+from heat_functional import case as case_module
 
 TEMPLATE = corpus.Template('/corpus/group.yaml')
 
@@ -33,14 +33,14 @@ def item(path='legacy', step_name='delete'):
 
 
 def test_case_of_a_lifecycle_step():
-    case = plugin.Case(item('convergence', 'grow'))
+    case = case_module.Case(item('convergence', 'grow'))
     assert (case.id, case.template, case.scenario, case.path) == (
         'test_lifecycle[group-grow-convergence]', 'group', 'lifecycle/grow',
         'convergence')
 
 
 def test_case_of_an_item_without_parameters():
-    case = plugin.Case(Fake(name='test_alone', originalname='test_alone'))
+    case = case_module.Case(Fake(name='test_alone', originalname='test_alone'))
     assert (case.id, case.template, case.scenario, case.path) == (
         'test_alone', None, 'alone', None)
 
@@ -80,39 +80,40 @@ def settle(monkeypatch):
 
 def test_rows_deleted_on_the_second_poll(settle):
     deployment = RowsDeployment(tree(False), tree(True))
-    case = plugin.Case(item())
-    assert case.check_deleted(deployment, 'root') == []
+    case = case_module.Case(item())
+    assert case.check_deleted(deployment, 'root', False) == []
     assert deployment.calls == [('legacy', 'root')] * 2
     assert case.stacks == [
         {'id': 'root', 'name': 'hf-group-legacy-abc', 'parent': None,
-         'depth': 0, 'convergence': False, 'expected_convergence': False,
-         'source': 'db', 'deleted': True},
+         'path': None, 'depth': 0, 'convergence': False,
+         'expected_convergence': False, 'source': 'db', 'deleted': True},
         {'id': 'child', 'name': 'hf-group-legacy-abc-group-x',
-         'parent': 'root', 'depth': 1, 'convergence': False,
+         'parent': 'root', 'path': None, 'depth': 1, 'convergence': False,
          'expected_convergence': False, 'source': 'db', 'deleted': True}]
 
 
 def test_rows_deleted_at_once_are_read_once(settle):
     deployment = RowsDeployment(tree(True, convergence=True))
-    case = plugin.Case(item('convergence'))
-    assert case.check_deleted(deployment, 'root') == []
+    case = case_module.Case(item('convergence'))
+    assert case.check_deleted(deployment, 'root', True) == []
     assert deployment.calls == [('convergence', 'root')]
     assert [s['expected_convergence'] for s in case.stacks] == [True, True]
 
 
-def test_nested_rows_are_expected_to_have_the_root_flag(settle):
+def test_rows_are_expected_to_have_the_flag_given(settle):
     rows = tree(True)
     rows[0]['convergence'] = True
-    case = plugin.Case(item('legacy'))
-    case.check_deleted(RowsDeployment(rows), 'root')
-    assert [s['expected_convergence'] for s in case.stacks] == [False, True]
+    case = case_module.Case(item('legacy'))
+    case.check_deleted(RowsDeployment(rows), 'root', True)
+    assert [s['expected_convergence'] for s in case.stacks] == [True, True]
+    assert [s['convergence'] for s in case.stacks] == [True, False]
 
 
 def test_rows_never_deleted(settle):
     deployment = RowsDeployment(tree(False))
-    case = plugin.Case(item())
+    case = case_module.Case(item())
     started = time.monotonic()
-    problems = case.check_deleted(deployment, 'root')
+    problems = case.check_deleted(deployment, 'root', False)
     assert time.monotonic() - started >= config.DELETE_SETTLE
     assert problems == [
         'stack hf-group-legacy-abc of group (root) is still in the database '
@@ -126,8 +127,8 @@ def test_rows_never_deleted(settle):
 def test_only_the_rows_left_are_reported(settle):
     rows = tree(True)
     rows[1]['deleted'] = False
-    problems = plugin.Case(item()).check_deleted(RowsDeployment(rows),
-                                                 'root')
+    problems = case_module.Case(item()).check_deleted(
+        RowsDeployment(rows), 'root', False)
     assert problems == [
         'stack hf-group-legacy-abc-group-x of group (child) is still in the '
         'database after its delete (DELETE_IN_PROGRESS)']
@@ -135,7 +136,7 @@ def test_only_the_rows_left_are_reported(settle):
 
 def test_no_rows_at_all(settle):
     deployment = RowsDeployment([])
-    case = plugin.Case(item())
-    assert case.check_deleted(deployment, 'root') == []
+    case = case_module.Case(item())
+    assert case.check_deleted(deployment, 'root', False) == []
     assert deployment.calls == [('legacy', 'root')]
     assert case.stacks == []

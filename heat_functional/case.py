@@ -1,0 +1,141 @@
+"""A test case's record: what it ran, observed and checked, and how long.
+
+Each scenario test gets a ``Case`` (the ``case`` fixture). It names the
+case (template, scenario, path), times its phases, checks the flag of
+every stack it created, and becomes ``cases/<id>.json`` with its outcome
+when the test ends (``plugin.py``); ``report.py`` builds the report from
+those records.
+"""
+
+import contextlib
+import re
+import secrets
+import time
+
+import pytest
+
+from heat_functional import config as settings
+
+
+class Case(object):
+    """What one test case records, written as ``cases/<id>.json``."""
+
+    def __init__(self, item):
+        params = getattr(item, 'callspec', None)
+        params = params.params if params else {}
+        template = params.get('template')
+        step = params.get('step')
+        self.id = item.name
+        self.template = getattr(template, 'name', template)
+        self.scenario = item.originalname[len('test_'):]
+        if step is not None:
+            self.scenario += '/' + step.name
+        self.path = params.get('path')
+        self.stacks = []
+        self.observation = None
+        self.heat_time_s = None
+        self.timings = {}
+        self.started = time.monotonic()
+        self._cleanups = []
+
+    def stack_name(self):
+        name = '%s-%s-%s-%s' % (settings.STACK_PREFIX, self.template,
+                                self.path, secrets.token_hex(3))
+        return re.sub(r'[^A-Za-z0-9_.-]', '-', name)
+
+    @contextlib.contextmanager
+    def timed(self, phase):
+        """Record the wall time of a phase of the case (summed if repeated).
+        """
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[phase] = round(self.timings.get(phase, 0) +
+                                        time.monotonic() - started, 3)
+
+    def track(self, driver, stack_id):
+        """Delete this stack at the end of the case if it still exists."""
+        self._cleanups.append((driver, stack_id))
+
+    def _record_stacks(self, flags, expected, logical=None):
+        self.stacks = [{
+            'id': f['id'], 'name': f['name'], 'parent': f['parent'],
+            'path': (logical or {}).get(f['id']), 'depth': f['depth'],
+            'convergence': f['convergence'],
+            'expected_convergence': expected, 'source': f['source'],
+            'deleted': f['deleted'],
+        } for f in flags]
+
+    def check_flags(self, deployment, stack_id, tree, expected):
+        """Read the flag of every live stack under stack_id; record them;
+        return one message per stack whose flag is not `expected` (the
+        flag the root was created with), or that the API shows and the
+        database does not."""
+        logical = {s['id']: s['path'] for s in tree}
+        flags = deployment.stack_flags(self.path, stack_id)
+        self._record_stacks([f for f in flags if not f['deleted']],
+                            expected, logical)
+        missing = set(logical) - {s['id'] for s in self.stacks}
+        problems = ['stack %s of %s (%s) has convergence=%s, expected %s'
+                    % (s['name'], self.template, s['id'], s['convergence'],
+                       expected)
+                    for s in self.stacks if s['convergence'] != expected]
+        problems += ['stack %s of %s is shown by the API but has no row in '
+                     'the database' % (m, self.template) for m in missing]
+        return problems
+
+    def measure_heat_time(self, deployment, stack_id, since=0):
+        """Record the seconds Heat spent on the stack's actions (those after
+        its first `since` own events), if the deployment can tell them to
+        better than a second."""
+        from heat_functional.deployment import database
+        timeline = deployment.stack_timeline(self.path, stack_id)
+        if timeline:
+            self.heat_time_s = round(
+                database.heat_seconds(timeline[since:]), 3)
+
+    def require(self, problems):
+        """Fail the case with every problem found, without a traceback."""
+        if problems:
+            pytest.fail('\n'.join(problems), pytrace=False)
+
+    def check_deleted(self, deployment, stack_id, expected):
+        """After a delete: every stack row of the tree must be marked
+        deleted. Records the rows (their flags still checked against
+        `expected`); returns one message per row left.
+
+        Convergence marks the stack DELETE_COMPLETE a moment before it
+        soft-deletes the row (Stack.purge_db), so rows get DELETE_SETTLE
+        seconds to go."""
+        deadline = time.monotonic() + settings.DELETE_SETTLE
+        while True:
+            flags = deployment.stack_flags(self.path, stack_id)
+            if all(f['deleted'] for f in flags) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(settings.STATE_PROBE_INTERVAL)
+        self._record_stacks(flags, expected)
+        return ['stack %s of %s (%s) is still in the database after its '
+                'delete (%s_%s)' % (f['name'], self.template, f['id'],
+                                    f['action'], f['status'])
+                for f in flags if not f['deleted']]
+
+    def cleanup(self):
+        for driver, stack_id in self._cleanups:
+            driver.delete(stack_id)
+
+    def record(self, outcome, message, duration):
+        overhead = None
+        if self.heat_time_s is not None:
+            overhead = round(duration - self.heat_time_s, 3)
+        return {
+            'id': self.id, 'template': self.template,
+            'scenario': self.scenario, 'path': self.path,
+            'outcome': outcome, 'duration_s': round(duration, 3),
+            'heat_time_s': self.heat_time_s,
+            'harness_overhead_s': overhead,
+            'timings': self.timings,
+            'message': message, 'stacks': self.stacks,
+            'observation': self.observation,
+        }
