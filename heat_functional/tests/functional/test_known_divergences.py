@@ -1,8 +1,9 @@
-"""The divergences recorded in divergences/README.rst are still exactly so.
+"""The divergences recorded in divergences/ are still exactly so.
 
 A strict expected failure for whole templates: the gate on divergences/
-must fail, and only with the recorded differences. When Heat changes and
-a divergence disappears or changes shape, this test fails and says which.
+must fail, and only with the differences and failing cases that
+divergences/expected.json records. When Heat changes and a divergence
+disappears or changes shape, this test fails and says which.
 """
 
 import json
@@ -12,19 +13,19 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
+DIVERGENCES = os.path.join(ROOT, 'divergences')
 
-#: (template, scenario) -> the locations that differ there.
-RECORDED = {
-    ('nested_output_feeds_sibling', 'lifecycle/rename'): {
-        'outputs.right',
-        "resources['right/one'].status",
-        "resources['right/two'].status",
-        "events['right/one']",
-        "events['right/two']",
-    },
-}
-#: (template, scenario, path) of the cases that fail because of them.
-FAILING = {('nested_output_feeds_sibling', 'lifecycle/rename', 'legacy')}
+
+def recorded():
+    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
+        expected = json.load(f)
+    differences = {(template, scenario): set(locations)
+                   for template, entry in expected.items()
+                   for scenario, locations in entry['differences'].items()}
+    failing = {(template,) + tuple(case.split())
+               for template, entry in expected.items()
+               for case in entry.get('failing', [])}
+    return differences, failing
 
 
 def test_recorded_divergences_are_still_exactly_so(tmp_path):
@@ -35,7 +36,7 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
         p for p in [ROOT, env.get('PYTHONPATH')] if p)
     result = subprocess.run(
         [sys.executable, '-m', 'heat_functional.cli', 'gate', '--templates',
-         os.path.join(ROOT, 'divergences'), '--db', 'sqlite', '-n', '2',
+         DIVERGENCES, '--db', 'sqlite', '-n', '4',
          '--report-dir', str(report_dir)],
         env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr
@@ -46,8 +47,9 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
                   if not d['allowed_by']}
                  for e in report['parity']
                  if not e['equal'] and not e['allowed']}
-    assert differing == RECORDED
     failing = {(c['template'], c['scenario'], c['path'])
                for c in report['cases'] if c['outcome'] != 'passed'}
-    assert failing == FAILING
+    expected_differences, expected_failing = recorded()
+    assert differing == expected_differences
+    assert failing == expected_failing
     assert report['summary']['flags']['mismatched'] == 0
