@@ -181,28 +181,59 @@ def read(path):
         return json.load(f)
 
 
+def _path_cell(outcomes):
+    """One path's steps of a template: 'passed', or the steps that failed
+    or errored by name and how many were skipped."""
+    bad = ['%s %s' % (step, outcome) for step, outcome in outcomes.items()
+           if outcome in ('failed', 'error')]
+    skipped = sum(1 for outcome in outcomes.values() if outcome == 'skipped')
+    if skipped:
+        bad.append('%d skipped' % skipped)
+    return '; '.join(bad) if bad else 'passed'
+
+
+def _parity_cell(entries):
+    """A template's parity over its steps, naming the steps not equal."""
+    def steps(selected):
+        return ', '.join(e['scenario'].split('/')[-1] for e in selected)
+    different = [e for e in entries if not e['equal'] and
+                 not e['allowed'] and not e.get('incomplete')]
+    incomplete = [e for e in entries if e.get('incomplete')]
+    allowed = sum(1 for e in entries if e['allowed'])
+    if different or incomplete:
+        return '; '.join(
+            text for text in (
+                different and 'DIFFERENT: ' + steps(different),
+                incomplete and 'incomplete: ' + steps(incomplete)) if text)
+    if not entries:
+        return '-'
+    return 'equal' + (' (%d allowed)' % allowed if allowed else '')
+
+
 def table(report):
-    """The one-screen summary: template x scenario, each path, parity."""
+    """The one-screen summary: a row per template; for each path, its steps
+    (``passed`` or the steps that did not pass), and parity over them."""
     paths = list(report['paths'])
-    rows = collections.OrderedDict()
+    outcomes = collections.OrderedDict()
     for case in report['cases']:
-        rows.setdefault((case['template'], case['scenario']),
-                        {})[case['path']] = case['outcome']
+        step = case['scenario'].split('/')[-1]
+        outcomes.setdefault(case['template'], collections.OrderedDict(
+            (p, collections.OrderedDict()) for p in paths))
+        outcomes[case['template']].setdefault(case['path'], {})[step] = \
+            case['outcome']
+    parity_by_template = collections.defaultdict(list)
     for entry in report['parity']:
-        key = (entry['template'], entry['scenario'])
-        if entry.get('incomplete'):
-            mark = 'incomplete'
-        elif entry['equal']:
-            mark = 'equal'
-        elif entry['allowed']:
-            mark = 'allowed'
-        else:
-            mark = 'DIFFERENT'
-        rows.setdefault(key, {})['parity'] = mark
+        parity_by_template[entry['template']].append(entry)
     columns = paths + (['parity'] if len(paths) > 1 else [])
-    header = ['template', 'scenario'] + columns
-    lines = [header] + [[t, s] + [cells.get(c, '-') for c in columns]
-                        for (t, s), cells in rows.items()]
+    header = ['template', 'steps'] + columns
+    lines = [header]
+    for template, by_path in outcomes.items():
+        steps = max(len(v) for v in by_path.values())
+        row = [template, str(steps)] + [_path_cell(by_path.get(p, {}))
+                                        for p in paths]
+        if len(paths) > 1:
+            row.append(_parity_cell(parity_by_template[template]))
+        lines.append(row)
     widths = [max(len(str(line[i])) for line in lines)
               for i in range(len(header))]
     text = ['  '.join(str(v).ljust(w) for v, w in zip(line, widths)).rstrip()
@@ -214,6 +245,12 @@ def table(report):
                                         for o in OUTCOMES))
     text.append('flags checked: %d, mismatched: %d' % (
         summary['flags']['checked'], summary['flags']['mismatched']))
+    parity_summary = summary['parity']
+    if parity_summary['pairs']:
+        text.append('parity: %d pairs, %d equal, %d allowed, %d different, '
+                    '%d incomplete' % tuple(parity_summary[k] for k in (
+                        'pairs', 'equal', 'allowed', 'different',
+                        'incomplete')))
     text.append('verdict: %s' % report['verdict'].upper())
     if len(paths) > 1:
         text.append('the default may change: %s'

@@ -216,12 +216,10 @@ def test_table_of_a_passing_report():
     text = report.table(report.build(both() + both('other'), DESCRIPTION,
                                      PATHS))
     lines = text.splitlines()
-    assert lines[0].split() == ['template', 'scenario', 'legacy',
+    assert lines[0].split() == ['template', 'steps', 'legacy',
                                 'convergence', 'parity']
-    assert lines[2].split() == ['simple', 'create', 'passed', 'passed',
-                                'equal']
-    assert lines[3].split() == ['other', 'create', 'passed', 'passed',
-                                'equal']
+    assert lines[2].split() == ['simple', '1', 'passed', 'passed', 'equal']
+    assert lines[3].split() == ['other', '1', 'passed', 'passed', 'equal']
     assert 'cases: 4 passed, 0 failed, 0 error, 0 skipped' in lines
     assert 'verdict: PASS' in lines
     assert 'the default may change: yes' in lines
@@ -231,8 +229,8 @@ def test_table_of_a_failing_report():
     cases = both(observation=observation('b'))
     text = report.table(report.build(cases, DESCRIPTION, PATHS))
     lines = text.splitlines()
-    assert lines[2].split() == ['simple', 'create', 'passed', 'passed',
-                                'DIFFERENT']
+    assert lines[2].split() == ['simple', '1', 'passed', 'passed',
+                                'DIFFERENT:', 'create']
     assert 'verdict: FAIL' in lines
     assert 'the default may change: no' in lines
     assert ('  - parity of simple/create: 1 difference(s), first at '
@@ -241,10 +239,31 @@ def test_table_of_a_failing_report():
 
 def test_table_of_one_path_has_no_parity_column():
     text = report.table(report.build([case()], DESCRIPTION, ['legacy']))
-    assert text.splitlines()[0].split() == ['template', 'scenario',
-                                            'legacy']
+    assert text.splitlines()[0].split() == ['template', 'steps', 'legacy']
     assert 'verdict: PASS' in text
     assert 'the default may change' not in text
+
+
+def test_table_names_the_steps_that_did_not_pass():
+    cases = [case(scenario='lifecycle/create'),
+             case(scenario='lifecycle/grow', outcome='failed', message='x'),
+             case(scenario='lifecycle/delete', outcome='skipped')]
+    text = report.table(report.build(cases, DESCRIPTION, ['legacy']))
+    assert text.splitlines()[2].split() == [
+        'simple', '3', 'grow', 'failed;', '1', 'skipped']
+
+
+def test_table_of_allowed_and_incomplete_pairs():
+    allowance = {'id': 'a', 'location': 'outputs.value', 'reason': 'r',
+                 'source': 's'}
+    cases = both(observation=observation('b'))
+    cases += [case('half', path='legacy')]
+    text = report.table(report.build(cases, DESCRIPTION, PATHS, [allowance]))
+    rows = {line.split()[0]: line for line in text.splitlines()[2:4]}
+    assert rows['simple'].endswith('equal (1 allowed)')
+    assert rows['half'].endswith('incomplete: create')
+    assert 'parity: 2 pairs, 0 equal, 1 allowed, 0 different, 1 incomplete' \
+        in text
 
 
 def test_table_shows_at_most_twenty_reasons():
