@@ -172,6 +172,20 @@ def _tighten_fake_transport(pause):
     impl_fake.time = _Clock
 
 
+def _warm_up_yaql():
+    """Initialise Heat's yaql parser once, before any request.
+
+    ``heat.engine.hot.functions.Yaql.get_yaql_parser`` sets the class's
+    ``_parser`` before its ``_context``; two stacks using yaql at the same
+    moment on a fresh engine can see the parser and not the context and
+    fail with a 400 ("'Yaql' object has no attribute '_context'"), on
+    either path. That is a Heat race at start-up, not a difference between
+    the paths, so the cell takes it out of the way.
+    """
+    from heat.engine.hot import functions
+    functions.Yaql.get_yaql_parser()
+
+
 def _load_config(config_file):
     from heat.common import config as heat_config
     from heat import version
@@ -220,6 +234,7 @@ def main(argv=None):
     messaging.setup()
     _prepare_database()
 
+    _warm_up_yaql()
     cell = Cell(cfg.CONF.host)
     cell.api_app = heat_config.load_paste_app('heat-api')
     cell.start_engine()
