@@ -35,6 +35,8 @@ class Case(object):
         self.observation = None
         self.heat_time_s = None
         self.timings = {}
+        #: Resources seen in progress or deleted after the action ended.
+        self.transient = []
         self.started = time.monotonic()
         self._cleanups = []
 
@@ -136,6 +138,7 @@ class Case(object):
             'heat_time_s': self.heat_time_s,
             'harness_overhead_s': overhead,
             'timings': self.timings,
+            'transient': self.transient,
             'message': message, 'stacks': self.stacks,
             'observation': self.observation,
         }

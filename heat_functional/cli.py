@@ -21,7 +21,7 @@ from heat_functional import config
 from heat_functional import report as report_module
 
 SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
-DEFAULT_WORKERS = 6
+DEFAULT_WORKERS = 12
 
 
 def default_report_dir():

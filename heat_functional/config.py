@@ -50,6 +50,10 @@ STACK_POLL_MAX = 0.25
 #: Where the deployment offers a timeline of a stack's own events (the
 #: embedded one reads the event rows), it is polled this often.
 STATE_PROBE_INTERVAL = 0.02
+#: After an action ends, how long resources still in progress or listed as
+#: deleted get to settle before the stack is observed as it is.
+SETTLE_TIMEOUT = 10.0
+SETTLE_INTERVAL = 0.2
 #: After a delete, how long the stack rows get to be marked deleted.
 DELETE_SETTLE = 10.0
 #: After a FAILED action with rollback on, how long to wait for the

@@ -15,6 +15,8 @@ checks fail stops its lifecycle: later steps are skipped, naming it, but
 ``delete`` always runs while the stack exists.
 """
 
+import time
+
 import pytest
 
 from heat_functional import config
@@ -109,9 +111,7 @@ def _create_or_update(lifecycle, step, case, deployment):
                             step.name, since=since, rollback=step.rollback)
     case.measure_heat_time(deployment, lifecycle.stack_id, since)
     with case.timed('observe'):
-        observed = observation.observe(
-            driver, lifecycle.stack_id, template.random_outputs,
-            template.base_url, previous=lifecycle.last)
+        observed = _settled_observation(lifecycle, case)
     lifecycle.last = observed
     case.observation = observed.observation
     with case.timed('flags'):
@@ -120,6 +120,41 @@ def _create_or_update(lifecycle, step, case, deployment):
                                     lifecycle.expected_convergence)
     return _expectations(step, stack, observed.observation,
                          template.name, lifecycle.path) + problems
+
+
+def _transient(observed):
+    """Resources still in progress, or deleted but still listed."""
+    return sorted(name for name, resource
+                  in observed.observation['resources'].items()
+                  if resource['status'].endswith('_IN_PROGRESS') or
+                  resource['status'] == 'DELETE_COMPLETE')
+
+
+def _settled_observation(lifecycle, case):
+    """Observe the stack once nothing in it is in progress any more.
+
+    The convergence engine can report a stack COMPLETE while a resource it
+    deleted is still listed (DELETE_COMPLETE) for a moment. Such a state
+    is re-observed every SETTLE_INTERVAL seconds, for up to SETTLE_TIMEOUT
+    seconds; the case records how long settling took (``settle`` in its
+    timings) and what was transient, and a state that never settles is
+    compared as it is.
+    """
+    template = lifecycle.template
+    deadline = time.monotonic() + config.SETTLE_TIMEOUT
+    started = time.monotonic()
+    while True:
+        observed = observation.observe(
+            lifecycle.driver, lifecycle.stack_id, template.random_outputs,
+            template.base_url, previous=lifecycle.last)
+        transient = _transient(observed)
+        if not transient or time.monotonic() > deadline:
+            break
+        case.transient = transient
+        time.sleep(config.SETTLE_INTERVAL)
+    if case.transient:
+        case.timings['settle'] = round(time.monotonic() - started, 3)
+    return observed
 
 
 def _expectations(step, stack, observed, template_name, path):

@@ -43,7 +43,7 @@ def test_parser_defaults(monkeypatch):
     args = parse('run')
     assert (args.db, args.paths, args.workers, args.keyword,
             args.templates, args.pytest_args, args.report_dir) == (
-        'postgresql', ['legacy', 'convergence'], '6', None, None, [],
+        'postgresql', ['legacy', 'convergence'], '12', None, None, [],
         os.path.join('reports', 'run'))
 
 

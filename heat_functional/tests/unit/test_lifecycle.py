@@ -365,3 +365,60 @@ def test_run_step_that_raises_stops_the_lifecycle():
         lifecycle.run_step(found, DELETE, FakeCase(), 'deployment')
     assert found.stopped_by == 'delete'
     assert found.stack_id == 'stack-id'  # left for the clean-up
+
+
+# -- settling ----------------------------------------------------------------
+
+class Observed(object):
+    def __init__(self, **statuses):
+        self.observation = {'resources': {
+            name: {'status': status} for name, status in statuses.items()}}
+
+
+class SettleCase(object):
+    def __init__(self):
+        self.transient = []
+        self.timings = {}
+
+
+def settle(monkeypatch, *observations):
+    queue = list(observations)
+    calls = []
+
+    def observe(*args, **kwargs):
+        calls.append(args)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+    monkeypatch.setattr(lifecycle.observation, 'observe', observe)
+    monkeypatch.setattr(lifecycle.config, 'SETTLE_INTERVAL', 0)
+    found = lifecycle.Lifecycle(TEMPLATE, 'convergence', 'driver', True)
+    found.stack_id = 'stack-id'
+    case = SettleCase()
+    return lifecycle._settled_observation(found, case), case, calls
+
+
+def test_a_settled_stack_is_observed_once(monkeypatch):
+    settled = Observed(a='UPDATE_COMPLETE')
+    observed, case, calls = settle(monkeypatch, settled)
+    assert observed is settled
+    assert len(calls) == 1
+    assert case.transient == [] and 'settle' not in case.timings
+
+
+def test_a_deleted_resource_still_listed_is_waited_for(monkeypatch):
+    settled = Observed(a='UPDATE_COMPLETE')
+    observed, case, calls = settle(
+        monkeypatch, Observed(a='UPDATE_COMPLETE', b='DELETE_COMPLETE'),
+        Observed(a='UPDATE_IN_PROGRESS'), settled)
+    assert observed is settled
+    assert len(calls) == 3
+    assert case.transient == ['a']
+    assert case.timings['settle'] >= 0
+
+
+def test_a_state_that_never_settles_is_kept_as_it_is(monkeypatch):
+    monkeypatch.setattr(lifecycle.config, 'SETTLE_TIMEOUT', 0.05)
+    stuck = Observed(a='DELETE_COMPLETE')
+    observed, case, calls = settle(monkeypatch, stuck)
+    assert observed is stuck
+    assert len(calls) >= 2
+    assert case.transient == ['a']
