@@ -229,6 +229,8 @@ class _Terminated(object):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _Terminated.handler)
+    # `heat-functional report ... | head` ends quietly.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     commands = {'deploy': deploy, 'run': run, 'gate': run,
                 'report': show_report}
     return commands[args.command](args)
