@@ -102,17 +102,25 @@ def test_bad_templates_fail_their_own_cases_only(tmp_path):
 
     assert result.returncode == 1, result.stdout + result.stderr
     report = json.loads((report_dir / 'report.json').read_text())
-    cases = {(c['template'], c['path']): c for c in report['cases']}
-    assert len(cases) == 6
+    cases = {(c['template'], c['scenario'], c['path']): c
+             for c in report['cases']}
+    steps = ('lifecycle/create', 'lifecycle/update-self', 'lifecycle/delete')
+    assert len(cases) == 3 * len(steps) * 2
     for path in ('legacy', 'convergence'):
-        assert cases[('good', path)]['outcome'] == 'passed'
-        broken = cases[('not_yaml', path)]
+        for step in steps:
+            assert cases[('good', step, path)]['outcome'] == 'passed'
+        broken = cases[('not_yaml', 'lifecycle/create', path)]
         assert broken['outcome'] == 'failed'
         assert str(templates / 'not_yaml.yaml') in broken['message']
-        rejected = cases[('rejected', path)]
+        rejected = cases[('rejected', 'lifecycle/create', path)]
         assert rejected['outcome'] == 'failed'
         assert 'Heat answered 400' in rejected['message']
         assert 'OS::NoSuch::Thing' in rejected['message']
+        for name in ('not_yaml', 'rejected'):
+            for step in steps[1:]:
+                later = cases[(name, step, path)]
+                assert later['outcome'] == 'skipped'
+                assert 'never created' in later['message']
     assert report['verdict'] == 'fail'
     assert any('not_yaml' in reason for reason in report['reasons'])
     assert 'Traceback' not in result.stdout
