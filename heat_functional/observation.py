@@ -12,6 +12,8 @@ An observation is a JSON-able dict that two paths can be compared on:
   ``new``, the ``same`` or ``changed`` (replaced) since the previous step
   of its lifecycle;
 - ``nested``: logical paths of the resources that are nested stacks;
+  members of scaling groups, which Heat names at random, are keyed
+  ``<group>/#<n>`` instead (see ``canonical_members``);
 - ``events``: logical path -> that resource's own sequence of
   ``ACTION_STATUS`` since the previous step (the interleaving across
   resources differs by design and is not recorded); ``<stack>`` stands
@@ -23,10 +25,16 @@ path of every stack, for the flag checks) and what the next step needs.
 """
 
 from concurrent import futures
+import json
 
 STACK_KEY = '<stack>'
 #: Heat's default max_nested_stack_depth: no stack nests deeper.
 MAX_NESTED_DEPTH = 5
+#: Resource types whose members Heat names at random (short_id): their
+#: members are compared as a set, renamed ``#0``, ``#1``... in the order
+#: of what they look like, not by name.
+SCALING_GROUPS = ('OS::Heat::AutoScalingGroup', 'OS::Heat::InstanceGroup',
+                  'AWS::AutoScaling::AutoScalingGroup')
 
 
 def shape(value):
@@ -103,6 +111,42 @@ def _relative_type(resource_type, base_url):
     return resource_type
 
 
+def _rename(path, renames):
+    """path with its longest renamed prefix replaced."""
+    for old, new in renames:
+        if path == old or path.startswith(old + '/'):
+            return new + path[len(old):]
+    return path
+
+
+def canonical_members(resources, nested, events):
+    """Rename the randomly named members of scaling groups.
+
+    A member is keyed ``<group>/#<n>``, numbered in the order of its own
+    entry and events (so that equal members line up whatever their
+    names); everything under a member follows its new name.
+    """
+    renames = []
+    for group, entry in sorted(resources.items()):
+        if entry['type'] not in SCALING_GROUPS:
+            continue
+        # Members still listed, and members only their events remember
+        # (deleted by this step).
+        members = {path for path in list(resources) + list(events)
+                   if path.rpartition('/')[0] == group and
+                   path.rpartition('/')[2] != STACK_KEY}
+        members = sorted(members, key=lambda member: json.dumps(
+            [resources.get(member), events.get(member)], sort_keys=True))
+        renames += [(member, '%s/#%d' % (group, number))
+                    for number, member in enumerate(members)]
+    if not renames:
+        return resources, nested, events
+    renames.sort(key=lambda pair: -len(pair[0]))
+    return ({_rename(p, renames): v for p, v in resources.items()},
+            sorted(_rename(p, renames) for p in nested),
+            {_rename(p, renames): v for p, v in events.items()})
+
+
 class Observed(object):
     """What observe() found: the observation, and what the next step of a
     lifecycle needs to be observed relative to this one."""
@@ -172,6 +216,7 @@ def observe(driver, stack_id, random_outputs=(), base_url=None,
                 else event.resource_name)
         events.setdefault(_join(paths.get(owner, owner), name),
                           []).append(event.resource_status)
+    resources, nested, events = canonical_members(resources, nested, events)
     observation = {
         'stack': '%s_%s' % (stack.action, stack.status),
         'outputs': normalise_outputs(getattr(stack, 'outputs', None),

@@ -460,3 +460,62 @@ def test_event_ids_accumulate_across_steps():
     assert third.event_ids == event_ids(after) | {last.id}
     assert third.observation['events'] == {'<stack>': ['CHECK_COMPLETE']}
     assert second.event_ids == event_ids(after)
+
+
+# -- scaling-group members ----------------------------------------------------
+
+def group_observation(names, deleted=()):
+    resources = {'asg': {'type': 'OS::Heat::AutoScalingGroup',
+                         'status': 'UPDATE_COMPLETE', 'physical_id': 'same'},
+                 'other': {'type': 'OS::Heat::None',
+                           'status': 'CREATE_COMPLETE', 'physical_id': 'new'}}
+    events = {'asg/<stack>': ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']}
+    nested = ['asg']
+    for number, name in enumerate(names):
+        path = 'asg/' + name
+        resources[path] = {'type': 'member.yaml', 'physical_id': 'same',
+                           'status': 'UPDATE_COMPLETE' if number else
+                           'CREATE_COMPLETE'}
+        resources[path + '/inner'] = {'type': 'OS::Heat::Value',
+                                      'status': 'CREATE_COMPLETE',
+                                      'physical_id': 'same'}
+        nested.append(path)
+        if number:
+            events[path] = ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']
+    for name in deleted:
+        events['asg/' + name] = ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']
+    return resources, sorted(nested), events
+
+
+def test_members_with_other_random_names_line_up():
+    legacy = observation.canonical_members(
+        *group_observation(['abc', 'zzz'], deleted=['old']))
+    convergence = observation.canonical_members(
+        *group_observation(['qqq', 'aaa'], deleted=['gone']))
+    assert legacy == convergence
+    resources, nested, events = legacy
+    # The deleted member (events only) sorts first, then the two listed.
+    assert sorted(resources) == ['asg', 'asg/#1', 'asg/#1/inner', 'asg/#2',
+                                 'asg/#2/inner', 'other']
+    assert nested == ['asg', 'asg/#1', 'asg/#2']
+    assert events['asg/#0'] == ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']
+    assert events['asg/#2'] == ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']
+    assert 'asg/<stack>' in events
+    assert not [p for p in list(resources) + nested + list(events)
+                if p.startswith(('asg/abc', 'asg/zzz', 'asg/old'))]
+
+
+def test_members_that_differ_still_differ():
+    legacy = observation.canonical_members(*group_observation(['a', 'b']))
+    resources, nested, events = group_observation(['c', 'd'])
+    resources['asg/d']['status'] = 'UPDATE_FAILED'
+    convergence = observation.canonical_members(resources, nested, events)
+    assert legacy[0] != convergence[0]
+
+
+def test_observations_without_groups_are_left_alone():
+    resources = {'a': {'type': 'OS::Heat::None', 'status': 'CREATE_COMPLETE',
+                       'physical_id': 'new'}}
+    events = {'a': ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']}
+    assert observation.canonical_members(resources, [], events) == (
+        resources, [], events)
