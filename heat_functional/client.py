@@ -121,10 +121,6 @@ class StackDriver(object):
                   environment=environment or {},
                   disable_rollback=disable_rollback)
 
-    def get(self, stack_id, step='show'):
-        return self.call(step, self.heat.stacks.get, stack_id,
-                         resolve_outputs=False)
-
     def root_events(self, stack_id):
         """The root stack's own events as ``[(action, status)]``, in order,
         from the deployment's timeline where it has one, else the API;

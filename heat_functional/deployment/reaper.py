@@ -42,8 +42,6 @@ def main():
             groups.append(int(arg))
         elif verb == 'dir':
             dirs.append(arg)
-        elif verb == 'forget-group':
-            groups = [g for g in groups if g != int(arg)]
     reap(groups, dirs)
 
 

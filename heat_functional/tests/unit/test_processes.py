@@ -192,12 +192,3 @@ def test_reaper_leaves_things_alone_after_done(reaper):
     assert sleeper.poll() is None
     assert processes.group_alive(sleeper.pid) is True
     assert (owned / 'sub' / 'file').read_text() == 'x'
-
-
-def test_reaper_forgets_a_group(reaper):
-    process, sleeper, owned = reaper
-    tell(process, 'group %d' % sleeper.pid, 'dir %s' % owned,
-         'forget-group %d' % sleeper.pid)
-    assert process.wait(10) == 0
-    assert sleeper.poll() is None
-    assert not owned.exists()
