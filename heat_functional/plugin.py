@@ -6,8 +6,9 @@
   ``$HEAT_FUNCTIONAL_DEPLOYMENT`` already names a running one) before
   pytest-xdist starts its workers, which inherit the variable and attach
   to the same deployment;
-- parametrises every test that takes ``template`` and ``path`` over the
-  corpus and the selected paths (ids such as ``[resource_group-legacy]``);
+- parametrises every test that takes ``template`` (and ``step``) and
+  ``path`` over the corpus, its lifecycles and the selected paths (ids
+  such as ``[resource_group-grow-legacy]``);
 - gives each test a ``case`` that records what it observed; when the test
   ends, the record is written with its outcome to ``cases/`` in the
   report directory;
@@ -84,13 +85,9 @@ def pytest_configure(config):
     from heat_functional.deployment import embedded
     owner.cells = embedded.EmbeddedCells(
         directory, db=os.environ.get(settings.DB_ENV, settings.DEFAULT_DB),
-        paths=_selected_paths(), on_death=owner.on_death)
+        paths=settings.selected_paths(), on_death=owner.on_death)
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
-
-
-def _selected_paths():
-    return settings.selected_paths()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -106,7 +103,7 @@ def pytest_sessionfinish(session, exitstatus):
     allowances = parity.load_allowances(settings.ALLOWANCES_FILE)
     built = report_module.build(
         report_module.load_cases(directory), description,
-        _selected_paths(), allowances, interrupted=interrupted,
+        settings.selected_paths(), allowances, interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3))
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
@@ -121,6 +118,7 @@ def pytest_unconfigure(config):
     if owner is not None and owner.cells is not None:
         owner.cells.close()
         owner.cells = None
+        os.environ.pop(settings.DEPLOYMENT_ENV, None)
 
 
 # -- parametrisation -------------------------------------------------------
@@ -133,7 +131,7 @@ def pytest_generate_tests(metafunc):
     lifecycle order; the two paths of a step may run at the same time.
     """
     fixtures = metafunc.fixturenames
-    paths = _selected_paths()
+    paths = settings.selected_paths()
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
         cases = [pytest.param(
             template, step, path,
