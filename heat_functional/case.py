@@ -37,6 +37,8 @@ class Case(object):
         self.timings = {}
         #: Resources seen in progress or deleted after the action ended.
         self.transient = []
+        #: Requests Heat refused with 409 while the stack was still locked.
+        self.lock_waits = []
         self.started = time.monotonic()
         self._cleanups = []
 
@@ -139,6 +141,7 @@ class Case(object):
             'harness_overhead_s': overhead,
             'timings': self.timings,
             'transient': self.transient,
+            'lock_waits': self.lock_waits,
             'message': message, 'stacks': self.stacks,
             'observation': self.observation,
         }

@@ -78,6 +78,8 @@ class StackDriver(object):
         self.path = path
         self.label = label  # e.g. the template name, used in messages
         self.heat = deployment.client(path)
+        #: Requests repeated because the stack was still locked.
+        self.lock_waits = []
 
     def _fail(self, step, detail):
         raise HeatError('%s of %s on %s: %s'
@@ -115,11 +117,43 @@ class StackDriver(object):
     def update(self, stack_id, template, files=None, parameters=None,
                environment=None, disable_rollback=True, step='update'):
         """A full update (PUT): template, files, parameters, environment."""
-        self.call(step, self.heat.stacks.update, stack_id,
-                  template=template, files=files or {},
-                  parameters=parameters or {},
-                  environment=environment or {},
-                  disable_rollback=disable_rollback)
+        self.retry_while_locked(
+            step, self.heat.stacks.update, stack_id, template=template,
+            files=files or {}, parameters=parameters or {},
+            environment=environment or {},
+            disable_rollback=disable_rollback)
+
+    def retry_while_locked(self, step, function, *args, **kwargs):
+        """Call, retrying while Heat answers 409 ActionInProgress.
+
+        The legacy engine writes a stack's final status before it has
+        finished cleaning up (deleting the update's backup stack) and
+        released the stack's lock; a request sent at once then gets 409
+        "already has an action in progress". The request is repeated every
+        STATE_PROBE_INTERVAL * 10 seconds for up to LOCK_RETRY_TIMEOUT
+        seconds; each wait is recorded in ``self.lock_waits``.
+        """
+        started = time.monotonic()
+        while True:
+            try:
+                result = function(*args, **kwargs)
+            except heat_exc.HTTPConflict as err:
+                waited = time.monotonic() - started
+                if ('ActionInProgress' not in heat_message(err) or
+                        waited > config.LOCK_RETRY_TIMEOUT):
+                    self._fail(step, heat_message(err))
+                time.sleep(config.STATE_PROBE_INTERVAL * 10)
+                continue
+            except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
+                self.deployment.check_alive(self.path)
+                self._fail(step, heat_message(err))
+            except (heat_exc.BaseException, ks_exc.ClientException) as err:
+                self._fail(step, heat_message(err))
+            waited = time.monotonic() - started
+            if waited > config.STATE_PROBE_INTERVAL * 5:
+                self.lock_waits.append({'step': step,
+                                        'waited_s': round(waited, 3)})
+            return result
 
     def root_events(self, stack_id):
         """The root stack's own events as ``[(action, status)]``, in order,
@@ -192,6 +226,12 @@ class StackDriver(object):
         except heat_exc.BaseException as err:
             self._fail(step, heat_message(err))
 
+    def _delete_request(self, stack_id):
+        try:
+            self.heat.stacks.delete(stack_id)
+        except heat_exc.HTTPNotFound:
+            raise _Gone()
+
     def delete(self, stack_id, timeout=config.STACK_TIMEOUT):
         """Delete a stack and wait for the delete to end.
 
@@ -200,19 +240,18 @@ class StackDriver(object):
         """
         since = len(self.root_events(stack_id) or [])
         try:
-            self.heat.stacks.delete(stack_id)
-        except heat_exc.HTTPNotFound:
+            self.retry_while_locked('delete', self._delete_request, stack_id)
+        except _Gone:
             return None
-        except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
-            self.deployment.check_alive(self.path)
-            self._fail('delete', heat_message(err))
-        except heat_exc.BaseException as err:
-            self._fail('delete', heat_message(err))
         stack = self.wait(stack_id, 'DELETE', 'delete', since=since,
                           timeout=timeout)
         if stack is None or stack.status == 'COMPLETE':
             return None
         return stack
+
+
+class _Gone(Exception):
+    """The stack to delete is already gone."""
 
 
 def action_progress(events, action):

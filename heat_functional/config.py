@@ -54,6 +54,9 @@ STATE_PROBE_INTERVAL = 0.02
 #: deleted get to settle before the stack is observed as it is.
 SETTLE_TIMEOUT = 10.0
 SETTLE_INTERVAL = 0.2
+#: How long a request is repeated while Heat answers 409 ActionInProgress
+#: for a stack whose last action has ended (see client.retry_while_locked).
+LOCK_RETRY_TIMEOUT = 30.0
 #: After a delete, how long the stack rows get to be marked deleted.
 DELETE_SETTLE = 10.0
 #: After a FAILED action with rollback on, how long to wait for the

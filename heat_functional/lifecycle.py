@@ -93,6 +93,7 @@ def _create_or_update(lifecycle, step, case, deployment):
     driver, template = lifecycle.driver, lifecycle.template
     body, files, environment = step.load()
     since = 0
+    waits = len(driver.lock_waits)
     with case.timed(step.kind):
         if step.kind == 'create':
             lifecycle.stack_id = driver.create(
@@ -109,6 +110,7 @@ def _create_or_update(lifecycle, step, case, deployment):
                           step=step.name)
         stack = driver.wait(lifecycle.stack_id, step.kind.upper(),
                             step.name, since=since, rollback=step.rollback)
+    case.lock_waits = driver.lock_waits[waits:]
     case.measure_heat_time(deployment, lifecycle.stack_id, since)
     with case.timed('observe'):
         observed = _settled_observation(lifecycle, case)
@@ -182,8 +184,10 @@ def _expectations(step, stack, observed, template_name, path):
 
 def _delete(lifecycle, case, deployment):
     since = len(lifecycle.driver.root_events(lifecycle.stack_id) or [])
+    waits = len(lifecycle.driver.lock_waits)
     with case.timed('delete'):
         left = lifecycle.driver.delete(lifecycle.stack_id)
+    case.lock_waits = lifecycle.driver.lock_waits[waits:]
     stack_id, lifecycle.stack_id = lifecycle.stack_id, None
     case.measure_heat_time(deployment, stack_id, since)
     status = 'DELETE_COMPLETE' if left is None else '%s_%s' % (

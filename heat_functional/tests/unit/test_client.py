@@ -625,7 +625,11 @@ def test_delete_of_a_stack_already_gone():
     assert deployment.heat.gets == []
 
 
-def test_delete_refused_names_the_delete():
+def test_delete_refused_names_the_delete(monkeypatch):
+    # A stack that stays locked: the delete is asked again until the
+    # lock timeout, then fails with Heat's words.
+    monkeypatch.setattr(config, 'STATE_PROBE_INTERVAL', 0.001)
+    monkeypatch.setattr(config, 'LOCK_RETRY_TIMEOUT', 0.02)
     deployment = ScriptedDeployment([timeline(*CREATED)])
     deployment.heat.delete_error = heat_error(
         heat_exc.HTTPConflict, 'in progress', 'ActionInProgress')
@@ -634,3 +638,51 @@ def test_delete_refused_names_the_delete():
     assert str(raised.value) == (
         'delete of group on legacy: Heat answered 409 (ActionInProgress): '
         'in progress')
+
+
+# -- requests to a stack that is still locked ---------------------------------
+
+def in_progress_error():
+    return heat_error(heat_exc.HTTPConflict,
+                      'Stack s already has an action (UPDATE) in progress.',
+                      kind='ActionInProgress')
+
+
+def test_a_locked_stack_is_asked_again(monkeypatch):
+    monkeypatch.setattr(config, 'STATE_PROBE_INTERVAL', 0.001)
+    driver = client.StackDriver(FakeDeployment(), 'legacy', 'group')
+    answers = [in_progress_error(), in_progress_error(), 'updated']
+
+    def update():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    assert driver.retry_while_locked('grow', update) == 'updated'
+    assert answers == []
+
+
+def test_a_lock_that_stays_fails_the_step_with_heats_words(monkeypatch):
+    monkeypatch.setattr(config, 'STATE_PROBE_INTERVAL', 0.001)
+    monkeypatch.setattr(config, 'LOCK_RETRY_TIMEOUT', 0.02)
+    driver = client.StackDriver(FakeDeployment(), 'legacy', 'group')
+
+    def update():
+        raise in_progress_error()
+    with pytest.raises(client.HeatError) as raised:
+        driver.retry_while_locked('grow', update)
+    assert str(raised.value) == (
+        'grow of group on legacy: Heat answered 409 (ActionInProgress): '
+        'Stack s already has an action (UPDATE) in progress.')
+
+
+def test_another_conflict_is_not_retried():
+    driver = client.StackDriver(FakeDeployment(), 'legacy', 'group')
+    calls = []
+
+    def update():
+        calls.append(1)
+        raise heat_error(heat_exc.HTTPConflict, 'no', kind='Other')
+    with pytest.raises(client.HeatError, match='409'):
+        driver.retry_while_locked('grow', update)
+    assert calls == [1]

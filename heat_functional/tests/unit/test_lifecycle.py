@@ -313,6 +313,7 @@ class DeleteDriver(object):
     def __init__(self, left=None):
         self.left = left
         self.deleted = []
+        self.lock_waits = []
 
     def root_events(self, stack_id):
         return [('CREATE', 'IN_PROGRESS'), ('CREATE', 'COMPLETE')]
