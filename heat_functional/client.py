@@ -17,6 +17,7 @@ the event rows, every 20 ms), else from the API (from every 50 ms,
 backing off to every 250 ms).
 """
 
+import contextlib
 import time
 
 from heatclient import client as heat_client_module
@@ -85,15 +86,25 @@ class StackDriver(object):
         raise HeatError('%s of %s on %s: %s'
                         % (step, self.label, self.path, detail))
 
-    def call(self, step, function, *args, **kwargs):
-        """Call a heatclient function; turn its failures into HeatError."""
+    @contextlib.contextmanager
+    def _heat_errors(self, step, passthrough=()):
+        """Turn heatclient and keystoneauth failures into HeatError (after
+        checking the cell is alive on a connection failure); exceptions in
+        `passthrough` are left for the caller."""
         try:
-            return function(*args, **kwargs)
+            yield
+        except passthrough:
+            raise
         except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
             self.deployment.check_alive(self.path)
             self._fail(step, heat_message(err))
         except (heat_exc.BaseException, ks_exc.ClientException) as err:
             self._fail(step, heat_message(err))
+
+    def call(self, step, function, *args, **kwargs):
+        """Call a heatclient function; turn its failures into HeatError."""
+        with self._heat_errors(step):
+            return function(*args, **kwargs)
 
     # -- actions ----------------------------------------------------------
     def create(self, name, template, files=None, parameters=None,
@@ -136,7 +147,8 @@ class StackDriver(object):
         started = time.monotonic()
         while True:
             try:
-                result = function(*args, **kwargs)
+                with self._heat_errors(step, (heat_exc.HTTPConflict,)):
+                    result = function(*args, **kwargs)
             except heat_exc.HTTPConflict as err:
                 waited = time.monotonic() - started
                 if ('ActionInProgress' not in heat_message(err) or
@@ -144,11 +156,6 @@ class StackDriver(object):
                     self._fail(step, heat_message(err))
                 time.sleep(config.STATE_PROBE_INTERVAL * 10)
                 continue
-            except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
-                self.deployment.check_alive(self.path)
-                self._fail(step, heat_message(err))
-            except (heat_exc.BaseException, ks_exc.ClientException) as err:
-                self._fail(step, heat_message(err))
             waited = time.monotonic() - started
             if waited > config.STATE_PROBE_INTERVAL * 5:
                 self.lock_waits.append({'step': step,
@@ -163,12 +170,10 @@ class StackDriver(object):
         if timeline is not None:
             return [(action, status) for action, status, _ in timeline]
         try:
-            events = self.heat.events.list(stack_id, sort_dir='asc')
+            with self._heat_errors('event list', (heat_exc.HTTPNotFound,)):
+                events = self.heat.events.list(stack_id, sort_dir='asc')
         except heat_exc.HTTPNotFound:
             return None
-        except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
-            self.deployment.check_alive(self.path)
-            self._fail('event list', heat_message(err))
         return [tuple(event.resource_status.split('_', 1))
                 for event in events
                 if event.physical_resource_id == stack_id]
@@ -217,14 +222,10 @@ class StackDriver(object):
     def _show(self, stack_id, step):
         """The stack, or None when Heat answers 404."""
         try:
-            return self.heat.stacks.get(stack_id, resolve_outputs=False)
+            with self._heat_errors(step, (heat_exc.HTTPNotFound,)):
+                return self.heat.stacks.get(stack_id, resolve_outputs=False)
         except heat_exc.HTTPNotFound:
             return None
-        except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
-            self.deployment.check_alive(self.path)
-            self._fail(step, heat_message(err))
-        except heat_exc.BaseException as err:
-            self._fail(step, heat_message(err))
 
     def _delete_request(self, stack_id):
         try:

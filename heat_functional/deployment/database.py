@@ -96,27 +96,18 @@ class PostgresServer(object):
                 % (database, self.socket_dir))
 
     def wait_ready(self, timeout=config.DATABASE_READY_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        engine = sqlalchemy.create_engine(
-            self.url(), poolclass=sqlalchemy.pool.NullPool)
         try:
-            while True:
-                if self.process.poll() is not None:
-                    raise processes.ProcessError(processes.describe_failure(
-                        'PostgreSQL', 'exited with %s while starting'
-                        % self.process.returncode, self.log_file))
-                try:
-                    with engine.connect():
-                        return
-                except sqlalchemy.exc.OperationalError:
-                    if time.monotonic() > deadline:
-                        raise processes.ProcessError(
-                            processes.describe_failure(
-                                'PostgreSQL', 'was not ready within %d s'
-                                % timeout, self.log_file))
-                    time.sleep(config.POLL_INTERVAL / 2)
-        finally:
-            engine.dispose()
+            wait_for_database(self.url(), timeout, still_starting=self._alive)
+        except sqlalchemy.exc.OperationalError:
+            raise processes.ProcessError(processes.describe_failure(
+                'PostgreSQL', 'was not ready within %d s' % timeout,
+                self.log_file))
+
+    def _alive(self):
+        if self.process.poll() is not None:
+            raise processes.ProcessError(processes.describe_failure(
+                'PostgreSQL', 'exited with %s while starting'
+                % self.process.returncode, self.log_file))
 
     def create_databases(self, names):
         engine = sqlalchemy.create_engine(
@@ -135,12 +126,20 @@ class PostgresServer(object):
         processes.stop(self.process, first_signal=signal.SIGINT)
 
 
-def wait_for_database(url, timeout=config.DATABASE_READY_TIMEOUT):
-    """Poll until url accepts connections (its server may still start)."""
+def wait_for_database(url, timeout=config.DATABASE_READY_TIMEOUT,
+                      still_starting=None):
+    """Poll until url accepts connections (its server may still start).
+
+    still_starting, if given, is called before each try and raises when
+    the server can no longer come up. Past the timeout the last
+    OperationalError is raised.
+    """
     deadline = time.monotonic() + timeout
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         while True:
+            if still_starting:
+                still_starting()
             try:
                 with engine.connect():
                     return
