@@ -5,7 +5,8 @@
 - ``run`` runs the scenario suites with pytest (xdist workers share one
   deployment, which the pytest controller starts) and writes the report;
 - ``gate`` is ``run`` whose exit status is the verdict: 0 only on pass;
-- ``report`` prints the summary table of an existing report.json.
+- ``report`` prints the summary table of an existing report.json and
+  rebuilds the report.html beside it.
 
 The command is thin: the suites and the report live in the package.
 """
@@ -18,6 +19,7 @@ import sys
 import threading
 
 from heat_functional import config
+from heat_functional import htmlreport
 from heat_functional import report as report_module
 
 SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
@@ -82,7 +84,7 @@ def build_parser():
                              help='more pytest arguments, after "--"')
 
     show = commands.add_parser('report', help='print the summary of a '
-                               'report.json')
+                               'report.json; rebuild report.html beside it')
     show.add_argument('report_json')
     return parser
 
@@ -212,6 +214,10 @@ def show_report(args):
                          % (args.report_json, err))
         return 2
     print(report_module.table(result))
+    directory = args.report_json if os.path.isdir(args.report_json) else \
+        os.path.dirname(os.path.abspath(args.report_json))
+    sys.stderr.write('report.html: %s\n' % htmlreport.write(result,
+                                                            directory))
     return 0 if result['verdict'] == 'pass' else 1
 
 

@@ -11,7 +11,8 @@ and computes the verdict:
   its allowances, or if a pair misses one path's observation;
 - ``pass`` otherwise. Skipped cases are counted and listed, never passed.
 
-``report.json`` holds it all; ``table`` renders the one-screen summary.
+``report.json`` holds it all (``write`` puts ``report.html``, from
+``htmlreport``, beside it); ``table`` renders the one-screen summary.
 """
 
 import collections
@@ -20,6 +21,7 @@ import json
 import os
 
 from heat_functional import config
+from heat_functional import htmlreport
 from heat_functional import parity
 
 OUTCOMES = ('passed', 'failed', 'error', 'skipped')
@@ -161,6 +163,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         'parity': entries,
         'stale_allowances': parity.stale_allowances(allowances, entries)
         if entries else [],
+        'allowances': list(allowances),
     }
 
 
@@ -170,6 +173,7 @@ def write(report, report_dir):
     with open(tmp, 'w') as f:
         json.dump(report, f, indent=2, sort_keys=False, default=str)
     os.replace(tmp, path)
+    htmlreport.write(report, report_dir)
     return path
 
 

@@ -1,0 +1,594 @@
+"""report.html: the report of a run as one page for people.
+
+``render(report)`` turns a report.json dict, and nothing else, into one
+self-contained HTML page: inline CSS, a few lines of inline JavaScript to
+filter the matrix, inline SVG for the timing bars; no network, so it opens
+from disk or from a CI artifact. The page holds:
+
+- the verdict and its reasons, the summary counts, the deployment and a
+  link to each cell's log file;
+- a matrix of template x step with each path's outcome and the pair's
+  parity, filterable by outcome and by parity;
+- what failed, with the case's message;
+- for every pair that is not equal, its differences side by side
+  (location, legacy value, convergence value) and the allowance, with its
+  reason where the report holds it, that covers each;
+- noise (differences seen between repeated runs of one path) and flaky
+  differences, when the report has them;
+- the flag checks, case by case, as the tree of nested stacks;
+- per-path timings of every step, the convergence/legacy ratio, and bars.
+
+Everything taken from the report is HTML-escaped. ``write`` puts
+``report.html`` beside ``report.json``.
+"""
+
+import collections
+import difflib
+import html
+import json
+import os
+import re
+import urllib.parse
+
+REPORT_HTML = 'report.html'
+OUTCOMES = ('passed', 'failed', 'error', 'skipped')
+PARITIES = ('equal', 'allowed', 'unequal', 'incomplete', 'none')
+#: Colours of the paths' bars; paths beyond these share the last.
+BAR_COLOURS = ('#3b6fb6', '#d9822b', '#6a6a6a')
+BAR_WIDTH = 220
+
+CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:0 2em 3em;color:#222}
+h1{margin:.6em 0 .2em}h2{margin-top:1.8em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5em 0}
+th,td{border:1px solid #ddd;padding:2px 7px;text-align:left;
+vertical-align:top}
+th{background:#f3f3f3}tr:nth-child(even) td{background:#fafafa}
+pre{margin:0;white-space:pre-wrap;word-break:break-all;font-size:12px}
+code{font-size:12px}
+.verdict{display:inline-block;padding:.2em .8em;border-radius:4px;
+color:#fff;font-weight:bold;letter-spacing:.05em}
+.v-pass{background:#2e7d32}.v-fail{background:#c62828}
+.passed,.equal{color:#2e7d32}.allowed{color:#8a6d00}
+.failed,.error,.unequal,.incomplete,.bad{color:#c62828;font-weight:bold}
+.skipped,.none{color:#777}
+.reasons li{margin:.15em 0}
+.cards span{display:inline-block;margin:0 1.5em .3em 0}
+#filters label{margin-right:.8em;white-space:nowrap}
+#filters{position:sticky;top:0;background:#fff;padding:.4em 0;
+border-bottom:1px solid #eee}
+mark{background:#ffe08a}
+.side{width:100%}.side td{width:30%}.side td.loc{width:15%}
+.side td.allow{width:25%}.num{text-align:right;white-space:nowrap}
+.tree,.tree ul{list-style:none;margin:0;padding-left:1.2em}
+.tree{padding-left:0}.small{color:#666;font-size:12px}
+.flaky{background:#e1e8f5;border-radius:3px;padding:0 .3em}
+details{margin:.2em 0}summary{cursor:pointer}
+.legend i{display:inline-block;width:1em;height:.8em;margin:0 .3em}
+"""
+
+SCRIPT = """
+function hfFilter(){var on={};
+document.querySelectorAll('#filters input').forEach(function(c){
+on[c.value]=c.checked;});var n=0;
+document.querySelectorAll('#matrix tbody tr').forEach(function(r){
+var o=r.dataset.outcomes.split(' ').some(function(x){return on['o-'+x];});
+r.hidden=!(o&&on['p-'+r.dataset.parity]);if(!r.hidden)n++;});
+document.getElementById('shown').textContent=n;}
+"""
+
+
+def esc(value):
+    """Text for HTML: escaped, quotes included; None becomes ''."""
+    return html.escape('' if value is None else str(value), quote=True)
+
+
+def _tag(name, content, **attributes):
+    """An element; attribute values are escaped, content is already HTML.
+    A trailing underscore in an attribute name is dropped (class_)."""
+    attrs = ''.join(' %s="%s"' % (key.rstrip('_').replace('_', '-'),
+                                  esc(value))
+                    for key, value in attributes.items() if value is not None)
+    return '<%s%s>%s</%s>' % (name, attrs, content, name)
+
+
+def _table(header, rows, **attributes):
+    head = _tag('thead', _tag('tr', ''.join(_tag('th', esc(h))
+                                            for h in header)))
+    body = _tag('tbody', ''.join(rows))
+    return _tag('table', head + body, **attributes)
+
+
+def _anchor(prefix, *parts):
+    """A stable element id made of the parts' safe characters."""
+    return prefix + '-' + re.sub(r'[^A-Za-z0-9_-]+', '_', '-'.join(parts))
+
+
+def _step(scenario):
+    return scenario.split('/')[-1]
+
+
+def _step_order(scenario):
+    """create first, delete last, other steps in between."""
+    return {'create': 0, 'delete': 2}.get(_step(scenario), 1)
+
+
+def paths_of(report):
+    paths = list(report.get('paths') or {})
+    for case in report.get('cases', []):
+        if case.get('path') not in paths:
+            paths.append(case.get('path'))
+    return paths
+
+
+def parity_status(entry):
+    """equal, allowed, unequal or incomplete; 'none' without an entry."""
+    if entry is None:
+        return 'none'
+    if entry.get('incomplete'):
+        return 'incomplete'
+    if entry.get('equal'):
+        return 'equal'
+    return 'allowed' if entry.get('allowed') else 'unequal'
+
+
+def _pairs(report):
+    """(template, scenario) -> {path: case}, in template then step order."""
+    pairs = {}
+    for case in report.get('cases', []):
+        pairs.setdefault((case['template'], case['scenario']),
+                         {})[case['path']] = case
+    order = sorted(pairs, key=lambda k: (k[0], _step_order(k[1]), k[1]))
+    return collections.OrderedDict((key, pairs[key]) for key in order)
+
+
+def _entries(report):
+    return {(e['template'], e['scenario']): e
+            for e in report.get('parity', [])}
+
+
+# -- head: verdict, reasons, summary, deployment ---------------------------
+def _head(report, base_dir):
+    verdict = report.get('verdict') or 'unknown'
+    parts = [_tag('h1', 'heat-functional report ' + _tag(
+        'span', esc(verdict.upper()), class_='verdict v-' + esc(verdict)))]
+    if len(paths_of(report)) > 1:
+        parts.append(_tag('p', 'The default may change: <b>%s</b>' % (
+            'yes' if report.get('may_change_default') else 'no')))
+    if report.get('interrupted'):
+        parts.append(_tag('p', 'Interrupted: ' + esc(report['interrupted']),
+                          class_='bad'))
+    reasons = report.get('reasons') or []
+    if reasons:
+        parts.append(_tag('ul', ''.join(_tag('li', esc(r))
+                                        for r in reasons), class_='reasons'))
+    parts.append(_summary(report))
+    parts.append(_deployment(report, base_dir))
+    return ''.join(parts)
+
+
+def _summary(report):
+    summary = report.get('summary') or {}
+    cases = summary.get('cases', {})
+    parity = summary.get('parity', {})
+    flags = summary.get('flags', {})
+    spans = ['cases: ' + ', '.join('%s %s' % (esc(cases.get(o, 0)), o)
+                                   for o in OUTCOMES)]
+    if parity.get('pairs'):
+        spans.append('parity: ' + ', '.join(
+            '%s %s' % (esc(parity.get(k, 0)), k) for k in (
+                'pairs', 'equal', 'allowed', 'different', 'incomplete')))
+    spans.append('flags checked: %s, mismatched: %s' % (
+        esc(flags.get('checked', 0)), esc(flags.get('mismatched', 0))))
+    if report.get('duration_s') is not None:
+        spans.append('run: %s s' % esc(report['duration_s']))
+    if report.get('stale_allowances'):
+        spans.append('stale allowances: ' + esc(', '.join(
+            report['stale_allowances'])))
+    return _tag('p', ''.join(_tag('span', s) for s in spans), class_='cards')
+
+
+def log_href(log_file, base_dir=None):
+    """A link to a log file: relative when it lies in base_dir (or its
+    logs/ has a file of that name, for a moved report directory), else a
+    file: URL."""
+    if base_dir:
+        base = os.path.abspath(base_dir)
+        absolute = os.path.abspath(log_file)
+        moved = os.path.join(base, 'logs', os.path.basename(log_file))
+        if absolute.startswith(base + os.sep):
+            target = os.path.relpath(absolute, base)
+        elif os.path.exists(moved):
+            target = os.path.relpath(moved, base)
+        else:
+            target = None
+        if target:
+            return urllib.parse.quote(target.replace(os.sep, '/'))
+    return 'file://' + urllib.parse.quote(os.path.abspath(log_file))
+
+
+def _deployment(report, base_dir):
+    deployment = report.get('deployment') or {}
+    values = (report.get('heat_version'), deployment.get('kind'),
+              deployment.get('db'), deployment.get('auth'),
+              deployment.get('ready_s'))
+    text = ('Heat %s; %s deployment, %s database, %s auth, ready in %s s'
+            % tuple(esc(v) for v in values))
+    rows = []
+    for path, info in (report.get('paths') or {}).items():
+        log_file = info.get('log_file')
+        log = _tag('a', esc(log_file), href=log_href(log_file, base_dir)) \
+            if log_file else ''
+        rows.append(_tag('tr', ''.join(_tag('td', cell) for cell in (
+            esc(path), esc(info.get('convergence_engine')),
+            esc(info.get('endpoint')), log))))
+    table = _table(('path', 'convergence_engine', 'endpoint', 'log file'),
+                   rows, id='cells')
+    return _tag('p', text, class_='small') + table
+
+
+# -- the matrix -------------------------------------------------------------
+def _filters():
+    boxes = ['show rows with an outcome of:']
+    boxes += [_tag('label', '<input type="checkbox" value="o-%s" checked '
+                   'onchange="hfFilter()"> %s' % (o, o)) for o in OUTCOMES]
+    boxes.append(' and parity:')
+    boxes += [_tag('label', '<input type="checkbox" value="p-%s" checked '
+                   'onchange="hfFilter()"> %s' % (p, p)) for p in PARITIES]
+    boxes.append('(<span id="shown"></span> rows shown)')
+    return _tag('div', ' '.join(boxes), id='filters')
+
+
+def _outcome_cell(case):
+    if case is None:
+        return _tag('td', '-', class_='none')
+    outcome = case.get('outcome')
+    text = esc(outcome)
+    if outcome in ('failed', 'error', 'skipped') and case.get('message'):
+        text = _tag('a', text, href='#' + _anchor('case', case['id']),
+                    title=(case['message'].strip().splitlines() or [''])[0])
+    return _tag('td', text, class_=outcome)
+
+
+def _parity_cell(entry):
+    status = parity_status(entry)
+    text = esc(status)
+    if status in ('allowed', 'unequal', 'incomplete'):
+        text = _tag('a', text, href='#' + _anchor(
+            'pair', entry['template'], entry['scenario']))
+    return _tag('td', text, class_=status)
+
+
+def _matrix(report):
+    paths = paths_of(report)
+    entries = _entries(report)
+    rows = []
+    for (template, scenario), by_path in _pairs(report).items():
+        entry = entries.get((template, scenario))
+        outcomes = sorted({c.get('outcome') for c in by_path.values()})
+        cells = [_tag('td', esc(template)), _tag('td', esc(_step(scenario)))]
+        cells += [_outcome_cell(by_path.get(p)) for p in paths]
+        if len(paths) > 1:
+            cells.append(_parity_cell(entry))
+        rows.append(_tag('tr', ''.join(cells),
+                         data_outcomes=' '.join(outcomes),
+                         data_parity=parity_status(entry)))
+    header = ['template', 'step'] + paths + (['parity'] if len(paths) > 1
+                                             else [])
+    return (_tag('h2', 'Matrix', id='matrix-title') + _filters() +
+            _table(header, rows, id='matrix'))
+
+
+# -- failures -----------------------------------------------------------
+def _failures(report):
+    failed = [c for c in report.get('cases', [])
+              if c.get('outcome') in ('failed', 'error', 'skipped')]
+    if not failed:
+        return ''
+    rows = [_tag('tr', _tag('td', esc(c['id']), id=_anchor('case', c['id'])) +
+                 _tag('td', esc(c.get('outcome')), class_=c.get('outcome')) +
+                 _tag('td', _tag('pre', esc(c.get('message')))))
+            for c in failed]
+    return _tag('h2', 'Cases that did not pass') + _table(
+        ('case', 'outcome', 'message'), rows)
+
+
+# -- differences side by side ------------------------------------------------
+def _value_lines(value):
+    return json.dumps(value, indent=1, sort_keys=True,
+                      default=str).splitlines()
+
+
+def side_by_side(legacy, convergence):
+    """Both values as JSON text, HTML-escaped, the lines that differ
+    marked; returns (legacy_html, convergence_html)."""
+    left, right = _value_lines(legacy), _value_lines(convergence)
+    left_out, right_out = [], []
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        wrap = (lambda s: esc(s)) if op == 'equal' else (
+            lambda s: _tag('mark', esc(s)))
+        left_out += [wrap(line) for line in left[i1:i2]]
+        right_out += [wrap(line) for line in right[j1:j2]]
+    return '\n'.join(left_out), '\n'.join(right_out)
+
+
+def _allowance_cell(difference, allowances):
+    allowance_id = difference.get('allowed_by')
+    if not allowance_id:
+        return _tag('td', 'not allowed', class_='bad allow')
+    allowance = allowances.get(allowance_id) or {}
+    text = 'allowed by ' + _tag('b', esc(allowance_id), class_='allowed')
+    if allowance.get('reason'):
+        text += _tag('p', esc(allowance['reason']))
+    if allowance.get('source'):
+        text += _tag('p', 'source: ' + esc(allowance['source']),
+                     class_='small')
+    return _tag('td', text, class_='allow')
+
+
+def _difference_row(difference, allowances):
+    legacy, convergence = side_by_side(difference.get('legacy'),
+                                       difference.get('convergence'))
+    location = _tag('code', esc(difference.get('location')))
+    if difference.get('flaky'):
+        location += ' ' + _tag('span', 'flaky', class_='flaky',
+                               title='this difference comes and goes')
+    return _tag('tr', _tag('td', location, class_='loc') +
+                _tag('td', _tag('pre', legacy)) +
+                _tag('td', _tag('pre', convergence)) +
+                _allowance_cell(difference, allowances))
+
+
+def _allowances(report):
+    """id -> allowance, from the report's allowances if it lists them."""
+    found = report.get('allowances') or []
+    if isinstance(found, dict):
+        return found
+    return {a.get('id'): a for a in found if isinstance(a, dict)}
+
+
+def _pair_section(entry, allowances, paths):
+    status = parity_status(entry)
+    title = '%s / %s: %s' % (esc(entry['template']), esc(entry['scenario']),
+                             _tag('span', esc(status), class_=status))
+    parts = [_tag('h3', title, id=_anchor('pair', entry['template'],
+                                          entry['scenario']))]
+    if entry.get('incomplete'):
+        parts.append(_tag('p', esc(entry['incomplete']), class_='bad'))
+    rows = [_difference_row(d, allowances)
+            for d in entry.get('differences') or []]
+    if rows:
+        header = ('location', paths[0] if paths else 'legacy',
+                  paths[1] if len(paths) > 1 else 'convergence', 'allowance')
+        parts.append(_table(header, rows, class_='side'))
+    return ''.join(parts)
+
+
+def _differences(report):
+    entries = [e for e in report.get('parity', [])
+               if parity_status(e) != 'equal']
+    if not entries:
+        return ''
+    allowances = _allowances(report)
+    paths = paths_of(report)
+    return _tag('h2', 'Differences', id='differences') + ''.join(
+        _pair_section(e, allowances, paths) for e in entries)
+
+
+def _noise(report):
+    """Differences seen between repeated runs of one path (noise) and the
+    flaky differences between paths, when the report has them."""
+    noise = report.get('noise') or []
+    flaky = [(e, d) for e in report.get('parity', [])
+             for d in e.get('differences') or [] if d.get('flaky')]
+    if not noise and not flaky:
+        return ''
+    parts = [_tag('h2', 'Noise and flaky differences', id='noise')]
+    if noise:
+        rows = [_tag('tr', ''.join(_tag('td', esc(n.get(k))) for k in (
+            'template', 'scenario', 'path', 'location'))) for n in noise]
+        parts.append(_tag('p', 'Seen to change between runs of one path:'))
+        parts.append(_table(('template', 'scenario', 'path', 'location'),
+                            rows, id='noise-table'))
+    if flaky:
+        rows = [_tag('tr', ''.join(_tag('td', esc(v)) for v in (
+            e['template'], e['scenario'], d.get('location'))))
+            for e, d in flaky]
+        parts.append(_tag('p', 'Differences between the paths that come and '
+                          'go:'))
+        parts.append(_table(('template', 'scenario', 'location'), rows,
+                            id='flaky-table'))
+    return ''.join(parts)
+
+
+# -- flags -----------------------------------------------------------------
+def _stack_line(stack):
+    mismatch = stack.get('convergence') != stack.get('expected_convergence')
+    name = stack.get('path') or ('<root>' if stack.get('parent') is None
+                                 else stack.get('name'))
+    text = '%s convergence=%s expected=%s' % (
+        _tag('b', esc(name)), esc(stack.get('convergence')),
+        esc(stack.get('expected_convergence')))
+    details = 'depth %s, %s, source %s%s' % (
+        esc(stack.get('depth')), esc(stack.get('name')), esc(
+            stack.get('source')), ', deleted' if stack.get('deleted') else '')
+    return _tag('span', text, class_='bad' if mismatch else None) + \
+        ' ' + _tag('span', details, class_='small', title=stack.get('id'))
+
+
+def stack_tree(stacks):
+    """The stacks as nested lists, each under its parent; stacks whose
+    parent is not among them are roots."""
+    ids = {s.get('id') for s in stacks}
+    children = collections.defaultdict(list)
+    for stack in stacks:
+        parent = stack.get('parent')
+        children[parent if parent in ids else None].append(stack)
+
+    def branch(parent):
+        items = [_tag('li', _stack_line(s) + branch(s.get('id')))
+                 for s in children.get(parent, [])]
+        return _tag('ul', ''.join(items)) if items else ''
+    return branch(None).replace('<ul>', '<ul class="tree">', 1)
+
+
+def _flags_of_template(template, cases):
+    mismatched = any(s.get('convergence') != s.get('expected_convergence')
+                     for c in cases for s in c.get('stacks', []))
+    count = sum(len(c.get('stacks', [])) for c in cases)
+    rows = [_tag('tr', _tag('td', esc(_step(c['scenario']))) +
+                 _tag('td', esc(c['path'])) +
+                 _tag('td', stack_tree(c.get('stacks', []))))
+            for c in sorted(cases, key=lambda c: (
+                _step_order(c['scenario']), c['scenario'], c['path']))]
+    summary = '%s: %d stack checks%s' % (
+        esc(template), count,
+        ' ' + _tag('span', 'MISMATCH', class_='bad') if mismatched else '')
+    return '<details%s>%s%s</details>' % (
+        ' open' if mismatched else '', _tag('summary', summary),
+        _table(('step', 'path', 'stacks'), rows))
+
+
+def _flags(report):
+    by_template = collections.OrderedDict()
+    for case in report.get('cases', []):
+        if case.get('stacks'):
+            by_template.setdefault(case['template'], []).append(case)
+    if not by_template:
+        return ''
+    return _tag('h2', 'Flag checks', id='flags') + _tag(
+        'p', 'Every stack and nested stack each case created, with its '
+        'convergence flag and the flag expected of its path.',
+        class_='small') + ''.join(
+        _flags_of_template(t, cs) for t, cs in by_template.items())
+
+
+# -- timings -----------------------------------------------------------
+def _seconds(value):
+    return '' if value is None else '%.2f' % value
+
+
+def ratio(numerator, denominator):
+    """numerator / denominator as text ('1.25'), '' when undefined."""
+    if numerator is None or not denominator:
+        return ''
+    return '%.2f' % (numerator / denominator)
+
+
+def bars(cases, paths, scale):
+    """An inline SVG: one bar per path, its whole duration light and the
+    part Heat spent darker; `scale` seconds fill BAR_WIDTH."""
+    height = 9
+    shapes = []
+    for row, path in enumerate(paths):
+        case = cases.get(path) or {}
+        colour = BAR_COLOURS[min(row, len(BAR_COLOURS) - 1)]
+        y = row * (height + 2)
+        for seconds, opacity in ((case.get('duration_s'), '0.35'),
+                                 (case.get('heat_time_s'), '1')):
+            if seconds:
+                width = max(1, round(BAR_WIDTH * seconds / scale, 1))
+                shapes.append(
+                    '<rect x="0" y="%d" width="%s" height="%d" fill="%s" '
+                    'fill-opacity="%s"><title>%s %s s</title></rect>' % (
+                        y, width, height, colour, opacity, esc(path),
+                        esc(seconds)))
+    return '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" ' \
+        'role="img">%s</svg>' % (BAR_WIDTH, len(paths) * (height + 2),
+                                 ''.join(shapes))
+
+
+def _timing_row(template, scenario, by_path, paths, scale):
+    cells = [_tag('td', esc(template)), _tag('td', esc(_step(scenario)))]
+    numbers = []
+    for path in paths:
+        case = by_path.get(path) or {}
+        numbers += [_seconds(case.get(k)) for k in (
+            'duration_s', 'heat_time_s', 'harness_overhead_s')]
+    if len(paths) > 1:
+        first, second = by_path.get(paths[0]) or {}, \
+            by_path.get(paths[1]) or {}
+        numbers += [ratio(second.get(k), first.get(k))
+                    for k in ('duration_s', 'heat_time_s')]
+    cells += [_tag('td', n, class_='num') for n in numbers]
+    cells.append(_tag('td', bars(by_path, paths, scale)))
+    return _tag('tr', ''.join(cells))
+
+
+def _timing_head(paths):
+    """Two header rows: the paths (and the ratio) over their columns."""
+    def th(text, **attributes):
+        return _tag('th', esc(text), **attributes)
+    top = [th('template', rowspan=2), th('step', rowspan=2)]
+    top += [th(p, colspan=3) for p in paths]
+    below = [th(k) for _ in paths for k in ('case s', 'heat s',
+                                            'overhead s')]
+    if len(paths) > 1:
+        top.append(th('%s / %s' % (paths[1], paths[0]), colspan=2))
+        below += [th('case'), th('heat')]
+    top.append(th('bars', rowspan=2))
+    return _tag('thead', _tag('tr', ''.join(top)) +
+                _tag('tr', ''.join(below)))
+
+
+def _legend(paths):
+    items = ['<i style="background:%s"></i>%s' % (
+        BAR_COLOURS[min(n, len(BAR_COLOURS) - 1)], esc(p))
+        for n, p in enumerate(paths)]
+    return _tag('p', ' '.join(items) + ' &mdash; light: the whole case, '
+                'dark: the time Heat spent on its actions', class_='legend')
+
+
+def _totals(pairs, paths):
+    totals = {p: sum(c.get('duration_s') or 0 for by_path in pairs.values()
+                     for path, c in by_path.items() if path == p)
+              for p in paths}
+    text = ', '.join('%s %.1f s' % (esc(p), totals[p]) for p in paths)
+    if len(paths) > 1 and totals[paths[0]]:
+        text += '; %s/%s: %s' % (esc(paths[1]), esc(paths[0]), ratio(
+            totals[paths[1]], totals[paths[0]]))
+    return _tag('p', 'Total case time: ' + text)
+
+
+def _timings(report):
+    pairs = _pairs(report)
+    if not pairs:
+        return ''
+    paths = paths_of(report)
+    scale = max([c.get('duration_s') or 0 for by_path in pairs.values()
+                 for c in by_path.values()] + [0.001])
+    rows = [_timing_row(t, s, by_path, paths, scale)
+            for (t, s), by_path in pairs.items()]
+    table = _tag('table', _timing_head(paths) + _tag('tbody', ''.join(rows)),
+                 id='timings-table')
+    return (_tag('h2', 'Timings', id='timings') + _totals(pairs, paths) +
+            _legend(paths) + table)
+
+
+# -- the page -------------------------------------------------------------
+def render(report, base_dir=None):
+    """The whole page as a string. base_dir, the directory the page will
+    be in, makes the links to log files relative where it can."""
+    body = ''.join(part for part in (
+        _head(report, base_dir), _matrix(report), _failures(report),
+        _differences(report), _noise(report), _flags(report),
+        _timings(report)) if part)
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta http-equiv="Content-Security-Policy" content="'
+            "default-src 'none'; style-src 'unsafe-inline'; "
+            "script-src 'unsafe-inline'\">"
+            '<title>heat-functional: %s</title><style>%s</style></head>'
+            '<body>%s<script>%s hfFilter();</script></body></html>\n'
+            % (esc((report.get('verdict') or 'unknown').upper()), CSS, body,
+               SCRIPT))
+
+
+def write(report, report_dir):
+    """Write report.html into report_dir; returns its path."""
+    path = os.path.join(report_dir, REPORT_HTML)
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        f.write(render(report, report_dir))
+    os.replace(tmp, path)
+    return path

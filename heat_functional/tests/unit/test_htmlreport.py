@@ -1,0 +1,302 @@
+"""Unit tests of heat_functional.htmlreport.
+
+Renders reports built (with ``report.build``) from crafted case records:
+all equal; unequal without and with an allowance; a flag mismatch in a
+nested tree; noise and flaky differences; text that needs escaping. Checks
+that the right things appear, escaped, in a page that is well formed and
+needs no network; and that ``report.write`` and ``heat-functional report``
+write report.html beside report.json.
+"""
+
+import html.parser
+import os
+
+from heat_functional import cli
+from heat_functional import htmlreport
+from heat_functional import report
+
+PATHS = ['legacy', 'convergence']
+DESCRIPTION = {
+    'kind': 'embedded', 'db': 'sqlite', 'auth': 'noauth', 'ready_s': 3.5,
+    'heat_version': '27.0.0',
+    'paths': {
+        'legacy': {'endpoint': 'http://127.0.0.1:8001/v1/admin',
+                   'log_file': '/srv/run/logs/legacy.log'},
+        'convergence': {'endpoint': 'http://127.0.0.1:8002/v1/admin',
+                        'log_file': '/srv/run/logs/convergence.log'},
+    },
+}
+VOID = {'meta', 'input', 'br', 'rect'}
+
+
+def observation(value='a'):
+    return {'stack': 'CREATE_COMPLETE', 'outputs': {'value': value},
+            'events': {'thing': ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']}}
+
+
+def stacks(path, convergence=None):
+    """A root and a nested stack under it; flags match unless told."""
+    expected = path == 'convergence'
+    flag = expected if convergence is None else convergence
+    return [
+        {'id': 'root-%s' % path, 'name': 'hf-t-%s' % path, 'parent': None,
+         'path': '', 'depth': 0, 'convergence': expected,
+         'expected_convergence': expected, 'source': 'db'},
+        {'id': 'child-%s' % path, 'name': 'hf-t-%s-group' % path,
+         'parent': 'root-%s' % path, 'path': 'group', 'depth': 1,
+         'convergence': flag, 'expected_convergence': expected,
+         'source': 'db'},
+    ]
+
+
+def case(template='simple', step='create', path='legacy', value='a',
+         outcome='passed', message=None, convergence=None):
+    return {
+        'id': 'test_lifecycle[%s-%s-%s]' % (template, step, path),
+        'template': template, 'scenario': 'lifecycle/' + step, 'path': path,
+        'outcome': outcome, 'message': message,
+        'duration_s': 2.0 if path == 'legacy' else 3.0,
+        'heat_time_s': 1.5 if path == 'legacy' else 2.5,
+        'harness_overhead_s': 0.5,
+        'stacks': stacks(path, convergence),
+        'observation': observation(value),
+    }
+
+
+def both(template='simple', step='create', **convergence_changes):
+    return [case(template, step, 'legacy'),
+            case(template, step, 'convergence', **convergence_changes)]
+
+
+ALLOWANCE = {'id': 'value-may-differ', 'location': 'outputs.value',
+             'reason': 'documented: <the value> & more',
+             'source': 'heat docs'}
+
+
+def render(cases, allowed=(), base_dir=None, **extra):
+    built = report.build(cases, DESCRIPTION, PATHS, allowed,
+                         duration_s=12.5)
+    built.update(extra)
+    return htmlreport.render(built, base_dir)
+
+
+class Checker(html.parser.HTMLParser):
+    """Checks that elements nest properly; collects ids and the text."""
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.ids, self.text, self.scripts = [], set(), [], 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        assert 'src' not in attrs and tag != 'link', (tag, attrs)
+        if attrs.get('id'):
+            assert attrs['id'] not in self.ids, attrs['id']
+            self.ids.add(attrs['id'])
+        self.scripts += tag == 'script'
+        if tag not in VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag not in VOID:
+            assert self.open and self.open.pop() == tag, tag
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def check(page):
+    checker = Checker()
+    checker.feed(page)
+    checker.close()
+    assert checker.open == [], checker.open
+    assert checker.scripts == 1
+    return checker
+
+
+def test_all_equal():
+    page = render(both() + both(step='grow'))
+    checker = check(page)
+    assert 'v-pass' in page and '>PASS<' in page
+    assert 'The default may change: <b>yes</b>' in page
+    assert page.count('data-parity="equal"') == 2
+    assert page.count('data-outcomes="passed"') == 2
+    assert 'id="differences"' not in page
+    assert 'not allowed' not in page
+    assert {'matrix', 'filters', 'flags', 'timings', 'cells'} <= checker.ids
+    assert 'cases: 4 passed, 0 failed, 0 error, 0 skipped' in ''.join(
+        checker.text)
+
+
+def test_matrix_steps_create_first_delete_last():
+    cases = both(step='delete') + both(step='grow') + both(step='create')
+    page = render(cases)
+    matrix = page[page.index('id="matrix"'):page.index('id="flags"')]
+    order = [matrix.index('<td>%s</td>' % s)
+             for s in ('create', 'grow', 'delete')]
+    assert order == sorted(order)
+
+
+def test_unequal_without_allowance_side_by_side():
+    page = render(both(value='b'))
+    checker = check(page)
+    assert 'v-fail' in page
+    assert 'data-parity="unequal"' in page
+    anchor = htmlreport._anchor('pair', 'simple', 'lifecycle/create')
+    assert anchor in checker.ids
+    assert 'href="#%s"' % anchor in page
+    section = page[page.index('id="differences"'):]
+    assert '<code>outputs.value</code>' in section
+    assert '<mark>&quot;a&quot;</mark>' in section
+    assert '<mark>&quot;b&quot;</mark>' in section
+    assert 'not allowed' in section
+
+
+def test_unequal_with_allowance_shows_its_reason():
+    page = render(both(value='b'), [ALLOWANCE])
+    check(page)
+    assert 'v-pass' in page
+    assert 'data-parity="allowed"' in page
+    section = page[page.index('id="differences"'):]
+    assert 'value-may-differ' in section
+    assert 'documented: &lt;the value&gt; &amp; more' in section
+    assert 'source: heat docs' in section
+    assert 'not allowed' not in section
+
+
+def test_allowance_without_its_text_shows_its_id():
+    # An older report.json holds no allowances: only their ids.
+    page = render(both(value='b'), [ALLOWANCE], allowances=[])
+    section = page[page.index('id="differences"'):]
+    assert 'value-may-differ' in section
+    assert 'documented' not in section
+
+
+def test_incomplete_pair():
+    cases = [case(), case(path='convergence', outcome='failed',
+                          message='boom\nmore')]
+    cases[1]['observation'] = None
+    page = render(cases)
+    check(page)
+    assert 'data-parity="incomplete"' in page
+    assert 'no observation on convergence' in page
+    assert 'data-outcomes="failed passed"' in page
+    anchor = htmlreport._anchor('case', cases[1]['id'])
+    assert 'href="#%s"' % anchor in page and 'title="boom"' in page
+
+
+def test_flag_mismatch_in_a_nested_stack():
+    page = render(both(convergence=False))
+    check(page)
+    assert 'flag mismatch in test_lifecycle[simple-create-convergence]' in \
+        page
+    flags = page[page.index('id="flags"'):page.index('id="timings"')]
+    assert '<details open>' in flags and 'MISMATCH' in flags
+    bad = '<span class="bad"><b>group</b> convergence=False expected=True'
+    assert bad in flags
+    # The nested stack is listed inside its parent's item.
+    root = flags.index('<b>&lt;root&gt;</b> convergence=True')
+    assert root < flags.index(bad) < flags.index('</li></ul></li></ul>',
+                                                 root)
+
+
+def test_equal_flags_are_collapsed():
+    flags = render(both())
+    flags = flags[flags.index('id="flags"'):]
+    assert '<details>' in flags and '<details open>' not in flags
+    assert 'simple: 4 stack checks' in flags
+
+
+def test_stack_tree_orphans_are_roots():
+    tree = htmlreport.stack_tree([{'id': 'b', 'parent': 'gone',
+                                   'name': 'b'}])
+    assert tree.startswith('<ul class="tree"><li>')
+
+
+def test_noise_and_flaky_differences():
+    cases = both(value='b')
+    built = report.build(cases, DESCRIPTION, PATHS)
+    built['parity'][0]['differences'][0]['flaky'] = True
+    built['noise'] = [{'template': 'simple', 'scenario': 'lifecycle/grow',
+                       'path': 'legacy', 'location': "events['<stack>']"}]
+    page = htmlreport.render(built)
+    checker = check(page)
+    assert {'noise', 'noise-table', 'flaky-table'} <= checker.ids
+    assert 'events[&#x27;&lt;stack&gt;&#x27;]' in page
+    assert '<span class="flaky"' in page
+
+
+def test_no_noise_section_without_noise():
+    assert 'id="noise"' not in render(both(value='b'))
+
+
+def test_everything_from_the_report_is_escaped():
+    evil = '<img src=x onerror=alert(1)>"\'&'
+    cases = both(template=evil, value=evil)
+    cases[1]['message'] = evil
+    cases[1]['outcome'] = 'failed'
+    page = render(cases, interrupted=evil, reasons=[evil],
+                  heat_version=evil)
+    check(page)
+    assert '<img' not in page
+    escaped = '&lt;img src=x onerror=alert(1)&gt;&quot;&#x27;&amp;'
+    assert page.count(escaped) > 5
+
+
+def test_timings_ratio_and_bars():
+    page = render(both())
+    timings = page[page.index('id="timings"'):]
+    assert '<td class="num">2.00</td>' in timings
+    assert '<td class="num">1.50</td>' in timings
+    assert '<td class="num">1.67</td>' in timings  # 2.5 / 1.5 heat
+    assert 'convergence/legacy: 1.50' in timings   # 3.0 / 2.0 in total
+    assert timings.count('<svg') == 1 and timings.count('<rect') == 4
+
+
+def test_ratio_undefined():
+    assert htmlreport.ratio(1.0, 0) == '' == htmlreport.ratio(None, 2.0)
+    assert htmlreport.ratio(3.0, 2.0) == '1.50'
+
+
+def test_log_links(tmp_path):
+    inside = os.path.join(str(tmp_path), 'logs', 'legacy.log')
+    assert htmlreport.log_href(inside, str(tmp_path)) == 'logs/legacy.log'
+    assert htmlreport.log_href('/elsewhere/a b.log', str(tmp_path)) == \
+        'file:///elsewhere/a%20b.log'
+    # A report directory moved with its logs still links to them.
+    os.makedirs(os.path.dirname(inside))
+    open(inside, 'w').close()
+    assert htmlreport.log_href('/old/run/logs/legacy.log',
+                               str(tmp_path)) == 'logs/legacy.log'
+    page = render(both())
+    assert 'href="file:///srv/run/logs/convergence.log"' in page
+
+
+def test_single_path_report_has_no_parity_column():
+    built = report.build([case()], DESCRIPTION, ['legacy'])
+    page = htmlreport.render(built)
+    check(page)
+    assert '<th>parity</th>' not in page
+    assert 'The default may change' not in page
+
+
+def test_empty_report_renders():
+    check(htmlreport.render({}))
+
+
+def test_report_write_puts_report_html_beside(tmp_path):
+    built = report.build(both(), DESCRIPTION, PATHS)
+    report.write(built, str(tmp_path))
+    page = (tmp_path / htmlreport.REPORT_HTML).read_text()
+    assert page.startswith('<!DOCTYPE html>')
+    assert not os.path.exists(str(tmp_path / 'report.html.tmp'))
+
+
+def test_report_command_rebuilds_report_html(tmp_path, capsys):
+    path = report.write(report.build(both(), DESCRIPTION, PATHS),
+                        str(tmp_path))
+    os.remove(str(tmp_path / htmlreport.REPORT_HTML))
+    assert cli.main(['report', path]) == 0
+    html_path = str(tmp_path / htmlreport.REPORT_HTML)
+    assert os.path.exists(html_path)
+    assert capsys.readouterr().err == 'report.html: %s\n' % html_path
