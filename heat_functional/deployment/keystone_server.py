@@ -1,0 +1,278 @@
+"""The embedded keystone's process: set up, provision, serve.
+
+Run as ``python -m heat_functional.deployment.keystone_server
+--config-file keystone.conf --plan plan.json --port P --state-file
+state.json`` (``keystone.KeystoneServer`` does). In one process, with
+keystone's own Python APIs rather than one ``keystone-manage`` run per
+step (each would pay keystone's imports again):
+
+1. waits for its database and migrates it (keystone's ``db_sync``);
+2. makes the fernet token, receipt and credential keys;
+3. runs keystone's bootstrap (default domain, admin project, user and
+   roles) and provisions the plan (``keystone.plan``);
+4. serves keystone's WSGI app on 127.0.0.1:P with a threaded server, and
+   writes the state file (pid, port, ids) once it listens.
+
+SIGTERM or SIGINT stops it.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socketserver
+import sys
+import threading
+import time
+import uuid
+from wsgiref import simple_server
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger('heat_functional.keystone')
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
+                           simple_server.WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, fmt, *args):
+        LOG.debug('keystone api: ' + fmt, *args)
+
+
+def configure(config_file):
+    import keystone.server
+    sys.argv = sys.argv[:1]  # keystone's configure() parses sys.argv
+    keystone.server.configure(config_files=[config_file])
+
+
+def preload():
+    """Import what set-up and serving need while the database may still
+    be starting (the owner starts it in parallel): keystone's backends and
+    its Flask app are most of keystone's start-up time."""
+    from keystone.server import backends  # noqa: F401
+    from keystone.server.flask import application  # noqa: F401
+
+
+def prepare_database():
+    """Wait for the database, migrate it; on SQLite, WAL and BEGIN
+    IMMEDIATE (keystone's writes come from many request threads)."""
+    from keystone.common import sql
+    from keystone.common.sql import upgrades
+    import keystone.conf
+    from heat_functional.deployment import database
+    from heat_functional.deployment import sqlite
+    database.wait_for_database(keystone.conf.CONF.database.connection)
+    upgrades.offline_sync_database_to_version()
+    with sql.session_for_write() as session:
+        engine = session.get_bind()
+    if engine.url.get_backend_name() == 'sqlite':
+        import sqlite3
+        with contextlib.closing(sqlite3.connect(engine.url.database)) as conn:
+            conn.execute('PRAGMA journal_mode = WAL')
+        sqlite.harden_engine(engine)
+
+
+def make_keys():
+    """What ``keystone-manage fernet_setup`` and ``credential_setup`` do."""
+    from keystone.common import fernet_utils
+    from keystone.credential.providers import fernet as credential_fernet
+    import keystone.conf
+    conf = keystone.conf.CONF
+    for repository, max_keys, group in [
+            (conf.fernet_tokens.key_repository,
+             conf.fernet_tokens.max_active_keys, 'fernet_tokens'),
+            (conf.credential.key_repository,
+             credential_fernet.MAX_ACTIVE_KEYS, 'credential')]:
+        keys = fernet_utils.FernetUtils(repository, max_keys, group)
+        keys.create_key_directory()
+        if keys.validate_key_repository(requires_write=True):
+            keys.initialize_key_repository()
+
+
+def bootstrap(admin):
+    """keystone's own bootstrap: default domain, admin project and user,
+    the default roles. Loads keystone's backends (once per process)."""
+    from keystone.cmd import bootstrap as keystone_bootstrap
+    boot = keystone_bootstrap.Bootstrapper()
+    boot.admin_username = admin['user']
+    boot.admin_password = admin['password']
+    boot.project_name = admin['project']
+    boot.admin_role_name = 'admin'
+    boot.immutable_roles = True
+    boot.bootstrap()
+    return boot
+
+
+def _providers():
+    from keystone.common import provider_api
+    return provider_api.ProviderAPIs
+
+
+def _new_id():
+    return uuid.uuid4().hex
+
+
+class Provisioner(object):
+    """Creates the plan's objects, remembering ids by name."""
+
+    def __init__(self, default_domain_id):
+        self.api = _providers()
+        self.domains = {'Default': default_domain_id}
+        self.roles = {role['name']: role['id']
+                      for role in self.api.role_api.list_roles()}
+        self.projects = {}
+        self.users = {}
+        self.services = {}
+
+    def domain(self, name):
+        domain_id = _new_id()
+        self.api.resource_api.create_domain(
+            domain_id, {'id': domain_id, 'name': name, 'enabled': True})
+        self.domains[name] = domain_id
+
+    def role(self, name):
+        role_id = _new_id()
+        self.api.role_api.create_role(role_id, {'id': role_id, 'name': name})
+        self.roles[name] = role_id
+
+    def project(self, name, domain):
+        project_id = _new_id()
+        self.api.resource_api.create_project(project_id, {
+            'id': project_id, 'name': name, 'enabled': True,
+            'domain_id': self.domains[domain], 'is_domain': False})
+        self.projects[name, domain] = project_id
+
+    def user(self, name, domain, password):
+        user = self.api.identity_api.create_user({
+            'name': name, 'domain_id': self.domains[domain],
+            'password': password, 'enabled': True})
+        self.users[name, domain] = user['id']
+
+    def grant(self, user, role, project=None, domain=None):
+        self.api.assignment_api.create_grant(
+            self.roles[role], user_id=self.users[tuple(user)],
+            project_id=self.projects[tuple(project)] if project else None,
+            domain_id=self.domains[domain] if domain else None)
+
+    def region(self, name):
+        self.api.catalog_api.create_region({'id': name})
+
+    def service(self, service):
+        service_id = _new_id()
+        self.api.catalog_api.create_service(service_id, {
+            'id': service_id, 'type': service['type'],
+            'name': service['name'], 'enabled': True})
+        self.services[service['type']] = service_id
+        for endpoint in service['endpoints']:
+            endpoint_id = _new_id()
+            self.api.catalog_api.create_endpoint(endpoint_id, {
+                'id': endpoint_id, 'service_id': service_id,
+                'interface': endpoint['interface'],
+                'region_id': endpoint['region'], 'url': endpoint['url'],
+                'enabled': True})
+
+
+def provision(plan, default_domain_id):
+    """Create everything the plan lists; returns the Provisioner (ids)."""
+    make = Provisioner(default_domain_id)
+    for name in plan['domains']:
+        make.domain(name)
+    for name in plan['roles']:
+        make.role(name)
+    for name, domain in plan['projects']:
+        make.project(name, domain)
+    for user in plan['users']:
+        make.user(user['name'][0], user['name'][1], user['password'])
+    for grant in plan['grants']:
+        make.grant(**grant)
+    for name in plan['regions']:
+        make.region(name)
+    for service in plan['services']:
+        make.service(service)
+    return make
+
+
+def build_app():
+    """keystone's public WSGI app, as its own wsgi entry point builds it,
+    without loading the backends a second time."""
+    from keystone.server.flask import application
+    from keystone.server.flask import core as flask_core
+    return flask_core.setup_app_middleware(
+        application.application_factory('public'))
+
+
+def serve(app, port):
+    server = simple_server.make_server(
+        '127.0.0.1', port, app, server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name='wsgi',
+                     daemon=True).start()
+    return server
+
+
+def _write_state(path, state):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(state, f)
+    os.rename(tmp, path)
+
+
+def set_up(plan):
+    """Database, keys, bootstrap, plan; returns the state to publish."""
+    timings = {}
+    started = time.monotonic()
+    prepare_database()
+    timings['db_sync'] = time.monotonic() - started
+    make_keys()
+    boot = bootstrap(plan['admin'])
+    timings['bootstrap'] = time.monotonic() - started
+    made = provision(plan, boot.default_domain_id)
+    timings['provision'] = time.monotonic() - started
+    return {
+        'domains': made.domains,
+        'projects': {'%s/%s' % key: value
+                     for key, value in made.projects.items()},
+        'services': made.services,
+        'timings': {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config-file', required=True)
+    parser.add_argument('--plan', required=True)
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--state-file', required=True)
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    with open(args.plan) as f:
+        plan = json.load(f)
+    configure(args.config_file)
+    preload()
+    imported = time.monotonic() - started
+    state = set_up(plan)
+    server = serve(build_app(), args.port)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    state['timings']['configured'] = round(imported, 3)
+    state['timings']['serving'] = round(time.monotonic() - started, 3)
+    _write_state(args.state_file, dict(state, pid=os.getpid(),
+                                       port=args.port))
+    LOG.info('harness: keystone ready on port %s: %s', args.port,
+             state['timings'])
+    while not stop.wait(3600):
+        pass
+    server.shutdown()
+    os._exit(0)
+
+
+if __name__ == '__main__':
+    main()
