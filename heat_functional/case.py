@@ -25,12 +25,34 @@ class Case(object):
         params = params.params if params else {}
         template = params.get('template')
         step = params.get('step')
-        self.id = item.name
-        self.template = getattr(template, 'name', template)
-        self.scenario = item.originalname[len('test_'):]
+        scenario = item.originalname[len('test_'):]
         if step is not None:
-            self.scenario += '/' + step.name
-        self.path = params.get('path')
+            scenario += '/' + getattr(step, 'name', step)
+        self._start(item.name, getattr(template, 'name', template), scenario,
+                    params.get('path'))
+
+    @classmethod
+    def detached(cls, case_id, template, scenario, path):
+        """A case recorded outside a test item (work a scenario runs for
+        many items at once); an item takes it over with ``adopt``."""
+        case = cls.__new__(cls)
+        case._start(case_id, template, scenario, path)
+        return case
+
+    def _start(self, case_id, template, scenario, path):
+        self.id = case_id
+        self.template = template
+        self.scenario = scenario
+        self.path = path
+        #: The case whose observation this one's must equal, for cases
+        #: that are not one side of a legacy/convergence pair:
+        #: {'scenario': ..., 'path': ..., 'why': ...}.
+        self.reference = None
+        #: 'pair' for one side of a legacy/convergence pair (by default),
+        #: 'none' for a case compared with nothing.
+        self.parity = 'pair'
+        #: How a migration step migrated the stack (deployment's answer).
+        self.migration = None
         self.stacks = []
         self.observation = None
         self.heat_time_s = None
@@ -40,7 +62,15 @@ class Case(object):
         #: Requests Heat refused with 409 while the stack was still locked.
         self.lock_waits = []
         self.started = time.monotonic()
+        #: Seconds the case's work took, where it ran detached.
+        self.elapsed = None
         self._cleanups = []
+
+    def adopt(self, detached):
+        """Take over what a detached case recorded (keeps this id)."""
+        for name, value in vars(detached).items():
+            if name not in ('id', '_cleanups'):
+                setattr(self, name, value)
 
     def stack_name(self):
         name = '%s-%s-%s-%s' % (settings.STACK_PREFIX, self.template,
@@ -130,6 +160,8 @@ class Case(object):
             driver.delete(stack_id)
 
     def record(self, outcome, message, duration):
+        if self.elapsed is not None:
+            duration = self.elapsed
         overhead = None
         if self.heat_time_s is not None:
             overhead = round(duration - self.heat_time_s, 3)
@@ -144,4 +176,7 @@ class Case(object):
             'lock_waits': self.lock_waits,
             'message': message, 'stacks': self.stacks,
             'observation': self.observation,
+            'reference': self.reference,
+            'parity': 'reference' if self.reference else self.parity,
+            'migration': self.migration,
         }

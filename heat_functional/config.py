@@ -15,6 +15,15 @@ PATHS = {
 }
 PATH_NAMES = tuple(PATHS)
 
+# Cells the flag lifecycle suite may restart with the option flipped
+# (``scenarios/test_flag_lifecycle.py``): name -> the value of
+# ``convergence_engine`` the cell starts with. A restart is cell-wide, so
+# the parity paths are never restarted; these cells serve no other suite.
+TOGGLES = {
+    'flip-on': False,
+    'flip-back': True,
+}
+
 # Environment variables.
 #: JSON file describing a running deployment (written by its owner,
 #: read by pytest workers).
@@ -27,6 +36,9 @@ TEMPLATES_ENV = 'HEAT_FUNCTIONAL_TEMPLATES'
 PATHS_ENV = 'HEAT_FUNCTIONAL_PATHS'
 #: Database flavour of the embedded deployment: postgresql or sqlite.
 DB_ENV = 'HEAT_FUNCTIONAL_DB'
+#: Set to 0 to start no toggle cell (the flag lifecycle suite then skips
+#: its flip scenarios, saying why).
+TOGGLES_ENV = 'HEAT_FUNCTIONAL_TOGGLES'
 
 DB_KINDS = ('postgresql', 'sqlite')
 DEFAULT_DB = 'postgresql'
@@ -62,6 +74,13 @@ DELETE_SETTLE = 10.0
 #: After a FAILED action with rollback on, how long to wait for the
 #: ROLLBACK to start before taking the failure as final.
 ROLLBACK_GRACE = 10.0
+#: Seconds the black-box probe's resource takes to create (probe.py): the
+#: window in which the probe's second update must arrive.
+PROBE_WAIT = 3
+#: Templates the probe is checked on against the database, on each path.
+PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
+#: Threads a flip scenario runs its templates on.
+FLIP_WORKERS = 8
 #: HTTP timeout of one API call to a cell.
 API_TIMEOUT = 60.0
 
@@ -74,6 +93,12 @@ STACK_PREFIX = 'hf'
 #: Where the shipped templates live.
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_TEMPLATES = os.path.join(os.path.dirname(PACKAGE_DIR), 'templates')
+#: The gabbi tests of the API (scenarios/test_gabbits.py). They run on the
+#: embedded cells unless an endpoint (.../v1/<project>) and token of a real
+#: cloud are set; a suffix _LEGACY or _CONVERGENCE sets them for one path.
+SHIPPED_GABBITS = os.path.join(os.path.dirname(PACKAGE_DIR), 'gabbits')
+GABBI_ENDPOINT_ENV = 'HEAT_FUNCTIONAL_GABBI_ENDPOINT'
+GABBI_TOKEN_ENV = 'HEAT_FUNCTIONAL_GABBI_TOKEN'
 
 #: Report file names inside the report directory.
 REPORT_JSON = 'report.json'
@@ -84,6 +109,23 @@ DESCRIPTION_JSON = 'deployment.json'
 
 #: The parity allowances shipped with the harness.
 ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
+
+
+def selected_toggles():
+    """The toggle cells this run starts: both, when both paths run and
+    $HEAT_FUNCTIONAL_TOGGLES is not 0."""
+    if os.environ.get(TOGGLES_ENV, '1') == '0':
+        return []
+    if set(selected_paths()) != set(PATH_NAMES):
+        return []
+    return list(TOGGLES)
+
+
+def initial_convergence(cell):
+    """The convergence_engine a path's or toggle's cell starts with."""
+    if cell in PATHS:
+        return PATHS[cell]
+    return TOGGLES[cell]
 
 
 def selected_paths():

@@ -85,7 +85,8 @@ def pytest_configure(config):
     from heat_functional.deployment import embedded
     owner.cells = embedded.EmbeddedCells(
         directory, db=os.environ.get(settings.DB_ENV, settings.DEFAULT_DB),
-        paths=settings.selected_paths(), on_death=owner.on_death)
+        paths=settings.selected_paths(), on_death=owner.on_death,
+        toggles=settings.selected_toggles())
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
 
@@ -132,6 +133,10 @@ def pytest_generate_tests(metafunc):
     """
     fixtures = metafunc.fixturenames
     paths = settings.selected_paths()
+    special = FLAG_SUITES.get(metafunc.function.__name__)
+    if special is not None:
+        special(metafunc, corpus.discover(templates_dir()))
+        return
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
         cases = [pytest.param(
             template, step, path,
@@ -147,6 +152,47 @@ def pytest_generate_tests(metafunc):
                              ids=[t.name for t in templates])
     if 'path' in fixtures:
         metafunc.parametrize('path', paths)
+
+
+def _parametrize_flips(metafunc, templates):
+    """toggle x template x step; all of a toggle's cases on one worker
+    (a flip restarts the whole cell)."""
+    from heat_functional import flag_lifecycle
+    metafunc.parametrize(['toggle', 'template', 'step'], [
+        pytest.param(toggle, template, step,
+                     id='%s-%s-%s' % (toggle, template.name, step),
+                     marks=pytest.mark.xdist_group('flip.%s' % toggle))
+        for toggle in settings.TOGGLES
+        for template in templates
+        for step in flag_lifecycle.flip_steps(template)])
+
+
+def _parametrize_migrations(metafunc, templates):
+    """template x step (create, migrate, the rest); a template's steps on
+    one worker, in order."""
+    from heat_functional import flag_lifecycle
+    metafunc.parametrize(['template', 'step'], [
+        pytest.param(template, step, id='%s-%s' % (template.name, step),
+                     marks=pytest.mark.xdist_group('migrate.%s'
+                                                   % template.name))
+        for template in templates
+        for step in flag_lifecycle.migrate_steps(template)])
+
+
+def _parametrize_probes(metafunc, templates):
+    """The probe's templates x paths."""
+    metafunc.parametrize(['template', 'path'], [
+        pytest.param(template, path, id='%s-%s' % (template.name, path))
+        for template in templates
+        if template.name in settings.PROBE_TEMPLATES
+        for path in settings.selected_paths()])
+
+
+FLAG_SUITES = {
+    'test_flip': _parametrize_flips,
+    'test_migrate': _parametrize_migrations,
+    'test_probe': _parametrize_probes,
+}
 
 
 # -- fixtures ------------------------------------------------------------
@@ -168,6 +214,56 @@ def lifecycles():
     registry = lifecycle.Registry()
     yield registry
     registry.clean_up()
+
+
+@pytest.fixture(scope='session')
+def migrations():
+    """This worker's migrate scenarios' lifecycles (kept apart from the
+    parity suite's, which run the same templates on the same path)."""
+    from heat_functional import lifecycle
+    registry = lifecycle.Registry()
+    yield registry
+    registry.clean_up()
+
+
+class Flips(object):
+    """This worker's flip scenarios, by toggle cell, made on first use for
+    the templates of the toggle's selected cases."""
+
+    def __init__(self, deployment, session):
+        self.deployment = deployment
+        self.session = session
+        self.flips = {}
+
+    def get(self, toggle):
+        from heat_functional import flag_lifecycle
+        if toggle not in self.deployment.toggles:
+            pytest.skip('this deployment has no toggle cell %r (the '
+                        'embedded one starts them when both paths run and '
+                        '$%s is not 0)' % (toggle, settings.TOGGLES_ENV))
+        if toggle not in self.flips:
+            templates = {}
+            for item in self.session.items:
+                params = getattr(item, 'callspec', None)
+                params = params.params if params else {}
+                if params.get('toggle') == toggle:
+                    templates.setdefault(params['template'].name,
+                                         params['template'])
+            self.flips[toggle] = flag_lifecycle.Flip(
+                self.deployment, toggle, list(templates.values()),
+                settings.FLIP_WORKERS)
+        return self.flips[toggle]
+
+    def clean_up(self):
+        for flip in self.flips.values():
+            flip.clean_up()
+
+
+@pytest.fixture(scope='session')
+def flips(deployment, request):
+    made = Flips(deployment, request.session)
+    yield made
+    made.clean_up()
 
 
 @pytest.fixture

@@ -42,10 +42,19 @@ def flag_mismatches(case):
             if s.get('convergence') != s.get('expected_convergence')]
 
 
+def is_paired(case):
+    """Whether a case is one side of a legacy/convergence pair (the
+    parity suites' cases), rather than compared with a reference case
+    (``reference``) or with nothing (``parity: none``)."""
+    return not case.get('reference') and case.get('parity') != 'none'
+
+
 def pair_cases(cases):
     """Parity entries for every (template, scenario) in the cases."""
     by_pair = collections.OrderedDict()
     for case in cases:
+        if not is_paired(case):
+            continue
         by_pair.setdefault((case['template'], case['scenario']),
                            {})[case['path']] = case
     return by_pair
@@ -80,7 +89,53 @@ def compare_pairs(cases, paths, allowances):
     return entries
 
 
-def verdict(cases, entries, interrupted=None):
+def compare_references(cases, allowances):
+    """One entry per case that names a reference case (the flag lifecycle
+    suite's): its observation against the reference's, as a parity entry
+    whose two sides are the reference and the case. A reference that did
+    not run in this session is listed, not compared, and fails nothing;
+    one that ran without an observation makes the entry incomplete."""
+    index = {(c['template'], c['scenario'], c['path']): c for c in cases}
+    entries = []
+    for case in cases:
+        wanted = case.get('reference')
+        if not wanted or case['outcome'] == 'skipped':
+            continue
+        key = (case['template'], wanted['scenario'], wanted['path'])
+        entry = {'template': case['template'], 'scenario': case['scenario'],
+                 'path': case['path'], 'reference': wanted,
+                 'equal': False, 'allowed': False, 'differences': [],
+                 'allowed_by': []}
+        found = index.get(key)
+        if found is None:
+            entry['not_compared'] = ('%s on %s did not run in this session'
+                                     % (wanted['scenario'], wanted['path']))
+        elif found.get('observation') is None or \
+                case.get('observation') is None:
+            entry['incomplete'] = 'no observation on %s' % ', '.join(
+                '%s (%s)' % (c['scenario'], c['path'])
+                for c in (found, case) if c.get('observation') is None)
+        else:
+            entry.update(parity.compare(
+                case['template'], case['scenario'], found['observation'],
+                case['observation'], allowances))
+        entries.append(entry)
+    return entries
+
+
+def flag_checks(cases):
+    """Every flag check of the run, one row per stack and case."""
+    return [{'case': c['id'], 'template': c['template'],
+             'scenario': c['scenario'], 'cell': c['path'],
+             'stack_id': s['id'], 'name': s.get('name'),
+             'parent': s.get('parent'),
+             'expected': s.get('expected_convergence'),
+             'actual': s.get('convergence'), 'source': s.get('source'),
+             'ok': s.get('convergence') == s.get('expected_convergence')}
+            for c in cases for s in c.get('stacks', [])]
+
+
+def verdict(cases, entries, interrupted=None, references=()):
     """('pass' or 'fail', reasons)."""
     reasons = []
     if interrupted:
@@ -94,10 +149,11 @@ def verdict(cases, entries, interrupted=None):
                                           _first_line(case.get('message'))))
         for stack in flag_mismatches(case):
             reasons.append(
-                'flag mismatch in %s: stack %s (%s) has convergence=%s, '
-                'expected %s' % (case['id'], stack.get('name'), stack['id'],
-                                 stack.get('convergence'),
-                                 stack.get('expected_convergence')))
+                'flag mismatch in %s: stack %s (%s) of %s has '
+                'convergence=%s, expected %s'
+                % (case['id'], stack.get('name'), stack['id'],
+                   case['template'], stack.get('convergence'),
+                   stack.get('expected_convergence')))
     for entry in entries:
         if entry.get('incomplete'):
             reasons.append('parity of %s/%s incomplete: %s' % (
@@ -108,6 +164,20 @@ def verdict(cases, entries, interrupted=None):
             reasons.append('parity of %s/%s: %d difference(s), first at %s'
                            % (entry['template'], entry['scenario'],
                               len(unallowed), unallowed[0]['location']))
+    for entry in references:
+        where = '%s/%s on %s against %s on %s' % (
+            entry['template'], entry['scenario'], entry['path'],
+            entry['reference']['scenario'], entry['reference']['path'])
+        if entry.get('incomplete'):
+            reasons.append('%s incomplete: %s' % (where,
+                                                  entry['incomplete']))
+        elif not entry.get('not_compared') and not entry['equal'] and \
+                not entry['allowed']:
+            unallowed = [d for d in entry['differences']
+                         if not d['allowed_by']]
+            reasons.append('%s: %d difference(s), first at %s'
+                           % (where, len(unallowed),
+                              unallowed[0]['location']))
     return ('fail' if reasons else 'pass'), reasons
 
 
@@ -116,19 +186,26 @@ def _first_line(text):
         else ''
 
 
-def summarise(cases, entries):
+def _count(entries):
+    return {
+        'pairs': len(entries),
+        'equal': sum(1 for e in entries if e['equal']),
+        'allowed': sum(1 for e in entries if e['allowed']),
+        'different': sum(1 for e in entries if not e['equal'] and
+                         not e['allowed'] and not e.get('incomplete') and
+                         not e.get('not_compared')),
+        'incomplete': sum(1 for e in entries if e.get('incomplete')),
+        'not_compared': sum(1 for e in entries if e.get('not_compared')),
+    }
+
+
+def summarise(cases, entries, references=()):
     outcomes = collections.Counter(c['outcome'] for c in cases)
     stacks = [s for c in cases for s in c.get('stacks', [])]
     return {
         'cases': {o: outcomes.get(o, 0) for o in OUTCOMES},
-        'parity': {
-            'pairs': len(entries),
-            'equal': sum(1 for e in entries if e['equal']),
-            'allowed': sum(1 for e in entries if e['allowed']),
-            'different': sum(1 for e in entries if not e['equal'] and
-                             not e['allowed'] and not e.get('incomplete')),
-            'incomplete': sum(1 for e in entries if e.get('incomplete')),
-        },
+        'parity': _count(entries),
+        'references': _count(references),
         'flags': {
             'checked': len(stacks),
             'mismatched': sum(1 for c in cases for _ in flag_mismatches(c)),
@@ -140,7 +217,8 @@ def build(cases, description, paths, allowances=(), interrupted=None,
           duration_s=None):
     """The whole report as a dict (see README.rst for the fields)."""
     entries = compare_pairs(cases, paths, allowances)
-    outcome, reasons = verdict(cases, entries, interrupted)
+    references = compare_references(cases, allowances)
+    outcome, reasons = verdict(cases, entries, interrupted, references)
     description = description or {}
     return {
         'verdict': outcome,
@@ -158,11 +236,13 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         } for p in paths},
         'interrupted': interrupted,
         'duration_s': duration_s,
-        'summary': summarise(cases, entries),
+        'summary': summarise(cases, entries, references),
         'cases': cases,
         'parity': entries,
-        'stale_allowances': parity.stale_allowances(allowances, entries)
-        if entries else [],
+        'references': references,
+        'flag_checks': flag_checks(cases),
+        'stale_allowances': parity.stale_allowances(
+            allowances, entries + references) if entries else [],
         'allowances': list(allowances),
     }
 
@@ -199,7 +279,9 @@ def _path_cell(outcomes):
 def _parity_cell(entries):
     """A template's parity over its steps, naming the steps not equal."""
     def steps(selected):
-        return ', '.join(e['scenario'].split('/')[-1] for e in selected)
+        return ', '.join(e['scenario'] if e.get('reference') else
+                         e['scenario'].split('/')[-1] for e in selected)
+    entries = [e for e in entries if not e.get('not_compared')]
     different = [e for e in entries if not e['equal'] and
                  not e['allowed'] and not e.get('incomplete')]
     incomplete = [e for e in entries if e.get('incomplete')]
@@ -214,29 +296,46 @@ def _parity_cell(entries):
     return 'equal' + (' (%d allowed)' % allowed if allowed else '')
 
 
+def column_of(case):
+    """The summary table's column for a case: its path for the parity
+    suites, the scenario (``flip-on``, ``migrate``...) for the others."""
+    if is_paired(case):
+        return case['path']
+    return case['scenario'].split('/')[0]
+
+
 def table(report):
     """The one-screen summary: a row per template; for each path, its steps
-    (``passed`` or the steps that did not pass), and parity over them."""
+    (``passed`` or the steps that did not pass), parity over them, then a
+    column per other scenario (flag lifecycle)."""
     paths = list(report['paths'])
+    extra = []
+    for case in report['cases']:
+        column = column_of(case)
+        if column not in paths and column not in extra:
+            extra.append(column)
     outcomes = collections.OrderedDict()
     for case in report['cases']:
         step = case['scenario'].split('/')[-1]
         outcomes.setdefault(case['template'], collections.OrderedDict(
-            (p, collections.OrderedDict()) for p in paths))
-        outcomes[case['template']].setdefault(case['path'], {})[step] = \
+            (p, collections.OrderedDict()) for p in paths + extra))
+        outcomes[case['template']].setdefault(column_of(case), {})[step] = \
             case['outcome']
     parity_by_template = collections.defaultdict(list)
-    for entry in report['parity']:
+    for entry in report['parity'] + report.get('references', []):
         parity_by_template[entry['template']].append(entry)
-    columns = paths + (['parity'] if len(paths) > 1 else [])
+    columns = paths + (['parity'] if len(paths) > 1 else []) + extra
     header = ['template', 'steps'] + columns
     lines = [header]
     for template, by_path in outcomes.items():
-        steps = max(len(v) for v in by_path.values())
-        row = [template, str(steps)] + [_path_cell(by_path.get(p, {}))
-                                        for p in paths]
+        steps = max(len(by_path.get(p, {})) for p in paths) if paths else 0
+        row = [template, str(steps)] + [
+            _path_cell(by_path[p]) if by_path.get(p) else '-'
+            for p in paths]
         if len(paths) > 1:
             row.append(_parity_cell(parity_by_template[template]))
+        row += [_path_cell(by_path.get(c, {})) if by_path.get(c) else '-'
+                for c in extra]
         lines.append(row)
     widths = [max(len(str(line[i])) for line in lines)
               for i in range(len(header))]
@@ -255,6 +354,13 @@ def table(report):
                     '%d incomplete' % tuple(parity_summary[k] for k in (
                         'pairs', 'equal', 'allowed', 'different',
                         'incomplete')))
+    references = summary.get('references', {})
+    if references.get('pairs'):
+        text.append('flag lifecycle against the parity suite: %d compared, '
+                    '%d equal, %d allowed, %d different, %d incomplete, %d '
+                    'not compared' % tuple(references[k] for k in (
+                        'pairs', 'equal', 'allowed', 'different',
+                        'incomplete', 'not_compared')))
     text.append('verdict: %s' % report['verdict'].upper())
     if len(paths) > 1:
         text.append('the default may change: %s'

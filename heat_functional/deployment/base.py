@@ -38,12 +38,31 @@ class Deployment(abc.ABC):
         """The path names this deployment offers, in a stable order."""
         return list(self.description['paths'])
 
+    @property
+    def toggles(self):
+        """The toggle cells: name -> the convergence_engine it started
+        with. A suite may restart a toggle with the option flipped; no
+        other suite uses it (see config.TOGGLES)."""
+        return {name: info['convergence_engine'] for name, info
+                in self.description.get('toggles', {}).items()}
+
+    def toggle_starting_with(self, convergence_engine):
+        """The name of the toggle cell that started with the option set
+        as given, or None if the deployment has none."""
+        for name, initial in sorted(self.toggles.items()):
+            if initial == convergence_engine:
+                return name
+        return None
+
     def path_info(self, path):
+        """What the description says of a path or a toggle cell."""
+        known = dict(self.description.get('toggles', {}),
+                     **self.description['paths'])
         try:
-            return self.description['paths'][path]
+            return known[path]
         except KeyError:
             raise DeploymentError('this deployment has no path %r (it has %s)'
-                                  % (path, ', '.join(self.paths)))
+                                  % (path, ', '.join(sorted(known))))
 
     def endpoint(self, path):
         """The orchestration endpoint (``.../v1/<project>``) of a path."""
@@ -72,12 +91,16 @@ class Deployment(abc.ABC):
 
     @abc.abstractmethod
     def restart(self, path, convergence_engine):
-        """Restart the path's engine with the option set, same database."""
+        """Restart the engine of a path or toggle cell with the option set,
+        on the same database (a path's only in a test of the deployment
+        itself: the parity suites share the paths)."""
 
     @abc.abstractmethod
     def migrate_convergence(self, path, stack_id):
         """Do what ``heat-manage migrate_convergence_1 <stack_id>`` does.
 
+        Returns a dict: ``method`` says how the stack was migrated, and
+        ``note`` anything a reader of the report must know about it.
         Raises DeploymentError with Heat's message when Heat refuses.
         """
 

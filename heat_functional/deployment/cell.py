@@ -20,7 +20,9 @@ Beside Heat's API it answers three harness-only routes under ``/harness/``
   database (what an operator's restart after a config change does);
 - ``POST /harness/migrate/<stack_id>``: the RPC call that
   ``heat-manage migrate_convergence_1`` makes, which cannot reach a
-  ``fake://`` engine from another process.
+  ``fake://`` engine from another process; with ``?shim=1``, the same
+  engine method given the transaction Heat 27 forgets to open
+  (``_migration_context``).
 
 SIGTERM or SIGINT stops the cell.
 """
@@ -99,20 +101,30 @@ class Cell(object):
             'engine_id': self.engine.engine_id if self.engine else None,
         }
 
-    def migrate(self, stack_id):
-        """What ``heat-manage migrate_convergence_1 <stack_id>`` does."""
+    def migrate(self, stack_id, shim=False):
+        """What ``heat-manage migrate_convergence_1 <stack_id>`` does.
+
+        Plain, it makes Heat's own RPC call. With `shim`, it calls the
+        same engine method directly, in a context that gives it the
+        database transaction it expects (see ``_MigrationContext``).
+        """
         from heat.common import context
         from heat.common import exception
         from heat.rpc import client as rpc_client
-        ctxt = context.get_admin_context()
         try:
-            rpc_client.EngineClient().migrate_convergence_1(ctxt, stack_id)
+            if shim:
+                with self._engine_lock:
+                    self.engine.migrate_convergence_1(
+                        _migration_context(), stack_id)
+            else:
+                rpc_client.EngineClient().migrate_convergence_1(
+                    context.get_admin_context(), stack_id)
         except exception.NotFound:
             return 404, {'error': 'Stack with id %s can not be found.'
                          % stack_id}
         except (exception.NotSupported, exception.ActionNotComplete) as ex:
             return 409, {'error': str(ex.message)}
-        return 200, {'migrated': stack_id}
+        return 200, {'migrated': stack_id, 'shim': shim}
 
     def control_app(self, environ, start_response):
         route = environ['PATH_INFO'][len(CONTROL_PREFIX):].strip('/')
@@ -126,7 +138,8 @@ class Cell(object):
                 self.restart_engine(bool(request['convergence_engine']))
                 code, body = 200, self.status()
             elif method == 'POST' and route.startswith('migrate/'):
-                code, body = self.migrate(route[len('migrate/'):])
+                shim = 'shim=1' in environ.get('QUERY_STRING', '')
+                code, body = self.migrate(route[len('migrate/'):], shim)
             else:
                 code, body = 404, {'error': 'no harness route %s %s'
                                    % (method, route)}
@@ -145,6 +158,40 @@ class Cell(object):
         if environ.get('PATH_INFO', '').startswith(CONTROL_PREFIX):
             return self.control_app(environ, start_response)
         return self.api_app(environ, start_response)
+
+
+def _migration_context():
+    """An admin context for ``EngineService.migrate_convergence_1``.
+
+    Heat 27.0.1's method converts the stacks inside ``with
+    ctxt.session.begin():``, but nothing has opened an enginefacade
+    transaction on that context, so oslo.db raises
+    NoEngineContextEstablished for every stack (docs/deployment.rst). In
+    this context, ``session.begin()`` opens oslo.db's writer transaction
+    instead, the one Heat's own database API joins: all stacks of the
+    tree are converted in one transaction, as the method intends. Heat's
+    code runs unchanged; only the missing transaction is supplied.
+    """
+    from heat.common import context
+    from heat.db import api as db_api
+
+    class _Session(object):
+        def __init__(self, ctxt):
+            self._ctxt = ctxt
+
+        def begin(self):
+            return db_api.context_manager.writer.using(self._ctxt)
+
+        def __getattr__(self, name):
+            real = context.RequestContext.session.__get__(self._ctxt)
+            return getattr(real, name)
+
+    class _MigrationContext(context.RequestContext):
+        @property
+        def session(self):
+            return _Session(self)
+
+    return _MigrationContext(is_admin=True)
 
 
 def _tighten_fake_transport(pause):

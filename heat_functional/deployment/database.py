@@ -30,8 +30,8 @@ POSTGRES_SETTINGS = ('-c', 'listen_addresses=', '-c', 'fsync=off',
                      '-c', 'full_page_writes=off', '-c', 'max_connections=300')
 
 
-def database_name(path):
-    return 'heat_%s' % path
+def database_name(cell):
+    return 'heat_%s' % cell.replace('-', '_')
 
 
 def sqlite_url(directory, path):

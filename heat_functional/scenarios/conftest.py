@@ -2,7 +2,9 @@
 
 from heat_functional.plugin import case  # noqa: F401
 from heat_functional.plugin import deployment  # noqa: F401
+from heat_functional.plugin import flips  # noqa: F401
 from heat_functional.plugin import lifecycles  # noqa: F401
+from heat_functional.plugin import migrations  # noqa: F401
 from heat_functional.plugin import pytest_configure  # noqa: F401
 from heat_functional.plugin import pytest_generate_tests  # noqa: F401
 from heat_functional.plugin import pytest_runtest_makereport  # noqa: F401

@@ -76,15 +76,31 @@ def test_flip_keeps_old_stacks_on_their_path(legacy):
 @pytest.mark.xfail(strict=True, raises=base.DeploymentError,
                    reason='Heat 27 bug: migrate_convergence_1 uses '
                    'ctxt.session outside an enginefacade transaction')
-def test_migration_converts_a_stack_and_its_nested_stacks(legacy):
-    old = create(legacy, 'to-migrate')
+def test_heat_manage_migration_converts_a_stack(legacy):
+    old = create(legacy, 'to-migrate-plainly')
     try:
-        legacy.migrate_convergence('legacy', old)
+        # The cell's plain route: exactly heat-manage's RPC call.
+        legacy._control('legacy', 'POST', 'migrate/%s' % old)
     finally:
         # Whatever Heat answered, no flag may be half-converted.
         assert flags(legacy, old) in ([(0, False), (1, False)],
                                       [(0, True), (1, True)])
     assert flags(legacy, old) == [(0, True), (1, True)]
+
+
+def test_migration_converts_a_stack_and_its_nested_stacks(legacy):
+    old = create(legacy, 'to-migrate')
+    how = legacy.migrate_convergence('legacy', old)
+    assert how['method'] in ('heat-manage', 'transaction-shim')
+    assert flags(legacy, old) == [(0, True), (1, True)]
+
+
+def test_migration_of_a_nested_stack_is_refused(legacy):
+    old = create(legacy, 'nested-refused')
+    nested = legacy.stack_flags('legacy', old)[1]['id']
+    with pytest.raises(base.DeploymentError, match='Migration of nested'):
+        legacy.migrate_convergence('legacy', nested)
+    assert flags(legacy, old) == [(0, False), (1, False)]
 
 
 def test_migration_of_a_failed_stack_is_refused_with_heats_words(legacy):

@@ -80,7 +80,9 @@ def test_all_passed_and_equal():
     assert result['summary'] == {
         'cases': {'passed': 4, 'failed': 0, 'error': 0, 'skipped': 0},
         'parity': {'pairs': 2, 'equal': 2, 'allowed': 0, 'different': 0,
-                   'incomplete': 0},
+                   'incomplete': 0, 'not_compared': 0},
+        'references': {'pairs': 0, 'equal': 0, 'allowed': 0, 'different': 0,
+                       'incomplete': 0, 'not_compared': 0},
         'flags': {'checked': 4, 'mismatched': 0},
     }
 
@@ -124,8 +126,8 @@ def test_flag_mismatch_fails_naming_the_stack():
     assert result['verdict'] == 'fail'
     assert result['reasons'] == [
         'flag mismatch in test_create[simple-convergence]: stack '
-        'hf-simple-convergence-abc123 (id-simple-convergence) has '
-        'convergence=False, expected True']
+        'hf-simple-convergence-abc123 (id-simple-convergence) of simple '
+        'has convergence=False, expected True']
     assert result['summary']['flags'] == {'checked': 2, 'mismatched': 1}
     assert result['may_change_default'] is False
 
@@ -301,3 +303,96 @@ def test_load_cases_reads_and_sorts_case_files(tmp_path):
 
 def test_load_cases_without_cases(tmp_path):
     assert report.load_cases(str(tmp_path)) == []
+
+
+# -- the flag lifecycle: flag checks and reference comparisons --------------
+
+def flipped(step='grow', cell='flip-on', convergence=False, expected=False,
+            observation=observation, reference_path='legacy',
+            outcome='passed', message=None):
+    """A flip-on case of a stack created before the flip."""
+    record = case('simple', '%s/%s' % (cell, step), cell, outcome=outcome,
+                  observation=observation, message=message)
+    record['stacks'][0].update(convergence=convergence,
+                               expected_convergence=expected,
+                               name='hf-simple-flip-on-def456',
+                               source='db')
+    record['reference'] = {'scenario': 'lifecycle/%s' % step,
+                           'path': reference_path, 'why': 'before the flip'}
+    return record
+
+
+def test_flag_mismatch_in_a_flip_fails_the_case_and_the_gate():
+    result = report.build(both('simple', 'lifecycle/grow') + [
+        flipped(convergence=True, outcome='failed',
+                message='stack hf-simple-flip-on-def456 of simple (id) '
+                'has convergence=True, expected False')],
+        DESCRIPTION, PATHS)
+    assert result['verdict'] == 'fail'
+    assert any('flag mismatch' in r and 'hf-simple-flip-on-def456' in r and
+               'of simple' in r and 'convergence=True, expected False' in r
+               for r in result['reasons'])
+    assert any('flip-on/grow' in r and 'failed' in r
+               for r in result['reasons'])
+    assert result['summary']['flags']['mismatched'] == 1
+    bad = [c for c in result['flag_checks'] if not c['ok']]
+    assert bad == [{
+        'case': bad[0]['case'], 'template': 'simple',
+        'scenario': 'flip-on/grow', 'cell': 'flip-on',
+        'stack_id': 'id-simple-flip-on', 'name': 'hf-simple-flip-on-def456',
+        'parent': None, 'expected': False, 'actual': True, 'source': 'db',
+        'ok': False}]
+
+
+def test_reference_case_is_compared_with_its_reference_not_paired():
+    result = report.build(both('simple', 'lifecycle/grow') + [flipped()],
+                          DESCRIPTION, PATHS)
+    assert result['verdict'] == 'pass', result['reasons']
+    assert [(e['scenario'], e['equal']) for e in result['parity']] == [
+        ('lifecycle/grow', True)]
+    assert [(e['scenario'], e['path'], e['equal'])
+            for e in result['references']] == [('flip-on/grow', 'flip-on',
+                                                True)]
+    assert len(result['flag_checks']) == 3
+
+
+def test_reference_difference_fails_naming_both_sides():
+    result = report.build(both('simple', 'lifecycle/grow') + [
+        flipped(observation=lambda: observation('b'))], DESCRIPTION, PATHS)
+    assert result['verdict'] == 'fail'
+    assert result['reasons'] == [
+        'simple/flip-on/grow on flip-on against lifecycle/grow on legacy: '
+        '1 difference(s), first at outputs.value']
+    assert result['summary']['references']['different'] == 1
+    assert 'flip-on/grow' in report.table(result)
+
+
+def test_reference_not_in_the_run_is_listed_not_failed():
+    result = report.build([flipped()], DESCRIPTION, PATHS)
+    assert result['verdict'] == 'pass'
+    assert result['references'][0]['not_compared'] == (
+        'lifecycle/grow on legacy did not run in this session')
+    assert result['summary']['references']['not_compared'] == 1
+
+
+def test_reference_without_observation_is_incomplete():
+    result = report.build(both('simple', 'lifecycle/grow') + [
+        flipped(observation=None)], DESCRIPTION, PATHS)
+    assert result['verdict'] == 'fail'
+    assert 'incomplete' in result['reasons'][0]
+
+
+def test_case_without_parity_is_neither_paired_nor_compared():
+    lone = case('simple', 'migrate/migrate', 'legacy', observation=None)
+    lone['parity'] = 'none'
+    result = report.build(both() + [lone], DESCRIPTION, PATHS)
+    assert result['verdict'] == 'pass', result['reasons']
+    assert len(result['parity']) == 1 and result['references'] == []
+
+
+def test_table_has_a_column_per_flag_scenario():
+    result = report.build(both('simple', 'lifecycle/grow') + [flipped()],
+                          DESCRIPTION, PATHS)
+    header = report.table(result).splitlines()[0].split()
+    assert header == ['template', 'steps', 'legacy', 'convergence',
+                      'parity', 'flip-on']

@@ -1,0 +1,261 @@
+"""The per-stack flag across a flip of the option, and across migration.
+
+Heat's design: ``convergence_engine`` picks the path of NEW stacks; each
+stack row keeps the path it was created on (``stack.convergence``), its
+nested stacks follow their root, and ``heat-manage
+migrate_convergence_1`` later moves legacy stacks to convergence. Three
+scenarios prove it on every template (``scenarios/test_flag_lifecycle.py``):
+
+``flip-on`` / ``flip-back``
+    On a toggle cell (``config.TOGGLES``) that starts with the option
+    false (true), every template's stack is created. The cell's engine is
+    then restarted with the option flipped, on the same database. Each
+    old stack runs its remaining steps (updates, delete): its flag and
+    its nested stacks' flags must not change, and each step's observation
+    must equal the parity suite's observation of the same step on the
+    path the stack was created on. Then a new stack of every template is
+    created and must get the new flag, nested stacks included; its
+    observation must equal the other path's create.
+
+``migrate``
+    On the legacy path's cell, each template's stack is created, then
+    migrated. A COMPLETE stack and all its nested stacks must get
+    ``convergence = true``, and its later steps must observe exactly what
+    the parity suite observed on convergence; a FAILED stack must be
+    refused with Heat's message, every flag unchanged.
+
+A flip is cell-wide, so a flip scenario runs every template at once: the
+first of its cases to run starts the work of its phase for all templates
+in a thread pool, and each case then takes over its own result
+(``Case.detached``/``Case.adopt``). The steps of each template still run
+in order, on one stack.
+"""
+
+import concurrent.futures
+import threading
+import time
+
+import pytest
+
+from heat_functional import case as case_module
+from heat_functional import client
+from heat_functional import config
+from heat_functional import lifecycle as lifecycle_module
+
+#: Steps a flip scenario adds for the stack created after the flip.
+NEW_CREATE = 'new-create'
+NEW_DELETE = 'new-delete'
+#: The migration step of the migrate scenario.
+MIGRATE = 'migrate'
+#: What Heat says when it refuses to migrate a stack that is not COMPLETE.
+REFUSED = 'in progress or failed state'
+
+
+def flip_steps(template):
+    """The step names of a template in a flip scenario, in order."""
+    return [s.name for s in template.steps] + [NEW_CREATE, NEW_DELETE]
+
+
+def migrate_steps(template):
+    """The step names of a template in the migrate scenario, in order."""
+    names = [s.name for s in template.steps]
+    return names[:1] + [MIGRATE] + names[1:]
+
+
+def path_of(convergence):
+    """The parity path whose new stacks get this flag."""
+    for path, value in config.PATHS.items():
+        if value == convergence:
+            return path
+    raise ValueError('no path creates stacks with convergence=%s'
+                     % convergence)
+
+
+def reference(step_name, convergence, why):
+    """The parity case a step's observation must equal."""
+    return {'scenario': 'lifecycle/%s' % step_name,
+            'path': path_of(convergence), 'why': why}
+
+
+class Outcome(object):
+    """A step run detached: its case record and what it raised, if any."""
+
+    def __init__(self, case, error=None):
+        self.case = case
+        self.error = error
+
+    def hand_over(self, case):
+        """Make the test item's case this outcome's, and re-raise."""
+        case.adopt(self.case)
+        if self.error is not None:
+            raise self.error
+
+
+def run_detached(work, case):
+    """Run work(case); return its Outcome, failures and skips included."""
+    try:
+        work(case)
+        error = None
+    except BaseException as raised:  # pytest's fail/skip are BaseException
+        error = raised
+    case.elapsed = round(time.monotonic() - case.started, 3)
+    return Outcome(case, error)
+
+
+class Flip(object):
+    """One flip scenario on one toggle cell, for a set of templates."""
+
+    def __init__(self, deployment, toggle, templates, workers):
+        self.deployment = deployment
+        self.toggle = toggle
+        self.scenario = toggle
+        self.initial = deployment.toggles[toggle]
+        self.templates = list(templates)
+        self.workers = workers
+        self.lifecycles = {}
+        self.outcomes = {}
+        self.flipped = None   # None, or the Outcome of the restart
+        self._lock = threading.Lock()
+        self._before = self._after = False
+
+    # -- what the test items ask -----------------------------------------
+    def outcome(self, template, step_name):
+        """The outcome of one step; runs its phase first if needed."""
+        with self._lock:
+            if not self._before:
+                self._run_before()
+                self._before = True
+            if step_name != template.steps[0].name and not self._after:
+                self._flip()
+                self._run_after()
+                self._after = True
+        return self.outcomes[(template.name, step_name)]
+
+    def clean_up(self):
+        for lifecycle in self.lifecycles.values():
+            if lifecycle.stack_id is not None:
+                try:
+                    lifecycle.driver.delete(lifecycle.stack_id)
+                except Exception:  # best effort; the cell goes anyway
+                    pass
+
+    # -- phases -----------------------------------------------------------
+    def _case(self, template, step_name):
+        return case_module.Case.detached(
+            '%s-%s-%s' % (template.name, step_name, self.scenario),
+            template.name, '%s/%s' % (self.scenario, step_name),
+            self.toggle)
+
+    def _each_template(self, work):
+        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(work, self.templates))
+
+    def _run_before(self):
+        self._each_template(self._create_old)
+
+    def _create_old(self, template):
+        step = template.steps[0]
+        driver = client.StackDriver(self.deployment, self.toggle,
+                                    template.name)
+        lifecycle = lifecycle_module.Lifecycle(template, self.toggle, driver,
+                                               self.initial)
+        self.lifecycles[(template.name, 'old')] = lifecycle
+        case = self._case(template, step.name)
+        case.reference = reference(step.name, self.initial,
+                                   'created before the flip')
+        self.outcomes[(template.name, step.name)] = run_detached(
+            lambda c: _run_step(lifecycle, step, c, self.deployment,
+                                template), case)
+
+    def _flip(self):
+        target = not self.initial
+        self.deployment.restart(self.toggle, target)
+        actual = self.deployment.convergence_engine(self.toggle)
+        if actual != target:
+            raise AssertionError('the engine of %s restarted with '
+                                 'convergence_engine=%s, not %s'
+                                 % (self.toggle, actual, target))
+
+    def _run_after(self):
+        self._each_template(self._after_flip)
+
+    def _after_flip(self, template):
+        old = self.lifecycles[(template.name, 'old')]
+        for step in template.steps[1:]:
+            case = self._case(template, step.name)
+            case.reference = reference(
+                step.name, self.initial,
+                'created before the flip: must stay on its path')
+            self.outcomes[(template.name, step.name)] = run_detached(
+                lambda c, s=step: _run_step(old, s, c, self.deployment,
+                                            template), case)
+        self._new_stack(template)
+
+    def _new_stack(self, template):
+        create, delete = template.steps[0], template.steps[-1]
+        driver = client.StackDriver(self.deployment, self.toggle,
+                                    template.name)
+        new = lifecycle_module.Lifecycle(template, self.toggle, driver,
+                                         not self.initial)
+        self.lifecycles[(template.name, 'new')] = new
+        for name, step in ((NEW_CREATE, create), (NEW_DELETE, delete)):
+            case = self._case(template, name)
+            case.reference = reference(step.name, not self.initial,
+                                       'created after the flip')
+            self.outcomes[(template.name, name)] = run_detached(
+                lambda c, s=step: _run_step(new, s, c, self.deployment,
+                                            template), case)
+
+
+def _run_step(lifecycle, step, case, deployment, template):
+    if step.kind == 'create' and template.error:
+        case.require([template.error])
+    if step.kind != 'create':
+        lifecycle_module.skip_unless_runnable(lifecycle, step, template,
+                                              lifecycle.path)
+    lifecycle_module.run_step(lifecycle, step, case, deployment)
+
+
+# -- migration ---------------------------------------------------------------
+def migrate(lifecycle, case, deployment):
+    """The migrate step: migrate the stack if it is COMPLETE and expect
+    every flag true; else expect Heat to refuse and every flag unchanged.
+    Afterwards the lifecycle expects the flag its stack now has."""
+    template = lifecycle.template
+    if lifecycle.stack_id is None:
+        pytest.skip('not run: the stack of %s on %s was never created'
+                    % (template.name, lifecycle.path))
+    stack = lifecycle.driver.call(
+        'show', lifecycle.driver.heat.stacks.get, lifecycle.stack_id)
+    complete = stack.stack_status.endswith('_COMPLETE')
+    refusal = None
+    with case.timed('migrate'):
+        try:
+            case.migration = deployment.migrate_convergence(
+                lifecycle.path, lifecycle.stack_id)
+        except Exception as error:  # DeploymentError with Heat's words
+            refusal = str(error)
+            case.migration = {'refused': refusal}
+    problems = []
+    if complete and refusal:
+        problems.append('migration of %s (%s) was refused: %s'
+                        % (template.name, stack.stack_status, refusal))
+    elif not complete and not refusal:
+        problems.append('migration of %s accepted a stack in %s; Heat '
+                        'must refuse it' % (template.name, stack.stack_status))
+    elif refusal and REFUSED not in refusal:
+        problems.append('migration of %s (%s) was refused without Heat\'s '
+                        'reason: %s' % (template.name, stack.stack_status,
+                                        refusal))
+    expected = bool(complete and not refusal) or lifecycle.expected_convergence
+    tree = [{'id': f['id'], 'path': f['name']}
+            for f in deployment.stack_flags(lifecycle.path,
+                                            lifecycle.stack_id)
+            if not f['deleted']]
+    with case.timed('flags'):
+        problems += case.check_flags(deployment, lifecycle.stack_id, tree,
+                                     expected)
+    lifecycle.expected_convergence = expected
+    if problems:
+        lifecycle.stopped_by = lifecycle.stopped_by or MIGRATE
+    case.require(problems)

@@ -1,0 +1,143 @@
+"""The black-box probe: a stack's path, told through the API alone.
+
+For deployments whose database the harness cannot read. The two paths
+answer a second update differently while a first one is still running
+(``EngineService.update_stack`` in heat/engine/service.py): a convergence
+stack starts a new traversal that supersedes the running one, so Heat
+accepts the request; a legacy stack's update runs under the stack lock,
+so Heat answers 409 ActionInProgress.
+
+The probe, on a COMPLETE stack:
+
+1. reads the stack's current template;
+2. PATCH-updates the stack (``existing``: parameters, environment and
+   files are kept) with that template plus one resource,
+   ``heat_functional_probe``, an OS::Heat::TestResource whose create waits
+   ``config.PROBE_WAIT`` seconds;
+3. at once PATCH-updates it again with its own template:
+   accepted -> convergence; 409 ActionInProgress -> legacy;
+4. on legacy, sends the update of step 3 again once the first has ended;
+   then waits until the stack has settled without the probe resource.
+
+What it costs the stack: two (convergence) or three (legacy) updates that
+change nothing but the probe resource, their events, and an
+``UPDATE_COMPLETE`` status. It tells the root stack's flag only: nested
+stacks follow their root, which the flag suites check wherever the
+database is readable.
+"""
+
+import copy
+import time
+
+from heatclient import exc as heat_exc
+
+from heat_functional import client
+from heat_functional import config
+
+PROBE_RESOURCE = 'heat_functional_probe'
+
+
+def with_probe_resource(template):
+    """The template plus the probe resource (HOT or CFN)."""
+    probed = copy.deepcopy(template)
+    if 'heat_template_version' in probed:
+        resources = probed.setdefault('resources', {}) or {}
+        probed['resources'] = resources
+        resources[PROBE_RESOURCE] = {
+            'type': 'OS::Heat::TestResource',
+            'properties': {'action_wait_secs': {
+                'create': config.PROBE_WAIT}}}
+    else:
+        resources = probed.setdefault('Resources', {}) or {}
+        probed['Resources'] = resources
+        resources[PROBE_RESOURCE] = {
+            'Type': 'OS::Heat::TestResource',
+            'Properties': {'action_wait_secs': {
+                'create': config.PROBE_WAIT}}}
+    return probed
+
+
+def answer_means_convergence(accepted, message=''):
+    """Read the second update's answer: True (convergence), False
+    (legacy); anything else is not an answer the probe understands."""
+    if accepted:
+        return True
+    if 'ActionInProgress' in message:
+        return False
+    raise client.HeatError('probe: the second update was refused, but not '
+                           'because an action is in progress: %s' % message)
+
+
+def probe(driver, stack_id):
+    """True if the stack is on the convergence path, False if legacy."""
+    heat = driver.heat
+    original = driver.call('probe: template show', heat.stacks.template,
+                           stack_id)
+    driver.call('probe: first update', heat.stacks.update, stack_id,
+                template=with_probe_resource(original), existing=True)
+    try:
+        with driver._heat_errors('probe: second update',
+                                 (heat_exc.HTTPConflict,)):
+            heat.stacks.update(stack_id, template=original, existing=True)
+        convergence = answer_means_convergence(True)
+    except heat_exc.HTTPConflict as refused:
+        convergence = answer_means_convergence(
+            False, client.heat_message(refused))
+    if not convergence:
+        _wait_settled(driver, stack_id, probe_gone=False)
+        driver.retry_while_locked('probe: restoring update',
+                                  heat.stacks.update, stack_id,
+                                  template=original, existing=True)
+    _wait_settled(driver, stack_id, probe_gone=True)
+    return convergence
+
+
+def _wait_settled(driver, stack_id, probe_gone):
+    """Wait until the stack is no longer in progress (and, if probe_gone,
+    no longer lists the probe resource)."""
+    deadline = time.monotonic() + config.STACK_TIMEOUT
+    while True:
+        stack = driver.call('probe: stack show', driver.heat.stacks.get,
+                            stack_id)
+        settled = not stack.stack_status.endswith('_IN_PROGRESS')
+        if settled and probe_gone:
+            names = [r.resource_name for r in driver.call(
+                'probe: resource list', driver.heat.resources.list,
+                stack_id)]
+            settled = PROBE_RESOURCE not in names
+        if settled:
+            return stack
+        if time.monotonic() > deadline:
+            raise client.HeatError('probe: stack %s did not settle within '
+                                   '%d s (%s)' % (stack_id,
+                                                  config.STACK_TIMEOUT,
+                                                  stack.stack_status))
+        time.sleep(config.SETTLE_INTERVAL)
+
+
+def check_against_database(template, path, deployment, case):
+    """Probe a new stack of the template on a path; the probe's answer,
+    the database's flag and the path's option must all agree."""
+    create = template.steps[0]
+    body, files, environment = create.load()
+    driver = client.StackDriver(deployment, path, template.name)
+    stack_id = driver.create(case.stack_name(), body, files=files,
+                             parameters=create.parameters,
+                             environment=environment,
+                             tags=[config.STACK_PREFIX])
+    case.track(driver, stack_id)
+    driver.wait(stack_id, 'CREATE', 'create')
+    expected = deployment.convergence_engine(path)
+    with case.timed('probe'):
+        probed = probe(driver, stack_id)
+    root = deployment.stack_flags(path, stack_id)[0]
+    problems = case.check_flags(deployment, stack_id,
+                                [{'id': stack_id, 'path': ''}], expected)
+    case.stacks.append(dict(case.stacks[0], convergence=probed,
+                            source='probe'))
+    if probed != root['convergence']:
+        problems.append('the probe says convergence=%s for stack %s of %s, '
+                        'the database says %s' % (probed, root['name'],
+                                                  template.name,
+                                                  root['convergence']))
+    case.require(problems)
