@@ -149,6 +149,8 @@ def pytest_command(args, report_dir):
             '-p', 'no:cacheprovider', '-r', 'fEs', '--tb=short',
             '--junitxml', os.path.join(report_dir, config.JUNIT_XML),
             '-o', 'junit_suite_name=heat-functional',
+            # progress.py shows how far the run is; no percentages.
+            '-o', 'console_output_style=classic',
             '-W', 'ignore::DeprecationWarning']
     if args.workers not in ('0', ''):
         argv += ['-n', args.workers, '--dist', 'loadgroup']

@@ -12,6 +12,7 @@
 - gives each test a ``case`` that records what it observed; when the test
   ends, the record is written with its outcome to ``cases/`` in the
   report directory;
+- shows a live progress line in the controller (``progress.py``);
 - after the session, in the controller, builds ``report.json``, prints the
   summary table, and stops the deployment.
 
@@ -32,6 +33,7 @@ from heat_functional import config as settings
 from heat_functional import corpus
 from heat_functional import deployment as deployment_module
 from heat_functional import parity
+from heat_functional import progress
 from heat_functional import report as report_module
 
 CASE_KEY = pytest.StashKey()
@@ -73,6 +75,9 @@ def pytest_configure(config):
     if _is_worker(config):
         return
     owner = config._heat_functional = Owner()
+    if progress.wanted(config):
+        config.pluginmanager.register(
+            progress.Progress(settings.selected_paths()), 'hf-progress')
     directory = report_dir()
     cases_dir = os.path.join(directory, settings.CASES_DIR)
     os.makedirs(cases_dir, exist_ok=True)
