@@ -18,6 +18,9 @@ from disk or from a CI artifact. The page holds:
 - the flag checks, case by case, as the tree of nested stacks;
 - per-path timings of every step, the convergence/legacy ratio, and bars.
 
+Cases of other suites (their own paths, such as cells whose flag flips)
+get their own columns in the matrix and stay out of the timings.
+
 Everything taken from the report is HTML-escaped. ``write`` puts
 ``report.html`` beside ``report.json``.
 """
@@ -104,17 +107,31 @@ def _anchor(prefix, *parts):
     return prefix + '-' + re.sub(r'[^A-Za-z0-9_-]+', '_', '-'.join(parts))
 
 
-def _step(scenario):
-    return scenario.split('/')[-1]
+def step_label(scenario):
+    """A lifecycle's step by its name (``grow``), other suites' cases by
+    their whole scenario (``flip-on/grow``)."""
+    suite, _, step = scenario.partition('/')
+    return step if suite == 'lifecycle' else scenario
 
 
 def _step_order(scenario):
-    """create first, delete last, other steps in between."""
-    return {'create': 0, 'delete': 2}.get(_step(scenario), 1)
+    """Lifecycles first, then the other suites; in each, create first,
+    delete last, the other steps in between."""
+    suite, _, step = scenario.partition('/')
+    return (suite != 'lifecycle', suite,
+            {'create': 0, 'delete': 2}.get(step, 1), step)
+
+
+def run_paths(report):
+    """The paths the run compared (legacy, convergence)."""
+    return list(report.get('paths') or {}) or sorted(
+        {str(c.get('path')) for c in report.get('cases', [])})
 
 
 def paths_of(report):
-    paths = list(report.get('paths') or {})
+    """The run's paths, then any other a case ran on (cells of other
+    suites)."""
+    paths = run_paths(report)
     for case in report.get('cases', []):
         if case.get('path') not in paths:
             paths.append(case.get('path'))
@@ -138,7 +155,7 @@ def _pairs(report):
     for case in report.get('cases', []):
         pairs.setdefault((case['template'], case['scenario']),
                          {})[case['path']] = case
-    order = sorted(pairs, key=lambda k: (k[0], _step_order(k[1]), k[1]))
+    order = sorted(pairs, key=lambda k: (k[0], _step_order(k[1])))
     return collections.OrderedDict((key, pairs[key]) for key in order)
 
 
@@ -266,15 +283,16 @@ def _matrix(report):
     for (template, scenario), by_path in _pairs(report).items():
         entry = entries.get((template, scenario))
         outcomes = sorted({c.get('outcome') for c in by_path.values()})
-        cells = [_tag('td', esc(template)), _tag('td', esc(_step(scenario)))]
+        cells = [_tag('td', esc(template)),
+                 _tag('td', esc(step_label(scenario)))]
         cells += [_outcome_cell(by_path.get(p)) for p in paths]
         if len(paths) > 1:
             cells.append(_parity_cell(entry))
         rows.append(_tag('tr', ''.join(cells),
                          data_outcomes=' '.join(outcomes),
                          data_parity=parity_status(entry)))
-    header = ['template', 'step'] + paths + (['parity'] if len(paths) > 1
-                                             else [])
+    header = ['template', 'step'] + [str(p) for p in paths] + (
+        ['parity'] if len(paths) > 1 else [])
     return (_tag('h2', 'Matrix', id='matrix-title') + _filters() +
             _table(header, rows, id='matrix'))
 
@@ -437,11 +455,11 @@ def _flags_of_template(template, cases):
     mismatched = any(s.get('convergence') != s.get('expected_convergence')
                      for c in cases for s in c.get('stacks', []))
     count = sum(len(c.get('stacks', [])) for c in cases)
-    rows = [_tag('tr', _tag('td', esc(_step(c['scenario']))) +
+    rows = [_tag('tr', _tag('td', esc(step_label(c['scenario']))) +
                  _tag('td', esc(c['path'])) +
                  _tag('td', stack_tree(c.get('stacks', []))))
             for c in sorted(cases, key=lambda c: (
-                _step_order(c['scenario']), c['scenario'], c['path']))]
+                _step_order(c['scenario']), str(c['path'])))]
     summary = '%s: %d stack checks%s' % (
         esc(template), count,
         ' ' + _tag('span', 'MISMATCH', class_='bad') if mismatched else '')
@@ -500,7 +518,8 @@ def bars(cases, paths, scale):
 
 
 def _timing_row(template, scenario, by_path, paths, scale):
-    cells = [_tag('td', esc(template)), _tag('td', esc(_step(scenario)))]
+    cells = [_tag('td', esc(template)),
+             _tag('td', esc(step_label(scenario)))]
     numbers = []
     for path in paths:
         case = by_path.get(path) or {}
@@ -552,10 +571,14 @@ def _totals(pairs, paths):
 
 
 def _timings(report):
-    pairs = _pairs(report)
+    """Cases on the run's paths, step by step."""
+    paths = run_paths(report)
+    pairs = collections.OrderedDict(
+        (key, {p: c for p, c in by_path.items() if p in paths})
+        for key, by_path in _pairs(report).items()
+        if any(p in paths for p in by_path))
     if not pairs:
         return ''
-    paths = paths_of(report)
     scale = max([c.get('duration_s') or 0 for by_path in pairs.values()
                  for c in by_path.values()] + [0.001])
     rows = [_timing_row(t, s, by_path, paths, scale)

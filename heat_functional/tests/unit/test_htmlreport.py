@@ -300,3 +300,17 @@ def test_report_command_rebuilds_report_html(tmp_path, capsys):
     html_path = str(tmp_path / htmlreport.REPORT_HTML)
     assert os.path.exists(html_path)
     assert capsys.readouterr().err == 'report.html: %s\n' % html_path
+
+
+def test_cases_of_other_suites_and_paths():
+    other = dict(case(step='create', path='flip-on'),
+                 scenario='flip-on/create', id='test_flip[flip-on-x-create]')
+    page = render(both() + [other])
+    check(page)
+    matrix = page[page.index('id="matrix"'):page.index('id="flags"')]
+    assert '<th>flip-on</th>' in matrix
+    assert '<td>flip-on/create</td>' in matrix
+    assert matrix.index('<td>create</td>') < matrix.index(
+        '<td>flip-on/create</td>')
+    timings = page[page.index('id="timings"'):]
+    assert 'flip-on' not in timings
