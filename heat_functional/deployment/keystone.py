@@ -58,7 +58,8 @@ INTERFACES = ('public', 'internal', 'admin')
 #: bcrypt's cheapest cost: every token for a password costs a hash check,
 #: and these passwords are thrown away with the deployment.
 PASSWORD_HASH_ROUNDS = 4
-READY_TIMEOUT = 60.0
+#: Same budget as a cell's start: both are Python processes importing a lot.
+READY_TIMEOUT = config.CELL_READY_TIMEOUT
 CLOUD_PREFIX = 'heat-functional-'
 
 
