@@ -8,7 +8,9 @@ from disk or from a CI artifact. The page holds:
 - the verdict and its reasons, the summary counts, the deployment and a
   link to each cell's log file;
 - a matrix of template x step with each path's outcome and the pair's
-  parity, filterable by outcome and by parity;
+  parity, filterable by outcome and by parity, also from the address:
+  ``report.html#show=o-failed,o-error,p-unequal`` shows only the rows
+  with a failed or errored case whose pair is unequal;
 - what failed, with the case's message;
 - for every pair that is not equal, its differences side by side
   (location, legacy value, convergence value) and the allowance, with its
@@ -78,6 +80,12 @@ document.querySelectorAll('#matrix tbody tr').forEach(function(r){
 var o=r.dataset.outcomes.split(' ').some(function(x){return on['o-'+x];});
 r.hidden=!(o&&on['p-'+r.dataset.parity]);if(!r.hidden)n++;});
 document.getElementById('shown').textContent=n;}
+function hfInit(){var m=/^#show=(.*)$/.exec(location.hash);if(m){
+var v=decodeURIComponent(m[1]).split(',');
+document.querySelectorAll('#filters input').forEach(function(c){
+var g=c.value.slice(0,2);
+if(v.some(function(x){return x.slice(0,2)==g;}))
+c.checked=v.indexOf(c.value)>=0;});}hfFilter();}
 """
 
 
@@ -293,8 +301,10 @@ def _matrix(report):
                          data_parity=parity_status(entry)))
     header = ['template', 'step'] + [str(p) for p in paths] + (
         ['parity'] if len(paths) > 1 else [])
-    return (_tag('h2', 'Matrix', id='matrix-title') + _filters() +
-            _table(header, rows, id='matrix'))
+    # In a section of its own, the filters stick to the top of the window
+    # while the matrix is in view, and only then.
+    return _tag('section', _tag('h2', 'Matrix', id='matrix-title') +
+                _filters() + _table(header, rows, id='matrix'))
 
 
 # -- failures -----------------------------------------------------------
@@ -602,7 +612,7 @@ def render(report, base_dir=None):
             "default-src 'none'; style-src 'unsafe-inline'; "
             "script-src 'unsafe-inline'\">"
             '<title>heat-functional: %s</title><style>%s</style></head>'
-            '<body>%s<script>%s hfFilter();</script></body></html>\n'
+            '<body>%s<script>%s hfInit();</script></body></html>\n'
             % (esc((report.get('verdict') or 'unknown').upper()), CSS, body,
                SCRIPT))
 
