@@ -310,8 +310,10 @@ class KeystoneServer(object):
         self.state = None
 
     def _write(self, name, text):
+        """Write a file only this user reads (the plan holds passwords)."""
         path = os.path.join(self.workdir, name)
-        with open(path, 'w') as f:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                               0o600), 'w') as f:
             f.write(text)
         return path
 
@@ -321,7 +323,6 @@ class KeystoneServer(object):
             self.workdir, self.db_url, self.log_file))
         plan_file = self._write('plan.json', json.dumps(plan(
             self.paths, self.url, self.passwords, self.heat_urls)))
-        os.chmod(plan_file, 0o600)
         self.process = processes.start(
             'keystone',
             [sys.executable, '-m', 'heat_functional.deployment.'
