@@ -1,0 +1,170 @@
+"""report.html of a real run, rendered by a real browser.
+
+Runs ``heat-functional run`` (the lifecycles only) on two templates, one
+of them a known divergence (``divergences/failed_update_rolled_back``: an
+unallowed and an allowed difference), so that the page has a side-by-side
+difference to show. Then headless Chromium (Debian's ``chromium``;
+``.ci/run`` installs it) renders ``report.html`` from disk: its DOM, after
+the page's own script ran, must hold the verdict, the matrix and the
+differences; a screenshot goes to the report directory as ``report.png``.
+Chromium runs with a fresh profile and HOME in a temporary directory, and
+no process of it may outlive the test.
+"""
+
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+TEMPLATES = [('divergences', 'failed_update_rolled_back'),
+             ('templates', 'resource_group')]
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+WINDOW = (1400, 2000)
+CHROMIUM_FLAGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-breakpad',
+    '--disable-crash-reporter']
+
+
+@pytest.fixture(scope='module')
+def report_dir(tmp_path_factory):
+    """The report directory of a run on the two templates."""
+    templates = tmp_path_factory.mktemp('templates')
+    for directory, name in TEMPLATES:
+        for suffix in ('.yaml', '.lifecycle.yaml'):
+            shutil.copy(os.path.join(ROOT, directory, name + suffix),
+                        str(templates))
+    report_dir = tmp_path_factory.mktemp('run') / 'report'
+    env = dict(os.environ)
+    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in [ROOT, env.get('PYTHONPATH')] if p)
+    env['HEAT_FUNCTIONAL_STACK_TIMEOUT'] = '120'
+    # The parity lifecycles are what the page is about; no toggle cells.
+    env['HEAT_FUNCTIONAL_TOGGLES'] = '0'
+    result = subprocess.run(
+        [sys.executable, '-m', 'heat_functional.cli', 'run', '--templates',
+         str(templates), '--db', 'sqlite', '-n', '2', '-k', 'test_lifecycle',
+         '--report-dir', str(report_dir)],
+        env=env, capture_output=True, text=True, timeout=900)
+    assert (report_dir / 'report.html').exists(), \
+        result.stdout[-3000:] + result.stderr
+    return report_dir
+
+
+def _ours(pid, marker):
+    """Whether a process's command line or environment names marker."""
+    for name in ('cmdline', 'environ'):
+        try:
+            with open('/proc/%s/%s' % (pid, name), 'rb') as f:
+                if marker.encode() in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def survivors(marker):
+    return [int(pid) for pid in os.listdir('/proc')
+            if pid.isdigit() and int(pid) != os.getpid() and
+            _ours(pid, marker)]
+
+
+def chromium(page, home, *arguments, fragment=''):
+    """Run Chromium on a page; return its stdout. Every process it
+    started (they carry home in their command line or environment) is
+    killed afterwards, and must be gone."""
+    marker = str(home)
+    env = dict(os.environ, HOME=marker)
+    command = [CHROMIUM] + CHROMIUM_FLAGS + [
+        '--user-data-dir=%s' % (home / 'profile')] + list(arguments) + [
+        'file://' + str(page) + fragment]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        out, _ = process.communicate(timeout=120)
+    finally:
+        _kill_all(process, marker)
+    assert process.returncode == 0
+    return out.decode('utf-8')
+
+
+def _kill_all(process, marker):
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+        for pid in survivors(marker):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+        process.wait()
+        deadline = time.monotonic() + 5
+        while survivors(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert survivors(marker) == [], 'chromium processes left behind'
+
+
+def png_size(path):
+    with open(path, 'rb') as f:
+        header = f.read(24)
+    assert header[:8] == b'\x89PNG\r\n\x1a\n'
+    return struct.unpack('>II', header[16:24])
+
+
+@pytest.fixture
+def home(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip('chromium is not installed (.ci/run installs it)')
+    return tmp_path / 'chromium'
+
+
+def test_report_html_in_a_browser(report_dir, home):
+    page = report_dir / 'report.html'
+    dom = chromium(page, home, '--dump-dom')
+
+    # The verdict: the run diverges, so it fails, and says why.
+    assert '<span class="verdict v-fail">FAIL</span>' in dom
+    assert 'parity of failed_update_rolled_back/lifecycle/fail-rollback' \
+        in dom
+    # The matrix: a row per template and step; the page's script ran and
+    # counted the rows it shows (all of them: every box starts checked).
+    rows = dom.count('<tr data-outcomes=')
+    assert rows >= 9
+    assert '<span id="shown">%d</span> rows shown' % rows in dom
+    assert 'data-parity="unequal"' in dom
+    # The difference side by side, escaped, with the allowance that
+    # covers the other one and its reason.
+    differences = dom[dom.index('id="differences"'):]
+    assert "<code>events['&lt;stack&gt;']</code>" in differences
+    assert '<mark> "UPDATE_FAILED",</mark>' in differences
+    assert 'not allowed' in differences
+    assert 'allowed by <b class="allowed">replaced-resource-deleted-in-' \
+        'backup-stack</b>' in differences
+    assert 'backup stack' in differences
+    # Flag checks with the nested stack of the group, and timings.
+    assert '<b>group</b> convergence=True expected=True' in dom
+    assert dom.count('<svg') >= rows
+
+    # The filter, set from the address: only the unequal pair's row.
+    dom = chromium(page, home, '--dump-dom', fragment='#show=p-unequal')
+    assert '<span id="shown">1</span> rows shown' in dom
+    assert dom.count('data-parity="unequal">') == 1
+    assert dom.count('hidden=""') == rows - 1
+
+    screenshot = report_dir / 'report.png'
+    chromium(page, home, '--screenshot=%s' % screenshot,
+             '--window-size=%d,%d' % WINDOW)
+    assert png_size(str(screenshot)) == WINDOW
+    assert os.path.getsize(str(screenshot)) > 20000
