@@ -128,8 +128,12 @@ def for_path(suite, path, filename='gabbit'):
 
 
 def gabbit_test_names(filename):
-    """The names of a gabbit's tests, in order; unique by their slug."""
-    names = [t.get('name') for t in load(filename)['tests']]
+    """The names of a gabbit's tests, in order; unique by their slug.
+    Raises GabbitError for a bad per_path too."""
+    suite = load(filename)
+    for path in settings.PATH_NAMES:
+        for_path(suite, path, filename)
+    names = [t.get('name') for t in suite['tests']]
     seen = set()
     for name in names:
         if not name or slug(name) in seen:
@@ -296,13 +300,15 @@ def _environ(values):
 
 # -- pytest ----------------------------------------------------------------
 class Gabbit(object):
-    """A pytest parameter: one test of one gabbit."""
+    """A pytest parameter: one test of one gabbit (or, for a gabbit that
+    cannot be read, the error that says why)."""
 
-    def __init__(self, filename, name, last):
+    def __init__(self, filename, name, last, error=None):
         self.filename = filename
         self.label = file_label(filename)
         self.name = name
         self.last = last
+        self.error = error
 
     def __repr__(self):
         return '%s-%s' % (self.label, slug(self.name))
@@ -313,11 +319,19 @@ def pytest_generate_tests(metafunc):
         return
     params = []
     for filename in gabbit_files():
-        names = gabbit_test_names(filename)
+        label = file_label(filename)
+        group = pytest.mark.xdist_group('gabbi.' + label)
+        try:
+            names = gabbit_test_names(filename)
+        except (yaml.YAMLError, GabbitError) as err:
+            # The file's one case fails with the reason; the others run.
+            params.append(pytest.param(
+                Gabbit(filename, 'load', True, error=str(err)),
+                id='%s-load' % label, marks=group))
+            continue
         params += [pytest.param(
             Gabbit(filename, name, i == len(names) - 1),
-            id='%s-%s' % (file_label(filename), slug(name)),
-            marks=pytest.mark.xdist_group('gabbi.' + file_label(filename)))
+            id='%s-%s' % (label, slug(name)), marks=group)
             for i, name in enumerate(names)]
     metafunc.parametrize('gabbit', params)
 
@@ -357,6 +371,9 @@ def test_gabbi(gabbit, path, gabbi_suites, case):
     case.template = 'gabbits/%s' % gabbit.label
     case.scenario = 'gabbi/%s' % gabbit.name
     _no_parity(case)
+    if gabbit.error:
+        case.require(['%s cannot be read: %s' % (gabbit.filename,
+                                                 gabbit.error)])
     suite = gabbi_suites(gabbit, path)
     problems = []
     try:
