@@ -109,6 +109,8 @@ DESCRIPTION_JSON = 'deployment.json'
 
 #: The parity allowances shipped with the harness.
 ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
+#: Heat bugs the flag checks know (see the file's header).
+KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
 
 
 def selected_toggles():

@@ -34,6 +34,9 @@ class Lifecycle(object):
         self.stack_id = None
         self.stopped_by = None  # the step whose checks failed
         self.last = None        # observation.Observed of the last step
+        #: row -> id of the known Heat bug that explains its flag, or None
+        #: (set by the flag lifecycle suite once the option has changed).
+        self.known_flag_bug = None
 
     def skip_reason(self, step):
         if self.stack_id is None:
@@ -119,7 +122,8 @@ def _create_or_update(lifecycle, step, case, deployment):
     with case.timed('flags'):
         problems = case.check_flags(deployment, lifecycle.stack_id,
                                     observed.tree,
-                                    lifecycle.expected_convergence)
+                                    lifecycle.expected_convergence,
+                                    lifecycle.known_flag_bug)
     return _expectations(step, stack, observed.observation,
                          template.name, lifecycle.path) + problems
 
@@ -200,7 +204,8 @@ def _delete(lifecycle, case, deployment):
                                              left.stack_status_reason))
     with case.timed('flags'):
         problems += case.check_deleted(deployment, stack_id,
-                                       lifecycle.expected_convergence)
+                                       lifecycle.expected_convergence,
+                                       lifecycle.known_flag_bug)
     return problems
 
 

@@ -110,7 +110,8 @@ def pytest_sessionfinish(session, exitstatus):
     built = report_module.build(
         report_module.load_cases(directory), description,
         settings.selected_paths(), allowances, interrupted=interrupted,
-        duration_s=round(time.monotonic() - owner.started, 3))
+        duration_s=round(time.monotonic() - owner.started, 3),
+        known_bugs=report_module.load_known_bugs(settings.KNOWN_BUGS_FILE))
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:

@@ -38,8 +38,28 @@ def load_cases(report_dir):
 
 
 def flag_mismatches(case):
+    """The stacks of a case whose flag is wrong, known Heat bugs aside."""
     return [s for s in case.get('stacks', [])
-            if s.get('convergence') != s.get('expected_convergence')]
+            if s.get('convergence') != s.get('expected_convergence') and
+            not s.get('known_bug')]
+
+
+def load_known_bugs(path):
+    import yaml
+    with open(path) as f:
+        return yaml.safe_load(f) or []
+
+
+def known_bugs_seen(cases, known_bugs):
+    """Each known bug with the stacks and cases that showed it."""
+    entries = []
+    for bug in known_bugs:
+        stacks = [(c['id'], s['id']) for c in cases
+                  for s in c.get('stacks', []) if s.get('known_bug') ==
+                  bug['id']]
+        entries.append(dict(bug, seen=bool(stacks), stacks=len(stacks),
+                            cases=sorted({case for case, _ in stacks})))
+    return entries
 
 
 def is_paired(case):
@@ -131,7 +151,8 @@ def flag_checks(cases):
              'parent': s.get('parent'),
              'expected': s.get('expected_convergence'),
              'actual': s.get('convergence'), 'source': s.get('source'),
-             'ok': s.get('convergence') == s.get('expected_convergence')}
+             'ok': s.get('convergence') == s.get('expected_convergence'),
+             'known_bug': s.get('known_bug')}
             for c in cases for s in c.get('stacks', [])]
 
 
@@ -209,21 +230,39 @@ def summarise(cases, entries, references=()):
         'flags': {
             'checked': len(stacks),
             'mismatched': sum(1 for c in cases for _ in flag_mismatches(c)),
+            'known_bug': sum(1 for s in stacks if s.get('known_bug')),
         },
     }
 
 
+def default_blockers(outcome, paths, bugs):
+    """Why the default may not change, beyond the verdict."""
+    blockers = []
+    if outcome != 'pass':
+        blockers.append('the verdict is %s' % outcome)
+    if len(paths) < 2:
+        blockers.append('only %s ran' % ', '.join(paths))
+    blockers += ['known Heat bug %s: %s (%d stacks)'
+                 % (b['id'], ' '.join(b['title'].split()), b['stacks'])
+                 for b in bugs if b['seen']]
+    return blockers
+
+
 def build(cases, description, paths, allowances=(), interrupted=None,
-          duration_s=None):
+          duration_s=None, known_bugs=()):
     """The whole report as a dict (see README.rst for the fields)."""
     entries = compare_pairs(cases, paths, allowances)
     references = compare_references(cases, allowances)
     outcome, reasons = verdict(cases, entries, interrupted, references)
     description = description or {}
+    bugs = known_bugs_seen(cases, known_bugs)
+    blockers = default_blockers(outcome, paths, bugs)
     return {
         'verdict': outcome,
         'reasons': reasons,
-        'may_change_default': outcome == 'pass' and len(paths) >= 2,
+        'may_change_default': not blockers,
+        'default_blockers': blockers,
+        'known_bugs': bugs,
         'heat_version': description.get('heat_version'),
         'deployment': {k: description.get(k)
                        for k in ('kind', 'db', 'auth', 'ready_s')},
@@ -346,8 +385,10 @@ def table(report):
     text.append('')
     text.append('cases: %s' % ', '.join('%d %s' % (summary['cases'][o], o)
                                         for o in OUTCOMES))
-    text.append('flags checked: %d, mismatched: %d' % (
-        summary['flags']['checked'], summary['flags']['mismatched']))
+    text.append('flags checked: %d, mismatched: %d, explained by a known '
+                'Heat bug: %d' % (summary['flags']['checked'],
+                                  summary['flags']['mismatched'],
+                                  summary['flags'].get('known_bug', 0)))
     parity_summary = summary['parity']
     if parity_summary['pairs']:
         text.append('parity: %d pairs, %d equal, %d allowed, %d different, '
@@ -365,6 +406,9 @@ def table(report):
     if len(paths) > 1:
         text.append('the default may change: %s'
                     % ('yes' if report['may_change_default'] else 'no'))
+        if report['verdict'] == 'pass':
+            for blocker in report.get('default_blockers', []):
+                text.append('  - %s' % blocker)
     for reason in report['reasons'][:20]:
         text.append('  - %s' % reason)
     if len(report['reasons']) > 20:

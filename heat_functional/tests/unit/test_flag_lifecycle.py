@@ -13,6 +13,7 @@ import pytest
 
 from heat_functional import case as case_module
 from heat_functional import client
+from heat_functional import config
 from heat_functional import corpus
 from heat_functional import flag_lifecycle
 from heat_functional import lifecycle
@@ -47,6 +48,9 @@ class Deployment(object):
 
     def stack_flags(self, path, stack_id):
         return self.rows
+
+    def convergence_engine(self, path):
+        return False
 
     def migrate_convergence(self, path, stack_id):
         if self.refuse:
@@ -188,3 +192,68 @@ def test_probe_answers():
         False, 'ActionInProgress: Stack x already has an action') is False
     with pytest.raises(client.HeatError, match='not because an action'):
         probe.answer_means_convergence(False, 'NotSupported: deleting')
+
+
+# -- the known bug of nested stacks created after a change ----------------
+
+def test_known_bug_explains_only_new_nested_stacks_with_the_option():
+    before = flags(root=True, child=True)
+    deployment = Deployment(before)
+    life = lifecycle.Lifecycle(TEMPLATE, 'legacy', None, True)
+    life.stack_id = 'root'
+    flag_lifecycle.known_after_change(deployment, life, option=False)
+    new = dict(before[1], id='grown', name='hf-group-x-group-new',
+               convergence=False)
+    old_wrong = dict(before[1], convergence=False)
+    bug = flag_lifecycle.NESTED_TAKES_OPTION
+    assert life.known_flag_bug(new, True) == (True, bug)
+    assert life.known_flag_bug(old_wrong, True) == (True, None)
+    assert life.known_flag_bug(dict(new, convergence=True), True) == (
+        True, None)
+    assert life.known_flag_bug(dict(new, depth=0), True) == (True, None)
+
+    deployment.rows = [before[0], old_wrong, new]
+    case = detached('migrate/grow', 'legacy')
+    problems = case.check_flags(deployment, 'root', [], True,
+                                life.known_flag_bug)
+    assert problems == ['stack hf-group-flip-on-abc-group-x of group (child) '
+                        'has convergence=False, expected True']
+    assert [s.get('known_bug') for s in case.stacks] == [
+        None, None, flag_lifecycle.NESTED_TAKES_OPTION]
+
+
+def test_known_bug_seen_passes_the_gate_but_blocks_the_default():
+    case = detached('migrate/grow', 'legacy')
+    case.parity = 'none'
+    deployment = Deployment(flags(root=True, child=False))
+    case.check_flags(deployment, 'root', [], True,
+                     lambda row, expected: (expected, (
+                         flag_lifecycle.NESTED_TAKES_OPTION
+                         if row['depth'] else None)))
+    bugs = report.load_known_bugs(config.KNOWN_BUGS_FILE)
+    assert [b['id'] for b in bugs] == [flag_lifecycle.NESTED_TAKES_OPTION]
+    result = report.build([case.record('passed', None, 1.0)], {},
+                          ['legacy', 'convergence'], known_bugs=bugs)
+    assert result['verdict'] == 'pass'
+    assert result['may_change_default'] is False
+    assert result['default_blockers'][0].startswith(
+        'known Heat bug %s' % flag_lifecycle.NESTED_TAKES_OPTION)
+    assert result['summary']['flags']['known_bug'] == 1
+    assert result['known_bugs'][0]['seen'] is True
+    assert 'known Heat bug' in report.table(result)
+
+
+def test_rows_deleted_before_the_change_keep_their_old_flag():
+    rows = flags(root=False, child=False)
+    rows[1]['deleted'] = True       # e.g. a legacy backup stack
+    deployment = Deployment(rows)
+    life = lifecycle.Lifecycle(TEMPLATE, 'legacy', None, False)
+    life.stack_id = 'root'
+    flag_lifecycle.known_after_change(deployment, life, option=False)
+    deployment.rows = [dict(rows[0], convergence=True, deleted=True),
+                       rows[1]]
+    case = detached('migrate/delete', 'legacy')
+    assert case.check_deleted(deployment, 'root', True,
+                              life.known_flag_bug) == []
+    assert [(s['convergence'], s['expected_convergence'])
+            for s in case.stacks] == [(True, True), (False, False)]

@@ -300,7 +300,7 @@ class FakeCase(object):
     def measure_heat_time(self, deployment, stack_id, since=0):
         self.calls.append(('measure', deployment, stack_id, since))
 
-    def check_deleted(self, deployment, stack_id, expected):
+    def check_deleted(self, deployment, stack_id, expected, known=None):
         self.calls.append(('check_deleted', deployment, stack_id, expected))
         return self.left_rows
 
