@@ -64,6 +64,8 @@ class Case(object):
         self.started = time.monotonic()
         #: Seconds the case's work took, where it ran detached.
         self.elapsed = None
+        #: Why no flag could be read, where none could.
+        self.flags_unverified = None
         self._cleanups = []
 
     def adopt(self, detached):
@@ -120,6 +122,8 @@ class Case(object):
         and the database does not."""
         logical = {s['id']: s['path'] for s in tree}
         flags = deployment.stack_flags(self.path, stack_id)
+        if flags is None:
+            return self._unverified(deployment)
         self._record_stacks([f for f in flags if not f['deleted']],
                             expected, logical, known)
         missing = set(logical) - {s['id'] for s in self.stacks}
@@ -132,6 +136,15 @@ class Case(object):
         problems += ['stack %s of %s is shown by the API but has no row in '
                      'the database' % (m, self.template) for m in missing]
         return problems
+
+    def _unverified(self, deployment):
+        """The deployment cannot read flags: say so in the record (the
+        report counts it), check nothing, claim nothing."""
+        self.stacks = []
+        self.flags_unverified = ('%s cannot read the flags of %s (no '
+                                 'database URL)' % (deployment.kind,
+                                                    self.path))
+        return []
 
     def measure_heat_time(self, deployment, stack_id, since=0):
         """Record the seconds Heat spent on the stack's actions (those after
@@ -159,6 +172,8 @@ class Case(object):
         deadline = time.monotonic() + settings.DELETE_SETTLE
         while True:
             flags = deployment.stack_flags(self.path, stack_id)
+            if flags is None:
+                return self._unverified(deployment)
             if all(f['deleted'] for f in flags) or \
                     time.monotonic() > deadline:
                 break
@@ -193,4 +208,5 @@ class Case(object):
             'reference': self.reference,
             'parity': 'reference' if self.reference else self.parity,
             'migration': self.migration,
+            'flags_unverified': self.flags_unverified,
         }

@@ -12,6 +12,7 @@ The command is thin: the suites and the report live in the package.
 """
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -55,6 +56,73 @@ def _add_deployment_options(parser):
                         '(default: %(default)s)')
 
 
+def _pair(text):
+    """NAME=VALUE from the command line."""
+    name, sep, value = text.partition('=')
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError('expected NAME=VALUE, got %r'
+                                         % text)
+    return name.strip(), value.strip()
+
+
+def _add_target_options(parser):
+    target = parser.add_argument_group(
+        'external target', 'run against a real cloud instead of the '
+        'embedded deployment (README.rst: "Real clouds")')
+    target.add_argument('--target', choices=('embedded', 'external'),
+                        default='embedded',
+                        help='the deployment to test (default: '
+                        '%(default)s)')
+    target.add_argument('--cloud', type=_pair, action='append', default=[],
+                        metavar='PATH=CLOUD',
+                        help='the cloud of clouds.yaml serving a path, e.g. '
+                        'legacy=devstack-legacy (one per path)')
+    target.add_argument('--clouds-file', metavar='FILE',
+                        help='clouds.yaml to read (default: openstacksdk\'s '
+                        'search: $OS_CLIENT_CONFIG_FILE, ./clouds.yaml, '
+                        '~/.config/openstack/clouds.yaml, ...)')
+    target.add_argument('--toggle', type=_pair, action='append', default=[],
+                        metavar='TOGGLE=CLOUD',
+                        help='a cloud the flag lifecycle suite may flip: '
+                        'flip-on (starts legacy) or flip-back (starts '
+                        'convergence); needs --toggle-command')
+    target.add_argument('--toggle-command', metavar='CMD',
+                        help='sets convergence_engine and restarts Heat, '
+                        'returning once it answers; {convergence_engine} '
+                        '(true/false) and {cloud} are substituted')
+    target.add_argument('--db-url', type=_pair, action='append', default=[],
+                        metavar='CLOUD=URL',
+                        help='a read-only URL of a cloud\'s Heat database, '
+                        'to read the per-stack flag (without one, no flag '
+                        'is read and the report says so)')
+    target.add_argument('--migrate-command', metavar='CMD',
+                        help='migrates one stack, e.g. "ssh ctl heat-manage '
+                        'migrate_convergence_1 {stack_id}"')
+
+
+def external_description(args):
+    """The external target's description from the command line."""
+    from heat_functional.deployment import external
+    clouds = dict(args.cloud)
+    missing = [p for p in args.paths if p not in clouds]
+    if missing:
+        raise SystemExit('heat-functional: --target external needs --cloud '
+                         'PATH=CLOUD for %s' % ', '.join(missing))
+    toggles = {}
+    for name, cloud in args.toggle:
+        if name not in config.TOGGLES:
+            raise SystemExit('heat-functional: unknown toggle %r (toggles: '
+                             '%s)' % (name, ', '.join(config.TOGGLES)))
+        if not args.toggle_command:
+            raise SystemExit('heat-functional: --toggle needs '
+                             '--toggle-command')
+        toggles[name] = (cloud, args.toggle_command)
+    return external.describe(
+        {p: clouds[p] for p in args.paths}, toggles, dict(args.db_url),
+        args.migrate_command, args.clouds_file and
+        os.path.abspath(args.clouds_file))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='heat-functional',
@@ -65,6 +133,9 @@ def build_parser():
     deploy = commands.add_parser(
         'deploy', help='start both cells and stay up until Ctrl-C')
     _add_deployment_options(deploy)
+    deploy.add_argument('--toggles', action='store_true',
+                        help='also start the toggle cells (%s)'
+                        % ', '.join(config.TOGGLES))
 
     for name, text in (('run', 'run the suites and write the report'),
                        ('gate', 'run, then exit non-zero unless the verdict '
@@ -74,6 +145,7 @@ def build_parser():
         command.add_argument('--templates', metavar='DIR',
                              help='template directory (default: the '
                              'shipped templates/)')
+        _add_target_options(command)
         command.add_argument('-n', '--workers', default=str(DEFAULT_WORKERS),
                              help='pytest-xdist workers, or "0" for none '
                              '(default: %(default)s)')
@@ -91,8 +163,10 @@ def build_parser():
 
 # -- deploy ----------------------------------------------------------------
 def clouds_yaml(description):
+    """One cloud per path and toggle cell of an embedded deployment."""
     lines = ['clouds:']
-    for path, info in description['paths'].items():
+    cells = dict(description['paths'], **description.get('toggles', {}))
+    for path, info in cells.items():
         lines += ['  heat-functional-%s:' % path,
                   '    auth_type: none',
                   '    auth:',
@@ -109,8 +183,10 @@ def deploy(args):
         sys.stderr.write('\nheat-functional: %s\n' % message)
         dead.set()
 
+    toggles = list(config.TOGGLES) if args.toggles else []
     cells = embedded.EmbeddedCells(args.report_dir, db=args.db,
-                                   paths=args.paths, on_death=on_death)
+                                   paths=args.paths, on_death=on_death,
+                                   toggles=toggles)
     try:
         description = cells.start()
         clouds_file = os.path.join(cells.report_dir, 'clouds.yaml')
@@ -119,7 +195,8 @@ def deploy(args):
         print('heat-functional: Heat %s ready in %.1f s (%s database)'
               % (description['heat_version'], description['ready_s'],
                  description['db']))
-        for path, info in description['paths'].items():
+        shown = dict(description['paths'], **description['toggles'])
+        for path, info in shown.items():
             print('  %-12s %s  (convergence_engine=%s, log %s)'
                   % (path, info['endpoint'],
                      str(info['convergence_engine']).lower(),
@@ -166,8 +243,14 @@ def pytest_environment(args, report_dir):
     env[config.DB_ENV] = args.db
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
-    # The pytest controller starts (and owns) the deployment.
+    # The pytest controller starts (and owns) an embedded deployment; an
+    # external one is described here and only attached to.
     env.pop(config.DEPLOYMENT_ENV, None)
+    if args.target == 'external':
+        description_file = os.path.join(report_dir, config.DESCRIPTION_JSON)
+        with open(description_file, 'w') as f:
+            json.dump(external_description(args), f, indent=2)
+        env[config.DEPLOYMENT_ENV] = description_file
     return env
 
 

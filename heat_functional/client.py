@@ -50,6 +50,18 @@ def heat_client(endpoint, session=None):
     return heat_client_module.Client('1', endpoint=endpoint, session=session)
 
 
+def cloud_client(region):
+    """A python-heatclient v1 client for a cloud of clouds.yaml (an
+    openstacksdk CloudRegion): its keystoneauth session, region and
+    interface, and its orchestration endpoint override if it has one."""
+    session = region.get_session()
+    return heat_client_module.Client(
+        '1', session=session, service_type='orchestration',
+        interface=region.get_interface(),
+        region_name=region.get_region_name('orchestration'),
+        endpoint_override=region.get_endpoint('orchestration'))
+
+
 def heat_message(error):
     """What Heat said, in one line, from a heatclient or keystoneauth error."""
     if isinstance(error, heat_exc.HTTPException):

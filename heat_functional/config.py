@@ -81,6 +81,9 @@ PROBE_WAIT = 3
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Threads a flip scenario runs its templates on.
 FLIP_WORKERS = 8
+#: How long an operator's command (toggle, migration) may run.
+OPERATOR_COMMAND_TIMEOUT = float(os.environ.get(
+    'HEAT_FUNCTIONAL_COMMAND_TIMEOUT', 600))
 #: HTTP timeout of one API call to a cell.
 API_TIMEOUT = 60.0
 

@@ -64,7 +64,7 @@ def known_after_change(deployment, lifecycle, option):
       nested stacks) is history: it keeps the flag it had, which the
       migration does not touch (it converts live stacks only).
     """
-    rows = deployment.stack_flags(lifecycle.path, lifecycle.stack_id)
+    rows = deployment.stack_flags(lifecycle.path, lifecycle.stack_id) or []
     existing = {f['id'] for f in rows}
     history = {f['id']: f['convergence'] for f in rows if f['deleted']}
 
@@ -186,6 +186,7 @@ class Flip(object):
             list(pool.map(work, self.templates))
 
     def _run_before(self):
+        self.deployment.prepare_toggle(self.toggle)
         self._each_template(self._create_old)
 
     def _create_old(self, template):
@@ -290,7 +291,7 @@ def migrate(lifecycle, case, deployment):
     expected = bool(complete and not refusal) or lifecycle.expected_convergence
     tree = [{'id': f['id'], 'path': f['name']}
             for f in deployment.stack_flags(lifecycle.path,
-                                            lifecycle.stack_id)
+                                            lifecycle.stack_id) or []
             if not f['deleted']]
     with case.timed('flags'):
         problems += case.check_flags(deployment, lifecycle.stack_id, tree,

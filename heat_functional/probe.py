@@ -130,11 +130,23 @@ def check_against_database(template, path, deployment, case):
     expected = deployment.convergence_engine(path)
     with case.timed('probe'):
         probed = probe(driver, stack_id)
-    root = deployment.stack_flags(path, stack_id)[0]
     problems = case.check_flags(deployment, stack_id,
                                 [{'id': stack_id, 'path': ''}], expected)
-    case.stacks.append(dict(case.stacks[0], convergence=probed,
-                            source='probe'))
+    stack = driver.call('show', driver.heat.stacks.get, stack_id)
+    probed_row = {'id': stack_id, 'name': stack.stack_name, 'parent': None,
+                  'path': '', 'depth': 0, 'convergence': probed,
+                  'expected_convergence': expected, 'source': 'probe',
+                  'deleted': False}
+    case.stacks.append(probed_row)
+    if probed != expected:
+        problems.append('the probe says convergence=%s for stack %s of %s '
+                        'on %s, whose new stacks get %s'
+                        % (probed, stack.stack_name, template.name, path,
+                           expected))
+    if case.flags_unverified:
+        case.require(problems)
+        return
+    root = case.stacks[0]
     if probed != root['convergence']:
         problems.append('the probe says convergence=%s for stack %s of %s, '
                         'the database says %s' % (probed, root['name'],

@@ -231,13 +231,19 @@ def summarise(cases, entries, references=()):
             'checked': len(stacks),
             'mismatched': sum(1 for c in cases for _ in flag_mismatches(c)),
             'known_bug': sum(1 for s in stacks if s.get('known_bug')),
+            'unverified_cases': sum(1 for c in cases
+                                    if c.get('flags_unverified')),
         },
     }
 
 
-def default_blockers(outcome, paths, bugs):
+def default_blockers(outcome, paths, bugs, cases=()):
     """Why the default may not change, beyond the verdict."""
     blockers = []
+    unverified = [c for c in cases if c.get('flags_unverified')]
+    if unverified:
+        blockers.append('no flag was read in %d cases: %s'
+                        % (len(unverified), unverified[0]['flags_unverified']))
     if outcome != 'pass':
         blockers.append('the verdict is %s' % outcome)
     if len(paths) < 2:
@@ -256,7 +262,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
     outcome, reasons = verdict(cases, entries, interrupted, references)
     description = description or {}
     bugs = known_bugs_seen(cases, known_bugs)
-    blockers = default_blockers(outcome, paths, bugs)
+    blockers = default_blockers(outcome, paths, bugs, cases)
     return {
         'verdict': outcome,
         'reasons': reasons,
@@ -389,6 +395,9 @@ def table(report):
                 'Heat bug: %d' % (summary['flags']['checked'],
                                   summary['flags']['mismatched'],
                                   summary['flags'].get('known_bug', 0)))
+    if summary['flags'].get('unverified_cases'):
+        text.append('flags NOT read in %d cases (no database URL)'
+                    % summary['flags']['unverified_cases'])
     parity_summary = summary['parity']
     if parity_summary['pairs']:
         text.append('parity: %d pairs, %d equal, %d allowed, %d different, '

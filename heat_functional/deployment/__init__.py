@@ -18,7 +18,9 @@ CellDied = base.CellDied
 
 def _kinds():
     from heat_functional.deployment import embedded
-    return {'embedded': embedded.EmbeddedDeployment}
+    from heat_functional.deployment import external
+    return {'embedded': embedded.EmbeddedDeployment,
+            'external': external.ExternalDeployment}
 
 
 def attach(description):

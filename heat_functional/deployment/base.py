@@ -86,7 +86,8 @@ class Deployment(abc.ABC):
 
         A list of dicts, root first, each with ``id``, ``name``, ``parent``,
         ``convergence``, ``action``, ``status``, ``deleted``, ``depth``, and
-        ``source`` saying where the flag was read (``db`` or ``probe``).
+        ``source`` saying where the flag was read (``db`` or ``probe``);
+        None where the deployment cannot read flags.
         """
 
     @abc.abstractmethod
@@ -94,6 +95,13 @@ class Deployment(abc.ABC):
         """Restart the engine of a path or toggle cell with the option set,
         on the same database (a path's only in a test of the deployment
         itself: the parity suites share the paths)."""
+
+    #: Whether migrate_convergence can run here (why not, if it cannot).
+    cannot_migrate = None
+
+    def prepare_toggle(self, path):
+        """Put a toggle in its starting state (the embedded toggle cells
+        start in it)."""
 
     @abc.abstractmethod
     def migrate_convergence(self, path, stack_id):

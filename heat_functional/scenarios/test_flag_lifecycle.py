@@ -36,11 +36,19 @@ def test_flip(toggle, template, step, flips, case):
     flips.get(toggle).outcome(template, step).hand_over(case)
 
 
-def test_migrate(template, step, deployment, migrations, case):
+def _skip_unless_migrating(deployment):
     path = flag_lifecycle.path_of(False)
     if path not in deployment.paths:
         pytest.skip('migration starts from legacy stacks; this run has no '
                     '%s path' % path)
+    if deployment.cannot_migrate:
+        pytest.skip('this deployment cannot migrate stacks: %s'
+                    % deployment.cannot_migrate)
+    return path
+
+
+def test_migrate(template, step, deployment, migrations, case):
+    path = _skip_unless_migrating(deployment)
     case.path = path
     # Compared with a reference (set below), never paired: a step skipped
     # before its reference is known must not become half a pair.
@@ -71,9 +79,7 @@ def test_migrate(template, step, deployment, migrations, case):
 
 
 def test_migration_refused_while_in_progress(deployment, case):
-    path = flag_lifecycle.path_of(False)
-    if path not in deployment.paths:
-        pytest.skip('no %s path in this run' % path)
+    path = _skip_unless_migrating(deployment)
     case.path, case.template, case.parity = path, 'slow_create', 'none'
     case.scenario = 'migrate/refused-in-progress'
     driver = client.StackDriver(deployment, path, 'slow_create')

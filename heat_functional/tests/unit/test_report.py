@@ -83,7 +83,8 @@ def test_all_passed_and_equal():
                    'incomplete': 0, 'not_compared': 0},
         'references': {'pairs': 0, 'equal': 0, 'allowed': 0, 'different': 0,
                        'incomplete': 0, 'not_compared': 0},
-        'flags': {'checked': 4, 'mismatched': 0, 'known_bug': 0},
+        'flags': {'checked': 4, 'mismatched': 0, 'known_bug': 0,
+                  'unverified_cases': 0},
     }
 
 
@@ -129,7 +130,8 @@ def test_flag_mismatch_fails_naming_the_stack():
         'hf-simple-convergence-abc123 (id-simple-convergence) of simple '
         'has convergence=False, expected True']
     assert result['summary']['flags'] == {'checked': 2, 'mismatched': 1,
-                                          'known_bug': 0}
+                                          'known_bug': 0,
+                                          'unverified_cases': 0}
     assert result['may_change_default'] is False
 
 

@@ -1,0 +1,112 @@
+"""The external target, against a deployment it did not start.
+
+``heat-functional deploy --toggles`` plays the real cloud: the gate
+reaches it only through the clouds.yaml it wrote, flips its toggle cells
+and migrates stacks with operator commands (``deployment/control.py``),
+and reads flags through read-only database URLs, exactly as it would on
+devstack. A second gate without database URLs must say that it read no
+flag, and that the default may therefore not change. After the deploy
+process stops, nothing it started is left.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from heat_functional.deployment import processes
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+TEMPLATE = 'resource_group'
+
+
+def _cli(*args):
+    return [sys.executable, '-m', 'heat_functional.cli'] + list(args)
+
+
+@pytest.fixture(scope='module')
+def cloud(tmp_path_factory):
+    """A running `heat-functional deploy --toggles`: its description."""
+    report_dir = tmp_path_factory.mktemp('cloud')
+    process = subprocess.Popen(
+        _cli('deploy', '--toggles', '--report-dir', str(report_dir)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    description_file = report_dir / 'deployment.json'
+    deadline = time.monotonic() + 180
+    while not (report_dir / 'clouds.yaml').exists():
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, 'deploy was not ready in 180 s'
+        time.sleep(0.2)
+    description = json.loads(description_file.read_text())
+    yield str(description_file), str(report_dir / 'clouds.yaml'), description
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    pids = [info['pid'] for info in dict(
+        description['paths'], **description['toggles']).values()]
+    assert not [pid for pid in pids if processes.alive(pid)]
+    assert not os.path.exists(description['workdir'])
+
+
+def _templates(tmp_path):
+    directory = tmp_path / 'templates'
+    directory.mkdir()
+    for suffix in ('.yaml', '.lifecycle.yaml'):
+        source = os.path.join(REPO, 'templates', TEMPLATE + suffix)
+        with open(source) as f:
+            (directory / (TEMPLATE + suffix)).write_text(f.read())
+    return str(directory)
+
+
+def _gate(tmp_path, cloud, with_db):
+    description_file, clouds_file, description = cloud
+    control = '%s -m heat_functional.deployment.control %s' % (
+        sys.executable, description_file)
+    cells = dict(description['paths'], **description['toggles'])
+    args = ['gate', '--target', 'external', '--clouds-file', clouds_file,
+            '--templates', _templates(tmp_path), '-n', '2',
+            '--report-dir', str(tmp_path / 'report'),
+            '-k', 'not gabbi and not probe',
+            '--migrate-command', control + ' migrate {cloud} {stack_id}']
+    for path in description['paths']:
+        args += ['--cloud', '%s=heat-functional-%s' % (path, path)]
+    for toggle in description['toggles']:
+        args += ['--toggle', '%s=heat-functional-%s' % (toggle, toggle)]
+    args += ['--toggle-command',
+             control + ' engine {cloud} {convergence_engine}']
+    if with_db:
+        for name, info in cells.items():
+            args += ['--db-url', 'heat-functional-%s=%s'
+                     % (name, info['db_url'])]
+    done = subprocess.run(_cli(*args), capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=900)
+    with open(tmp_path / 'report' / 'report.json') as f:
+        return done, json.load(f)
+
+
+def test_gate_through_clouds_yaml_with_database_urls(tmp_path, cloud):
+    done, report = _gate(tmp_path, cloud, with_db=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert report['deployment']['kind'] == 'external'
+    scenarios = {c['scenario'].split('/')[0] for c in report['cases']}
+    assert {'lifecycle', 'flip-on', 'flip-back', 'migrate'} <= scenarios
+    assert report['summary']['flags']['checked'] > 0
+    assert {f['source'] for f in report['flag_checks']} == {'db'}
+    migrated = [c for c in report['cases']
+                if c['scenario'] == 'migrate/migrate']
+    assert migrated and migrated[0]['migration'] == {'method': 'command'}
+    assert report['summary']['references']['different'] == 0
+
+
+def test_gate_without_database_says_it_read_no_flag(tmp_path, cloud):
+    done, report = _gate(tmp_path, cloud, with_db=False)
+    assert report['summary']['flags']['checked'] == 0
+    assert report['summary']['flags']['unverified_cases'] > 0
+    assert report['may_change_default'] is False
+    assert any('no flag was read' in b for b in report['default_blockers'])
+    assert 'flags NOT read' in done.stdout
