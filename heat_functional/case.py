@@ -30,6 +30,8 @@ class Case(object):
             scenario += '/' + getattr(step, 'name', step)
         self._start(item.name, getattr(template, 'name', template), scenario,
                     params.get('path'))
+        #: Which run of a repeated lifecycle this is (--repeat).
+        self.repetition = params.get('repetition')
 
     @classmethod
     def detached(cls, case_id, template, scenario, path):
@@ -61,6 +63,7 @@ class Case(object):
         self.transient = []
         #: Requests Heat refused with 409 while the stack was still locked.
         self.lock_waits = []
+        self.repetition = None
         self.started = time.monotonic()
         #: Seconds the case's work took, where it ran detached.
         self.elapsed = None
@@ -208,5 +211,6 @@ class Case(object):
             'reference': self.reference,
             'parity': 'reference' if self.reference else self.parity,
             'migration': self.migration,
+            'repetition': self.repetition,
             'flags_unverified': self.flags_unverified,
         }

@@ -123,6 +123,17 @@ def external_description(args):
         os.path.abspath(args.clouds_file))
 
 
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError('expected a whole number of at '
+                                         'least 1, got %r' % text)
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='heat-functional',
@@ -148,6 +159,12 @@ def build_parser():
         _add_target_options(command)
         command.add_argument('-n', '--workers', default=str(DEFAULT_WORKERS),
                              help='pytest-xdist workers, or "0" for none '
+                             '(default: %(default)s)')
+        command.add_argument('--repeat', type=_positive, default=1,
+                             metavar='N',
+                             help='run each lifecycle N times per path, on '
+                             'fresh stacks, to learn what varies between '
+                             'runs (noise); other suites run once '
                              '(default: %(default)s)')
         command.add_argument('-k', dest='keyword', metavar='EXPR',
                              help='only cases matching this pytest -k '
@@ -241,6 +258,7 @@ def pytest_environment(args, report_dir):
     env[config.REPORT_DIR_ENV] = report_dir
     env[config.PATHS_ENV] = ','.join(args.paths)
     env[config.DB_ENV] = args.db
+    env[config.REPEAT_ENV] = str(args.repeat)
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
     # The pytest controller starts (and owns) an embedded deployment; an

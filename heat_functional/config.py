@@ -36,6 +36,9 @@ TEMPLATES_ENV = 'HEAT_FUNCTIONAL_TEMPLATES'
 PATHS_ENV = 'HEAT_FUNCTIONAL_PATHS'
 #: Database flavour of the embedded deployment: postgresql or sqlite.
 DB_ENV = 'HEAT_FUNCTIONAL_DB'
+#: How many times the lifecycle suite runs each lifecycle per path, each
+#: time on a fresh stack (``--repeat``; see repeats.py).
+REPEAT_ENV = 'HEAT_FUNCTIONAL_REPEAT'
 #: Set to 0 to start no toggle cell (the flag lifecycle suite then skips
 #: its flip scenarios, saying why).
 TOGGLES_ENV = 'HEAT_FUNCTIONAL_TOGGLES'
@@ -124,6 +127,11 @@ def selected_toggles():
     if set(selected_paths()) != set(PATH_NAMES):
         return []
     return list(TOGGLES)
+
+
+def selected_repeat():
+    """Runs of each lifecycle per path (1 unless --repeat says more)."""
+    return max(1, int(os.environ.get(REPEAT_ENV) or 1))
 
 
 def initial_convergence(cell):

@@ -49,17 +49,19 @@ class Lifecycle(object):
 
 
 class Registry(object):
-    """The lifecycles of one worker process, by (template, path)."""
+    """The lifecycles of one worker process, by (template, path,
+    repetition); a repeated lifecycle (--repeat) is one per repetition."""
 
     def __init__(self):
         self.lifecycles = {}
 
-    def get(self, template, path):
-        return self.lifecycles.get((template.name, path))
+    def get(self, template, path, repetition=1):
+        return self.lifecycles.get((template.name, path, repetition))
 
-    def start(self, template, path, driver, expected_convergence):
+    def start(self, template, path, driver, expected_convergence,
+              repetition=1):
         lifecycle = Lifecycle(template, path, driver, expected_convergence)
-        self.lifecycles[(template.name, path)] = lifecycle
+        self.lifecycles[(template.name, path, repetition)] = lifecycle
         return lifecycle
 
     def leftovers(self):

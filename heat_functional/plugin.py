@@ -77,7 +77,9 @@ def pytest_configure(config):
     owner = config._heat_functional = Owner()
     if progress.wanted(config):
         config.pluginmanager.register(
-            progress.Progress(settings.selected_paths()), 'hf-progress')
+            progress.Progress(settings.selected_paths(),
+                              repeat=settings.selected_repeat()),
+            'hf-progress')
     directory = report_dir()
     cases_dir = os.path.join(directory, settings.CASES_DIR)
     os.makedirs(cases_dir, exist_ok=True)
@@ -136,6 +138,10 @@ def pytest_generate_tests(metafunc):
     The steps of one (template, path) carry an ``xdist_group`` mark, so
     that pytest-xdist (``--dist loadgroup``) runs them on one worker, in
     lifecycle order; the two paths of a step may run at the same time.
+
+    With ``--repeat N`` (N > 1) each lifecycle runs N times per path, as
+    ``repetition`` 1 to N, each on its own stack and in its own group:
+    ``[resource_group-grow-legacy-r2]``. Other suites run once.
     """
     fixtures = metafunc.fixturenames
     paths = settings.selected_paths()
@@ -144,13 +150,24 @@ def pytest_generate_tests(metafunc):
         special(metafunc, corpus.discover(templates_dir()))
         return
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
+        repeat = settings.selected_repeat() \
+            if 'repetition' in fixtures else 1
         cases = [pytest.param(
-            template, step, path,
-            id='%s-%s-%s' % (template.name, step.name, path),
-            marks=pytest.mark.xdist_group('%s.%s' % (template.name, path)))
+            template, step, path, repetition,
+            id='%s-%s-%s%s' % (template.name, step.name, path,
+                               '-r%d' % repetition if repeat > 1 else ''),
+            marks=pytest.mark.xdist_group('%s.%s%s' % (
+                template.name, path,
+                '.r%d' % repetition if repeat > 1 else '')))
             for template in corpus.discover(templates_dir())
+            for repetition in range(1, repeat + 1)
             for step in template.steps for path in paths]
-        metafunc.parametrize(['template', 'step', 'path'], cases)
+        names = ['template', 'step', 'path', 'repetition']
+        if 'repetition' not in fixtures:
+            names, cases = names[:3], [
+                pytest.param(*c.values[:3], id=c.id, marks=c.marks)
+                for c in cases]
+        metafunc.parametrize(names, cases)
         return
     if 'template' in fixtures:
         templates = corpus.discover(templates_dir())

@@ -3,7 +3,8 @@
 pytest's own progress (a dot per case, a percentage) says little about a
 parity run. ``Progress`` replaces it with one line: cases done out of the
 total, parity pairs compared so far (a pair is compared once both paths of
-a (template, step) have finished), failures so far, and the time elapsed::
+a (template, step) have finished; with ``--repeat N``, once all N runs of
+both paths have), failures so far, and the time elapsed::
 
     heat-functional: 37/400 cases, 12 pairs compared, 1 failed, 1m05s
 
@@ -21,6 +22,7 @@ on its line; failures are still summarised by pytest at the end. With
 ``Progress`` stays out of the way (``wanted``).
 """
 
+import re
 import shutil
 import sys
 import threading
@@ -49,8 +51,9 @@ class Progress(object):
     """A pytest plugin for the controller; see the module docstring."""
 
     def __init__(self, paths, stream=None, interactive=None,
-                 clock=time.monotonic, width=None):
+                 clock=time.monotonic, width=None, repeat=1):
         self.paths = list(paths)
+        self.repeat = repeat
         self.stream = stream or sys.stdout
         if interactive is None:
             interactive = getattr(self.stream, 'isatty', lambda: False)()
@@ -75,9 +78,16 @@ class Progress(object):
     # -- counting --------------------------------------------------------
     def pair_key(self, nodeid):
         """(the nodeid without its path, the path), or (None, None). Under
-        ``--dist loadgroup`` nodeids end with ``@<xdist group>``."""
+        ``--dist loadgroup`` nodeids end with ``@<xdist group>``; a
+        repeated lifecycle's end with ``-r<repetition>]``, which goes with
+        the path (``legacy-r2``)."""
         if ']@' in nodeid:
             nodeid = nodeid.rsplit(']@', 1)[0] + ']'
+        repetition = re.search(r'-r[0-9]+\]$', nodeid) \
+            if self.repeat > 1 else None
+        if repetition:
+            key, path = self.pair_key(nodeid[:repetition.start()] + ']')
+            return key, path and path + repetition.group()[:-1]
         for path in self.paths:
             suffix = '-%s]' % path
             if nodeid.endswith(suffix):
@@ -95,7 +105,8 @@ class Progress(object):
             return
         finished = self.finished.setdefault(key, set())
         finished.add(path)
-        if finished == set(self.paths):
+        runs = 1 if path in self.paths else self.repeat  # path-rN
+        if len(finished) == len(self.paths) * runs:
             self.pairs += 1
 
     def line(self):

@@ -23,6 +23,7 @@ import os
 from heat_functional import config
 from heat_functional import htmlreport
 from heat_functional import parity
+from heat_functional import repeats
 
 OUTCOMES = ('passed', 'failed', 'error', 'skipped')
 
@@ -34,7 +35,7 @@ def load_cases(report_dir):
         with open(path) as f:
             cases.append(json.load(f))
     return sorted(cases, key=lambda c: (c['template'], c['scenario'],
-                                        c['path']))
+                                        c['path'], repeats.repetition(c)))
 
 
 def flag_mismatches(case):
@@ -70,31 +71,42 @@ def is_paired(case):
 
 
 def pair_cases(cases):
-    """Parity entries for every (template, scenario) in the cases."""
+    """(template, scenario) -> path -> its cases (one per repetition, in
+    order), for every (template, scenario) in the cases."""
     by_pair = collections.OrderedDict()
-    for case in cases:
+    for case in sorted(cases, key=repeats.repetition):
         if not is_paired(case):
             continue
         by_pair.setdefault((case['template'], case['scenario']),
-                           {})[case['path']] = case
+                           {}).setdefault(case['path'], []).append(case)
     return by_pair
 
 
+def _run_name(case, runs):
+    """A path, with the repetition where a path ran more than once."""
+    if len(runs) < 2:
+        return case['path']
+    return '%s r%d' % (case['path'], repeats.repetition(case))
+
+
 def compare_pairs(cases, paths, allowances):
-    """One parity entry per (template, scenario) run on both paths."""
+    """One parity entry per (template, scenario) run on both paths; with
+    repetitions, every run of one path against every run of the other
+    (``repeats.compare_runs``)."""
     if len(paths) < 2:
         return []
     legacy_path, convergence_path = paths[0], paths[1]
     entries = []
     for (template, scenario), by_path in pair_cases(cases).items():
-        observed = {p: by_path[p].get('observation')
-                    for p in (legacy_path, convergence_path)
-                    if p in by_path}
-        if all(by_path.get(p, {}).get('outcome') == 'skipped'
-               for p in (legacy_path, convergence_path)):
+        runs = {p: by_path.get(p) or [None]
+                for p in (legacy_path, convergence_path)}
+        if all(c is not None and c.get('outcome') == 'skipped'
+               for p in runs for c in runs[p]):
             continue
-        missing = [p for p in (legacy_path, convergence_path)
-                   if observed.get(p) is None]
+        missing = [p if c is None else _run_name(c, runs[p])
+                   for p in (legacy_path, convergence_path)
+                   for c in runs[p]
+                   if c is None or c.get('observation') is None]
         if missing:
             entries.append({
                 'template': template, 'scenario': scenario, 'equal': False,
@@ -102,10 +114,10 @@ def compare_pairs(cases, paths, allowances):
                 'incomplete': 'no observation on %s' % ', '.join(missing),
             })
             continue
-        entries.append(parity.compare(template, scenario,
-                                      observed[legacy_path],
-                                      observed[convergence_path],
-                                      allowances))
+        entries.append(repeats.compare_runs(
+            template, scenario,
+            [c['observation'] for c in runs[legacy_path]],
+            [c['observation'] for c in runs[convergence_path]], allowances))
     return entries
 
 
@@ -115,7 +127,9 @@ def compare_references(cases, allowances):
     whose two sides are the reference and the case. A reference that did
     not run in this session is listed, not compared, and fails nothing;
     one that ran without an observation makes the entry incomplete."""
-    index = {(c['template'], c['scenario'], c['path']): c for c in cases}
+    index = {}
+    for c in sorted(cases, key=repeats.repetition):  # repetition 1 first
+        index.setdefault((c['template'], c['scenario'], c['path']), c)
     entries = []
     for case in cases:
         wanted = case.get('reference')
@@ -182,9 +196,10 @@ def verdict(cases, entries, interrupted=None, references=()):
         elif not entry['equal'] and not entry['allowed']:
             unallowed = [d for d in entry['differences']
                          if not d['allowed_by']]
-            reasons.append('parity of %s/%s: %d difference(s), first at %s'
+            reasons.append('parity of %s/%s: %d difference(s), first at %s%s'
                            % (entry['template'], entry['scenario'],
-                              len(unallowed), unallowed[0]['location']))
+                              len(unallowed), unallowed[0]['location'],
+                              _flaky_note(entry)))
     for entry in references:
         where = '%s/%s on %s against %s on %s' % (
             entry['template'], entry['scenario'], entry['path'],
@@ -196,10 +211,15 @@ def verdict(cases, entries, interrupted=None, references=()):
                 not entry['allowed']:
             unallowed = [d for d in entry['differences']
                          if not d['allowed_by']]
-            reasons.append('%s: %d difference(s), first at %s'
+            reasons.append('%s: %d difference(s), first at %s%s'
                            % (where, len(unallowed),
-                              unallowed[0]['location']))
+                              unallowed[0]['location'], _flaky_note(entry)))
     return ('fail' if reasons else 'pass'), reasons
+
+
+def _flaky_note(entry):
+    flaky = repeats.flaky_count(entry)
+    return ' (%d flaky: the location is noise)' % flaky if flaky else ''
 
 
 def _first_line(text):
@@ -259,6 +279,8 @@ def build(cases, description, paths, allowances=(), interrupted=None,
     """The whole report as a dict (see README.rst for the fields)."""
     entries = compare_pairs(cases, paths, allowances)
     references = compare_references(cases, allowances)
+    noise = repeats.learn_noise(cases)
+    repeats.mark_flaky(entries + references, noise)
     outcome, reasons = verdict(cases, entries, interrupted, references)
     description = description or {}
     bugs = known_bugs_seen(cases, known_bugs)
@@ -286,6 +308,8 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         'parity': entries,
         'references': references,
         'flag_checks': flag_checks(cases),
+        'repeat': max([repeats.repetition(c) for c in cases] + [1]),
+        'noise': noise,
         'stale_allowances': parity.stale_allowances(
             allowances, entries + references) if entries else [],
         'allowances': list(allowances),
@@ -313,7 +337,8 @@ def read(path):
 def _path_cell(outcomes):
     """One path's steps of a template: 'passed', or the steps that failed
     or errored by name and how many were skipped."""
-    bad = ['%s %s' % (step, outcome) for step, outcome in outcomes.items()
+    bad = ['%s %s' % ('%s r%d' % step if isinstance(step, tuple) else step,
+                      outcome) for step, outcome in outcomes.items()
            if outcome in ('failed', 'error')]
     skipped = sum(1 for outcome in outcomes.values() if outcome == 'skipped')
     if skipped:
@@ -360,8 +385,11 @@ def table(report):
         if column not in paths and column not in extra:
             extra.append(column)
     outcomes = collections.OrderedDict()
+    repeated = report.get('repeat', 1) > 1
     for case in report['cases']:
         step = case['scenario'].split('/')[-1]
+        if repeated and case.get('repetition'):
+            step = (step, case['repetition'])
         outcomes.setdefault(case['template'], collections.OrderedDict(
             (p, collections.OrderedDict()) for p in paths + extra))
         outcomes[case['template']].setdefault(column_of(case), {})[step] = \
@@ -373,7 +401,9 @@ def table(report):
     header = ['template', 'steps'] + columns
     lines = [header]
     for template, by_path in outcomes.items():
-        steps = max(len(by_path.get(p, {})) for p in paths) if paths else 0
+        steps = max(len({s[0] if isinstance(s, tuple) else s
+                         for s in by_path.get(p, {})})
+                    for p in paths) if paths else 0
         row = [template, str(steps)] + [
             _path_cell(by_path[p]) if by_path.get(p) else '-'
             for p in paths]
@@ -404,6 +434,12 @@ def table(report):
                     '%d incomplete' % tuple(parity_summary[k] for k in (
                         'pairs', 'equal', 'allowed', 'different',
                         'incomplete')))
+    if repeated:
+        text.append('noise: %d locations differ between runs of one path '
+                    '(--repeat %d); parity pairs with a flaky difference: '
+                    '%d' % (len(report.get('noise', [])), report['repeat'],
+                            sum(1 for e in report['parity']
+                                if e.get('flaky'))))
     references = summary.get('references', {})
     if references.get('pairs'):
         text.append('flag lifecycle against the parity suite: %d compared, '
