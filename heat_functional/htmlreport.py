@@ -5,8 +5,9 @@ self-contained HTML page: inline CSS, a few lines of inline JavaScript to
 filter the matrix, inline SVG for the timing bars; no network, so it opens
 from disk or from a CI artifact. The page holds:
 
-- the verdict and its reasons, the summary counts, the deployment and a
-  link to each cell's log file;
+- the verdict and its reasons, why the default may not change
+  (``default_blockers``), the summary counts, the deployment and a link
+  to each cell's log file;
 - a matrix of template x step with each path's outcome and the pair's
   parity, filterable by outcome and by parity, also from the address:
   ``report.html#show=o-failed,o-error,p-unequal`` shows only the rows
@@ -15,9 +16,15 @@ from disk or from a CI artifact. The page holds:
 - for every pair that is not equal, its differences side by side
   (location, legacy value, convergence value) and the allowance, with its
   reason where the report holds it, that covers each;
-- noise (differences seen between repeated runs of one path) and flaky
-  differences, when the report has them;
-- the flag checks, case by case, as the tree of nested stacks;
+- noise (differences seen between repeated runs of one path, with each
+  run's value) and flaky differences, when the report has them; with
+  ``--repeat`` the matrix and timings have a row per repetition;
+- the flag lifecycle suite's comparisons with their reference cases that
+  are not equal, side by side, labelled with the reference;
+- the known Heat bugs the flag checks met (and those they did not);
+- the flag checks, case by case, as the tree of nested stacks, where a
+  flag explained by a known Heat bug is marked as such, apart from
+  mismatches;
 - per-path timings of every step, the convergence/legacy ratio, and bars.
 
 Cases of other suites (their own paths, such as cells whose flag flips)
@@ -68,6 +75,9 @@ mark{background:#ffe08a}
 .tree,.tree ul{list-style:none;margin:0;padding-left:1.2em}
 .tree{padding-left:0}.small{color:#666;font-size:12px}
 .flaky{background:#e1e8f5;border-radius:3px;padding:0 .3em}
+.known{color:#6b3fa0;font-weight:bold}
+.kb{background:#efe6f8;color:#6b3fa0;border-radius:3px;padding:0 .3em;
+font-size:12px}.blockers{color:#8a6d00}
 details{margin:.2em 0}summary{cursor:pointer}
 .legend i{display:inline-block;width:1em;height:.8em;margin:0 .3em}
 """
@@ -158,18 +168,35 @@ def parity_status(entry):
 
 
 def _pairs(report):
-    """(template, scenario) -> {path: case}, in template then step order."""
+    """(template, scenario, repetition) -> {path: case}, in template, step
+    and repetition order; the repetition is None unless the run repeated
+    its lifecycles (--repeat)."""
+    repeated = (report.get('repeat') or 1) > 1
     pairs = {}
     for case in report.get('cases', []):
-        pairs.setdefault((case['template'], case['scenario']),
+        repetition = case.get('repetition') if repeated else None
+        pairs.setdefault((case['template'], case['scenario'], repetition),
                          {})[case['path']] = case
-    order = sorted(pairs, key=lambda k: (k[0], _step_order(k[1])))
+    order = sorted(pairs, key=lambda k: (k[0], _step_order(k[1]),
+                                         k[2] or 0))
     return collections.OrderedDict((key, pairs[key]) for key in order)
 
 
+def row_label(scenario, repetition):
+    """A matrix row's step, with its repetition where there are several."""
+    label = step_label(scenario)
+    return '%s r%d' % (label, repetition) if repetition else label
+
+
 def _entries(report):
-    return {(e['template'], e['scenario']): e
-            for e in report.get('parity', [])}
+    """(template, scenario) -> the pair's parity entry, or the reference
+    comparison of another suite's case."""
+    found = {(e['template'], e['scenario']): e
+             for e in report.get('references', [])
+             if not e.get('not_compared')}
+    found.update({(e['template'], e['scenario']): e
+                  for e in report.get('parity', [])})
+    return found
 
 
 # -- head: verdict, reasons, summary, deployment ---------------------------
@@ -180,6 +207,11 @@ def _head(report, base_dir):
     if len(paths_of(report)) > 1:
         parts.append(_tag('p', 'The default may change: <b>%s</b>' % (
             'yes' if report.get('may_change_default') else 'no')))
+        blockers = report.get('default_blockers') or []
+        if blockers:
+            parts.append(_tag('ul', ''.join(
+                _tag('li', esc(b)) for b in blockers), class_='blockers',
+                id='blockers'))
     if report.get('interrupted'):
         parts.append(_tag('p', 'Interrupted: ' + esc(report['interrupted']),
                           class_='bad'))
@@ -205,6 +237,18 @@ def _summary(report):
                 'pairs', 'equal', 'allowed', 'different', 'incomplete')))
     spans.append('flags checked: %s, mismatched: %s' % (
         esc(flags.get('checked', 0)), esc(flags.get('mismatched', 0))))
+    if flags.get('known_bug'):
+        spans.append('explained by a known Heat bug: %s'
+                     % esc(flags['known_bug']))
+    references = summary.get('references', {})
+    if references.get('pairs'):
+        spans.append('against references: ' + ', '.join(
+            '%s %s' % (esc(references.get(k, 0)), k) for k in (
+                'pairs', 'equal', 'allowed', 'different', 'incomplete',
+                'not_compared')))
+    if (report.get('repeat') or 1) > 1:
+        spans.append('repeat: %s, noise: %s locations' % (
+            esc(report['repeat']), len(report.get('noise') or [])))
     if report.get('duration_s') is not None:
         spans.append('run: %s s' % esc(report['duration_s']))
     if report.get('stale_allowances'):
@@ -280,7 +324,11 @@ def _parity_cell(entry):
     text = esc(status)
     if status in ('allowed', 'unequal', 'incomplete'):
         text = _tag('a', text, href='#' + _anchor(
-            'pair', entry['template'], entry['scenario']))
+            'ref' if entry.get('reference') else 'pair', entry['template'],
+            entry['scenario']))
+    if entry is not None and entry.get('reference'):
+        text += ' ' + _tag('span', 'vs ' + esc(_reference_label(entry)),
+                           class_='small')
     return _tag('td', text, class_=status)
 
 
@@ -288,11 +336,11 @@ def _matrix(report):
     paths = paths_of(report)
     entries = _entries(report)
     rows = []
-    for (template, scenario), by_path in _pairs(report).items():
+    for (template, scenario, repetition), by_path in _pairs(report).items():
         entry = entries.get((template, scenario))
         outcomes = sorted({c.get('outcome') for c in by_path.values()})
         cells = [_tag('td', esc(template)),
-                 _tag('td', esc(step_label(scenario)))]
+                 _tag('td', esc(row_label(scenario, repetition)))]
         cells += [_outcome_cell(by_path.get(p)) for p in paths]
         if len(paths) > 1:
             cells.append(_parity_cell(entry))
@@ -355,13 +403,17 @@ def _allowance_cell(difference, allowances):
     return _tag('td', text, class_='allow')
 
 
-def _difference_row(difference, allowances):
+def _difference_row(difference, allowances, comparisons=None):
     legacy, convergence = side_by_side(difference.get('legacy'),
                                        difference.get('convergence'))
     location = _tag('code', esc(difference.get('location')))
     if difference.get('flaky'):
         location += ' ' + _tag('span', 'flaky', class_='flaky',
-                               title='this difference comes and goes')
+                               title='this location is noise: it differs '
+                               'between runs of one path')
+    if difference.get('seen_in') is not None:
+        location += _tag('p', 'in %s of %s comparisons' % (
+            esc(difference['seen_in']), esc(comparisons)), class_='small')
     return _tag('tr', _tag('td', location, class_='loc') +
                 _tag('td', _tag('pre', legacy)) +
                 _tag('td', _tag('pre', convergence)) +
@@ -376,21 +428,98 @@ def _allowances(report):
     return {a.get('id'): a for a in found if isinstance(a, dict)}
 
 
-def _pair_section(entry, allowances, paths):
+def _pair_section(entry, allowances, paths, sides=None, prefix='pair',
+                  note=None):
+    """A pair's (or a reference comparison's) differences side by side;
+    `sides` names the two columns (the paths by default)."""
     status = parity_status(entry)
     title = '%s / %s: %s' % (esc(entry['template']), esc(entry['scenario']),
                              _tag('span', esc(status), class_=status))
-    parts = [_tag('h3', title, id=_anchor('pair', entry['template'],
+    parts = [_tag('h3', title, id=_anchor(prefix, entry['template'],
                                           entry['scenario']))]
+    if note:
+        parts.append(_tag('p', note, class_='small'))
     if entry.get('incomplete'):
         parts.append(_tag('p', esc(entry['incomplete']), class_='bad'))
-    rows = [_difference_row(d, allowances)
+    rows = [_difference_row(d, allowances, entry.get('comparisons'))
             for d in entry.get('differences') or []]
     if rows:
-        header = ('location', paths[0] if paths else 'legacy',
-                  paths[1] if len(paths) > 1 else 'convergence', 'allowance')
+        if sides is None:
+            sides = (paths[0] if paths else 'legacy',
+                     paths[1] if len(paths) > 1 else 'convergence')
+        header = ('location',) + tuple(sides) + ('allowance',)
         parts.append(_table(header, rows, class_='side'))
     return ''.join(parts)
+
+
+def _reference_label(entry):
+    reference = entry.get('reference') or {}
+    return '%s on %s' % (reference.get('scenario'), reference.get('path'))
+
+
+def _references(report):
+    """The flag lifecycle suite's comparisons that are not equal, each
+    against its reference case of the parity suite, side by side."""
+    entries = [e for e in report.get('references', [])
+               if parity_status(e) != 'equal' and not e.get('not_compared')]
+    skipped = [e for e in report.get('references', [])
+               if e.get('not_compared')]
+    if not entries and not skipped:
+        return ''
+    allowances = _allowances(report)
+    parts = [_tag('h2', 'Against the reference cases', id='references'),
+             _tag('p', 'Cases of the flag lifecycle suite whose observation '
+                  'must equal a case of the parity suite (the reference).',
+                  class_='small')]
+    for entry in entries:
+        reference = entry.get('reference') or {}
+        sides = ('reference: %s' % _reference_label(entry),
+                 '%s on %s' % (entry['scenario'], entry.get('path')))
+        note = 'reference %s%s' % (
+            esc(_reference_label(entry)),
+            ': ' + esc(reference['why']) if reference.get('why') else '')
+        parts.append(_pair_section(entry, allowances, [], sides, 'ref',
+                                   note))
+    if skipped:
+        parts.append(_tag('p', '%d not compared (their reference did not '
+                          'run in this session), e.g. %s / %s: %s' % (
+                              len(skipped), esc(skipped[0]['template']),
+                              esc(skipped[0]['scenario']),
+                              esc(skipped[0]['not_compared'])),
+                          class_='small'))
+    return ''.join(parts)
+
+
+def _known_bugs(report):
+    """The known Heat bugs, with how many stacks and cases showed each."""
+    bugs = report.get('known_bugs') or []
+    if not bugs:
+        return ''
+    rows = []
+    for bug in bugs:
+        cases = bug.get('cases') or []
+        seen = ('%s stacks in %d cases' % (esc(bug.get('stacks', 0)),
+                                           len(cases))
+                if bug.get('seen') else 'not seen in this run')
+        if cases:
+            seen += _tag('details', _tag('summary', 'cases') + _tag(
+                'ul', ''.join(_tag('li', _tag('code', esc(c)))
+                              for c in cases)))
+        rows.append(_tag('tr', ''.join((
+            _tag('td', _tag('b', esc(' '.join(str(bug.get('title') or
+                                                  '').split())),
+                            class_='known') +
+                 _tag('p', _tag('code', esc(bug.get('id'))),
+                      class_='small')),
+            _tag('td', esc(bug.get('reason'))),
+            _tag('td', esc(bug.get('source'))),
+            _tag('td', seen, class_='known' if bug.get('seen') else
+                 'none')))))
+    return _tag('h2', 'Known Heat bugs', id='known-bugs') + _tag(
+        'p', 'Flag checks that these bugs explain do not fail their case; '
+        'each bug seen means the default may not change.',
+        class_='small') + _table(('bug', 'reason', 'source', 'seen'), rows,
+                                 id='known-bugs-table')
 
 
 def _differences(report):
@@ -404,6 +533,14 @@ def _differences(report):
         _pair_section(e, allowances, paths) for e in entries)
 
 
+def _noise_values(noise):
+    values = noise.get('values') or []
+    runs = noise.get('repetitions') or range(1, len(values) + 1)
+    return ''.join(_tag('pre', 'r%s: %s' % (esc(run), esc(json.dumps(
+        value, sort_keys=True, default=str)))) for run, value in zip(
+            runs, values))
+
+
 def _noise(report):
     """Differences seen between repeated runs of one path (noise) and the
     flaky differences between paths, when the report has them."""
@@ -415,10 +552,14 @@ def _noise(report):
     parts = [_tag('h2', 'Noise and flaky differences', id='noise')]
     if noise:
         rows = [_tag('tr', ''.join(_tag('td', esc(n.get(k))) for k in (
-            'template', 'scenario', 'path', 'location'))) for n in noise]
-        parts.append(_tag('p', 'Seen to change between runs of one path:'))
-        parts.append(_table(('template', 'scenario', 'path', 'location'),
-                            rows, id='noise-table'))
+            'template', 'scenario', 'path')) + _tag('td', _tag(
+                'code', esc(n.get('location')))) + _tag('td', _noise_values(
+                    n))) for n in noise]
+        parts.append(_tag('p', 'Seen to change between runs of one path '
+                          '(candidates for normalisation rules, each with '
+                          'its reason):'))
+        parts.append(_table(('template', 'scenario', 'path', 'location',
+                             'values by run'), rows, id='noise-table'))
     if flaky:
         rows = [_tag('tr', ''.join(_tag('td', esc(v)) for v in (
             e['template'], e['scenario'], d.get('location'))))
@@ -433,6 +574,7 @@ def _noise(report):
 # -- flags -----------------------------------------------------------------
 def _stack_line(stack):
     mismatch = stack.get('convergence') != stack.get('expected_convergence')
+    known = mismatch and stack.get('known_bug')
     name = stack.get('path') or ('<root>' if stack.get('parent') is None
                                  else stack.get('name'))
     text = '%s convergence=%s expected=%s' % (
@@ -441,6 +583,10 @@ def _stack_line(stack):
     details = 'depth %s, %s, source %s%s' % (
         esc(stack.get('depth')), esc(stack.get('name')), esc(
             stack.get('source')), ', deleted' if stack.get('deleted') else '')
+    if known:
+        return _tag('span', text, class_='known') + ' ' + _tag(
+            'span', 'known bug', class_='kb', title=stack['known_bug']) + \
+            ' ' + _tag('span', details, class_='small', title=stack.get('id'))
     return _tag('span', text, class_='bad' if mismatch else None) + \
         ' ' + _tag('span', details, class_='small', title=stack.get('id'))
 
@@ -462,20 +608,31 @@ def stack_tree(stacks):
 
 
 def _flags_of_template(template, cases):
-    mismatched = any(s.get('convergence') != s.get('expected_convergence')
-                     for c in cases for s in c.get('stacks', []))
+    wrong = [s for c in cases for s in c.get('stacks', [])
+             if s.get('convergence') != s.get('expected_convergence')]
+    mismatched = any(not s.get('known_bug') for s in wrong)
+    known = len(wrong) - sum(1 for s in wrong if not s.get('known_bug'))
     count = sum(len(c.get('stacks', [])) for c in cases)
-    rows = [_tag('tr', _tag('td', esc(step_label(c['scenario']))) +
+    repeated = _repeated(cases)
+    rows = [_tag('tr', _tag('td', esc(row_label(
+        c['scenario'], c.get('repetition') if repeated else None))) +
                  _tag('td', esc(c['path'])) +
                  _tag('td', stack_tree(c.get('stacks', []))))
             for c in sorted(cases, key=lambda c: (
-                _step_order(c['scenario']), str(c['path'])))]
-    summary = '%s: %d stack checks%s' % (
+                _step_order(c['scenario']), c.get('repetition') or 0,
+                str(c['path'])))]
+    summary = '%s: %d stack checks%s%s' % (
         esc(template), count,
-        ' ' + _tag('span', 'MISMATCH', class_='bad') if mismatched else '')
+        ' ' + _tag('span', 'MISMATCH', class_='bad') if mismatched else '',
+        ' ' + _tag('span', '%d explained by a known bug' % known,
+                   class_='kb') if known else '')
     return '<details%s>%s%s</details>' % (
         ' open' if mismatched else '', _tag('summary', summary),
         _table(('step', 'path', 'stacks'), rows))
+
+
+def _repeated(cases):
+    return any((c.get('repetition') or 1) > 1 for c in cases)
 
 
 def _flags(report):
@@ -487,7 +644,9 @@ def _flags(report):
         return ''
     return _tag('h2', 'Flag checks', id='flags') + _tag(
         'p', 'Every stack and nested stack each case created, with its '
-        'convergence flag and the flag expected of its path.',
+        'convergence flag and the flag expected of its path; a flag '
+        'that a known Heat bug explains is marked ' + _tag(
+            'span', 'known bug', class_='kb') + ', apart from mismatches.',
         class_='small') + ''.join(
         _flags_of_template(t, cs) for t, cs in by_template.items())
 
@@ -527,9 +686,9 @@ def bars(cases, paths, scale):
                                  ''.join(shapes))
 
 
-def _timing_row(template, scenario, by_path, paths, scale):
+def _timing_row(template, scenario, by_path, paths, scale, repetition=None):
     cells = [_tag('td', esc(template)),
-             _tag('td', esc(step_label(scenario)))]
+             _tag('td', esc(row_label(scenario, repetition)))]
     numbers = []
     for path in paths:
         case = by_path.get(path) or {}
@@ -591,8 +750,8 @@ def _timings(report):
         return ''
     scale = max([c.get('duration_s') or 0 for by_path in pairs.values()
                  for c in by_path.values()] + [0.001])
-    rows = [_timing_row(t, s, by_path, paths, scale)
-            for (t, s), by_path in pairs.items()]
+    rows = [_timing_row(t, s, by_path, paths, scale, r)
+            for (t, s, r), by_path in pairs.items()]
     table = _tag('table', _timing_head(paths) + _tag('tbody', ''.join(rows)),
                  id='timings-table')
     return (_tag('h2', 'Timings', id='timings') + _totals(pairs, paths) +
@@ -605,7 +764,8 @@ def render(report, base_dir=None):
     be in, makes the links to log files relative where it can."""
     body = ''.join(part for part in (
         _head(report, base_dir), _matrix(report), _failures(report),
-        _differences(report), _noise(report), _flags(report),
+        _differences(report), _references(report), _noise(report),
+        _known_bugs(report), _flags(report),
         _timings(report)) if part)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="'

@@ -314,3 +314,151 @@ def test_cases_of_other_suites_and_paths():
         '<td>flip-on/create</td>')
     timings = page[page.index('id="timings"'):]
     assert 'flip-on' not in timings
+
+
+# -- flag lifecycle: references, known bugs, blockers ------------------------
+BUG = {'id': 'nested-takes-option', 'title': 'A nested stack takes\n the '
+       'option <not its root>', 'reason': 'create_stack uses the option',
+       'source': 'heat/engine/service.py'}
+
+
+def flip_case(value='a', known_bug=None, step='grow'):
+    """A flip-on case compared with the parity suite's legacy case."""
+    flip = dict(case(step=step, path='flip-on', value=value),
+                scenario='flip-on/%s' % step,
+                id='test_flip[flip-on-simple-%s]' % step,
+                reference={'scenario': 'lifecycle/%s' % step,
+                           'path': 'legacy', 'why': 'created on legacy'},
+                parity='reference')
+    if known_bug:
+        flip['stacks'] = stacks('legacy', convergence=True)
+        flip['stacks'][1]['known_bug'] = known_bug
+    return flip
+
+
+def render_with_bugs(cases, bugs=(BUG,)):
+    built = report.build(cases, DESCRIPTION, PATHS, known_bugs=list(bugs))
+    return built, htmlreport.render(built)
+
+
+def test_unequal_reference_comparison_side_by_side():
+    built, page = render_with_bugs(both(step='grow') +
+                                   [flip_case(value='b')])
+    checker = check(page)
+    assert 'references' in checker.ids
+    anchor = htmlreport._anchor('ref', 'simple', 'flip-on/grow')
+    assert anchor in checker.ids
+    section = page[page.index('id="references"'):]
+    assert '<th>reference: lifecycle/grow on legacy</th>' in section
+    assert '<th>flip-on/grow on flip-on</th>' in section
+    assert 'reference lifecycle/grow on legacy: created on legacy' in \
+        section
+    assert '<mark>&quot;a&quot;</mark>' in section
+    assert '<mark>&quot;b&quot;</mark>' in section
+    # The matrix row of the flip case links to it, naming the reference.
+    matrix = page[page.index('id="matrix"'):page.index('id="references"')]
+    assert 'href="#%s"' % anchor in matrix
+    assert 'vs lifecycle/grow on legacy' in matrix
+
+
+def test_equal_reference_comparisons_are_not_listed():
+    _, page = render_with_bugs(both(step='grow') + [flip_case()])
+    assert 'id="references"' not in page
+    matrix = page[page.index('id="matrix"'):]
+    assert 'data-parity="equal"' in matrix
+
+
+def test_references_not_compared_are_counted():
+    _, page = render_with_bugs([flip_case()])
+    section = page[page.index('id="references"'):]
+    assert '1 not compared' in section
+    assert 'lifecycle/grow on legacy did not run in this session' in section
+
+
+def test_known_bug_blocks_the_default_and_is_shown():
+    built, page = render_with_bugs(both(step='grow') +
+                                   [flip_case(known_bug=BUG['id'])])
+    checker = check(page)
+    assert built['verdict'] == 'pass'
+    assert 'The default may change: <b>no</b>' in page
+    assert {'blockers', 'known-bugs', 'known-bugs-table'} <= checker.ids
+    start = page.index('id="blockers"')
+    blockers = page[start:page.index('</ul>', start)]
+    assert 'known Heat bug nested-takes-option' in blockers
+    bugs = page[page.index('id="known-bugs"'):page.index('id="flags"')]
+    # The title on one line, escaped; reason, source, counts.
+    assert 'A nested stack takes the option &lt;not its root&gt;' in bugs
+    assert 'create_stack uses the option' in bugs
+    assert 'heat/engine/service.py' in bugs
+    assert '1 stacks in 1 cases' in bugs
+    assert '<code>test_flip[flip-on-simple-grow]</code>' in bugs
+
+
+def test_known_bug_flag_rows_are_marked_apart_from_mismatches():
+    _, page = render_with_bugs(both(step='grow') +
+                               [flip_case(known_bug=BUG['id'])])
+    flags = page[page.index('id="flags"'):page.index('id="timings"')]
+    assert 'MISMATCH' not in flags and '<details open>' not in flags
+    assert '1 explained by a known bug' in flags
+    known = ('<span class="known"><b>group</b> convergence=True '
+             'expected=False</span> <span class="kb" '
+             'title="nested-takes-option">known bug</span>')
+    assert known in flags
+    assert '<span class="bad"><b>group</b>' not in flags
+
+
+def test_a_real_mismatch_beside_a_known_bug_still_opens_the_tree():
+    cases = both(step='grow', convergence=False) + [
+        flip_case(known_bug=BUG['id'])]
+    _, page = render_with_bugs(cases)
+    flags = page[page.index('id="flags"'):page.index('id="timings"')]
+    assert '<details open>' in flags and 'MISMATCH' in flags
+    assert '<span class="bad"><b>group</b> convergence=False' in flags
+    assert '<span class="known"><b>group</b>' in flags
+
+
+def test_unseen_known_bug_is_listed_as_not_seen():
+    built, page = render_with_bugs(both())
+    assert built['may_change_default'] is True
+    assert 'id="blockers"' not in page
+    bugs = page[page.index('id="known-bugs"'):]
+    assert 'not seen in this run' in bugs
+
+
+# -- repeated runs ------------------------------------------------------------
+def repeated(value_r2='a'):
+    cases = []
+    for repetition, value in ((1, 'a'), (2, value_r2)):
+        for path in PATHS:
+            one = case(path=path, value=value if path == 'legacy' else 'a')
+            one['id'] = one['id'][:-1] + '-r%d]' % repetition
+            one['repetition'] = repetition
+            cases.append(one)
+    return cases
+
+
+def test_repeated_runs_have_rows_per_repetition_and_noise_values():
+    built = report.build(repeated(value_r2='b'), DESCRIPTION, PATHS)
+    page = htmlreport.render(built)
+    checker = check(page)
+    matrix = page[page.index('id="matrix"'):page.index('id="differences"')]
+    assert '<td>create r1</td>' in matrix and '<td>create r2</td>' in matrix
+    timings = page[page.index('id="timings"'):]
+    assert '<td>create r2</td>' in timings
+    assert {'noise-table', 'flaky-table'} <= checker.ids
+    noise = page[page.index('id="noise-table"'):]
+    assert '<code>outputs.value</code>' in noise
+    assert 'r1: &quot;a&quot;' in noise and 'r2: &quot;b&quot;' in noise
+    differences = page[page.index('id="differences"'):]
+    assert 'in 2 of 4 comparisons' in differences
+    assert '<span class="flaky"' in differences
+    assert 'repeat: 2, noise: 1 locations' in page
+
+
+def test_repeated_runs_without_noise():
+    built = report.build(repeated(), DESCRIPTION, PATHS)
+    page = htmlreport.render(built)
+    check(page)
+    assert built['noise'] == [] and built['verdict'] == 'pass'
+    assert 'id="noise"' not in page
+    assert 'repeat: 2, noise: 0 locations' in page
