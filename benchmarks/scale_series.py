@@ -17,7 +17,10 @@ Each stack is created, updated (every resource's ``value`` changes, in
 place) and deleted. For each action it records the wall time (request to
 final status, as the harness sees it) and Heat's own time (the root
 stack's action window, read from the event rows as
-``case.measure_heat_time`` does).
+``case.measure_heat_time`` does). An action that fails, or does not end
+within ``--timeout`` seconds, is recorded with Heat's status or the
+harness's error, marked ``*`` in the table and left out of the plot; the
+stack's later actions are not run.
 
 Writes ``scale_series.json``, ``scale_series.txt`` (the table, also
 printed) and ``scale_series.svg`` (time against size, one panel per
@@ -112,33 +115,44 @@ def _heat_seconds(handle, path, stack_id, since):
     return round(database.heat_seconds(timeline[since:]), 3), len(timeline)
 
 
-def measure(handle, path, name, template, files):
-    """Create, update and delete one stack; seconds of each action."""
+def _status(stack, gone='DELETE_COMPLETE'):
+    return gone if stack is None else '%s_%s' % (stack.action, stack.status)
+
+
+def measure(handle, path, name, template, files, timeout):
+    """Create, update and delete one stack; seconds of each action. An
+    action that fails or does not end within `timeout` seconds is
+    recorded as such (``status``, ``error``), and the stack is left to
+    the deployment's teardown."""
     driver = client.StackDriver(handle, path, name)
     result = {}
-    started = time.monotonic()
-    stack_id = driver.create(name, template, files=files,
-                             parameters={'value': 'v1'})
-    stack = driver.wait(stack_id, 'CREATE', 'create')
-    result['create'] = {'wall_s': round(time.monotonic() - started, 3),
-                        'status': '%s_%s' % (stack.action, stack.status)}
-    result['create']['heat_s'], seen = _heat_seconds(handle, path,
-                                                     stack_id, 0)
-    started = time.monotonic()
-    driver.update(stack_id, template, files=files,
-                  parameters={'value': 'v2'})
-    stack = driver.wait(stack_id, 'UPDATE', 'update', since=seen)
-    result['update'] = {'wall_s': round(time.monotonic() - started, 3),
-                        'status': '%s_%s' % (stack.action, stack.status)}
-    result['update']['heat_s'], seen = _heat_seconds(handle, path,
-                                                     stack_id, seen)
-    started = time.monotonic()
-    left = driver.delete(stack_id)
-    result['delete'] = {'wall_s': round(time.monotonic() - started, 3),
-                        'status': 'DELETE_COMPLETE' if left is None else
-                        '%s_%s' % (left.action, left.status)}
-    result['delete']['heat_s'], _ = _heat_seconds(handle, path, stack_id,
-                                                  seen)
+    stack_id, seen = None, 0
+    for action in ACTIONS:
+        started = time.monotonic()
+        try:
+            if action == 'create':
+                stack_id = driver.create(name, template, files=files,
+                                         parameters={'value': 'v1'})
+                status = _status(driver.wait(stack_id, 'CREATE', 'create',
+                                             timeout=timeout))
+            elif action == 'update':
+                driver.update(stack_id, template, files=files,
+                              parameters={'value': 'v2'})
+                status = _status(driver.wait(stack_id, 'UPDATE', 'update',
+                                             since=seen, timeout=timeout))
+            else:
+                status = _status(driver.delete(stack_id, timeout=timeout))
+        except client.HeatError as error:
+            result[action] = {'wall_s': round(time.monotonic() - started, 3),
+                              'status': 'ERROR', 'error': str(error),
+                              'heat_s': None}
+            break
+        result[action] = {'wall_s': round(time.monotonic() - started, 3),
+                          'status': status}
+        result[action]['heat_s'], seen = _heat_seconds(handle, path,
+                                                       stack_id, seen)
+        if not status.endswith('_COMPLETE'):
+            break
     return result
 
 
@@ -156,7 +170,8 @@ def run(args, workdir):
                 sys.stderr.write('%s %s on %s...\n' % (series, x, path))
                 rows.append(dict(series=series, x=x, resources=resources,
                                  path=path, **measure(handle, path, name,
-                                                      template, files)))
+                                                      template, files,
+                                                      args.timeout)))
         handle.close()
     finally:
         cells.close()
@@ -183,17 +198,27 @@ def table(rows):
         for path in config.PATH_NAMES:
             for action in ACTIONS:
                 done = by_path.get(path, {}).get(action)
-                line.append('-' if not done else '%.1f/%.1f' % (
-                    done['wall_s'], done['heat_s'] or 0))
+                if not done:
+                    line.append('-')
+                elif not done['status'].endswith('_COMPLETE'):
+                    line.append('%s*' % done['status'])
+                else:
+                    line.append('%.1f/%.1f' % (done['wall_s'],
+                                               done['heat_s'] or 0))
         lines.append(line)
     widths = [max(len(line[i]) for line in lines)
               for i in range(len(header))]
     text = ['  '.join(v.rjust(w) for v, w in zip(line, widths))
             for line in lines]
     text.insert(1, '  '.join('-' * w for w in widths))
+    notes = ['%s %s %s on %s: %s' % (r['series'], r['x'], a, r['path'],
+                                     r[a].get('error') or r[a]['status'])
+             for r in rows for a in ACTIONS
+             if a in r and not r[a]['status'].endswith('_COMPLETE')]
     return '\n'.join(text) + ('\n\nwall/heat seconds; x is the number of '
                               'resources (flat, spread) or the nesting '
-                              'depth (depth)\n')
+                              'depth (depth)\n') + ''.join(
+                                  '* %s\n' % n for n in notes)
 
 
 def svg(rows, width=300, height=220, margin=42):
@@ -205,8 +230,8 @@ def svg(rows, width=300, height=220, margin=42):
         if not selected:
             continue
         xs = sorted({r['x'] for r in selected})
-        top = max([r[a]['wall_s'] for r in selected for a in ACTIONS] +
-                  [0.1])
+        top = max([r[a]['wall_s'] for r in selected for a in ACTIONS
+                   if a in r] + [0.1])
         left = number * (width + margin) + margin
 
         def px(x):
@@ -237,7 +262,9 @@ def svg(rows, width=300, height=220, margin=42):
         for path in config.PATH_NAMES:
             for action in ACTIONS:
                 points = sorted((r['x'], r[action]['wall_s'])
-                                for r in selected if r['path'] == path)
+                                for r in selected if r['path'] == path and
+                                r.get(action, {}).get('status', '')
+                                .endswith('_COMPLETE'))
                 if not points:
                     continue
                 dash = DASHES[action]
@@ -286,6 +313,9 @@ def main():
     parser.add_argument('--depths', type=_numbers, default=[1, 2, 3, 4, 5])
     parser.add_argument('--per-stack', type=int, default=10)
     parser.add_argument('--per-level', type=int, default=5)
+    parser.add_argument('--timeout', type=float, default=300,
+                        help='seconds an action may take (default: '
+                        '%(default)s)')
     parser.add_argument('--out', default=os.path.join('reports',
                                                       'benchmarks'))
     parser.add_argument('--replot', metavar='JSON',
