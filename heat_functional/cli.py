@@ -47,6 +47,13 @@ def _add_deployment_options(parser):
                                                config.DEFAULT_DB),
                         help='database of the embedded cells (default: '
                         '%(default)s)')
+    parser.add_argument('--auth', choices=config.AUTH_KINDS,
+                        default=os.environ.get(config.AUTH_ENV,
+                                               config.DEFAULT_AUTH),
+                        help='embedded deployment: a real keystone, or '
+                        'Heat\'s noauth pipeline (fewer resource types; '
+                        'templates that require keystone skip) (default: '
+                        '%(default)s)')
     parser.add_argument('--paths', type=_paths,
                         default=list(config.PATH_NAMES),
                         help='comma-separated paths to run (default: '
@@ -181,6 +188,9 @@ def build_parser():
 # -- deploy ----------------------------------------------------------------
 def clouds_yaml(description):
     """One cloud per path and toggle cell of an embedded deployment."""
+    if description.get('clouds_file'):
+        with open(description['clouds_file']) as f:
+            return f.read()
     lines = ['clouds:']
     cells = dict(description['paths'], **description.get('toggles', {}))
     for path, info in cells.items():
@@ -203,7 +213,7 @@ def deploy(args):
     toggles = list(config.TOGGLES) if args.toggles else []
     cells = embedded.EmbeddedCells(args.report_dir, db=args.db,
                                    paths=args.paths, on_death=on_death,
-                                   toggles=toggles)
+                                   toggles=toggles, auth=args.auth)
     try:
         description = cells.start()
         clouds_file = os.path.join(cells.report_dir, 'clouds.yaml')
@@ -245,7 +255,10 @@ def pytest_command(args, report_dir):
             '-o', 'junit_suite_name=heat-functional',
             # progress.py shows how far the run is; no percentages.
             '-o', 'console_output_style=classic',
-            '-W', 'ignore::DeprecationWarning']
+            '-W', 'ignore::DeprecationWarning',
+            # openstacksdk warns about an optional metrics library at
+            # every cloud it loads.
+            '-W', 'ignore:Support for InfluxDB']
     if args.workers not in ('0', ''):
         argv += ['-n', args.workers, '--dist', 'loadgroup']
     if args.keyword:
@@ -258,6 +271,7 @@ def pytest_environment(args, report_dir):
     env[config.REPORT_DIR_ENV] = report_dir
     env[config.PATHS_ENV] = ','.join(args.paths)
     env[config.DB_ENV] = args.db
+    env[config.AUTH_ENV] = args.auth
     env[config.REPEAT_ENV] = str(args.repeat)
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)

@@ -45,6 +45,12 @@ TOGGLES_ENV = 'HEAT_FUNCTIONAL_TOGGLES'
 
 DB_KINDS = ('postgresql', 'sqlite')
 DEFAULT_DB = 'postgresql'
+#: How clients and cells authenticate: a real keystone the embedded
+#: deployment starts (every resource type Heat offers without other
+#: services), or none (Heat's noauth pipeline; fewer types).
+AUTH_ENV = 'HEAT_FUNCTIONAL_AUTH'
+AUTH_KINDS = ('keystone', 'noauth')
+DEFAULT_AUTH = 'keystone'
 
 # Timeouts, in seconds.
 CELL_READY_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_CELL_TIMEOUT', 180))

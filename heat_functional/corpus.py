@@ -32,7 +32,10 @@ LIFECYCLE_KEYS = {
     'rollback': bool,
     'expect': dict,
     'updates': list,
+    'requires': list,
 }
+#: What a template may require of the deployment (``requires``).
+REQUIREMENTS = ('keystone',)
 UPDATE_KEYS = {
     'name': str,
     'description': str,
@@ -120,6 +123,11 @@ class Template(object):
         from urllib import request
         return parse.urljoin('file:',
                              request.pathname2url(self.directory)) + '/'
+
+    @property
+    def requires(self):
+        """What the deployment must offer for this template to run."""
+        return list(self.lifecycle.get('requires') or [])
 
     @property
     def random_outputs(self):
@@ -257,6 +265,11 @@ def _check_keys(mapping, allowed, where):
 def validate_lifecycle(declaration, where):
     """Raise CorpusError unless declaration is a valid lifecycle."""
     _check_keys(declaration, LIFECYCLE_KEYS, where)
+    unknown = set(declaration.get('requires') or []) - set(REQUIREMENTS)
+    if unknown:
+        raise CorpusError('%s: requires %s; a template may require %s'
+                          % (where, ', '.join(sorted(map(str, unknown))),
+                             ', '.join(REQUIREMENTS)))
     if 'expect' in declaration:
         _check_keys(declaration['expect'], EXPECT_KEYS, where + ': expect')
     names = set()

@@ -247,6 +247,7 @@ class Flip(object):
 
 
 def _run_step(lifecycle, step, case, deployment, template):
+    lifecycle_module.skip_unless_offered(template, deployment)
     if step.kind == 'create' and template.error:
         case.require([template.error])
     if step.kind != 'create':

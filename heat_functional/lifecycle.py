@@ -211,6 +211,15 @@ def _delete(lifecycle, case, deployment):
     return problems
 
 
+def skip_unless_offered(template, deployment):
+    """Skip a case whose template requires what the deployment lacks."""
+    for requirement in template.requires:
+        why = deployment.lacks(requirement)
+        if why:
+            pytest.skip('%s requires %s: %s' % (template.name, requirement,
+                                                why))
+
+
 def skip_unless_runnable(lifecycle, step, template, path):
     """Skip a step whose lifecycle stopped earlier (that step failed and
     says why); fail one whose create never ran in this worker, which

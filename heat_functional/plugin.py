@@ -93,7 +93,8 @@ def pytest_configure(config):
     owner.cells = embedded.EmbeddedCells(
         directory, db=os.environ.get(settings.DB_ENV, settings.DEFAULT_DB),
         paths=settings.selected_paths(), on_death=owner.on_death,
-        toggles=settings.selected_toggles())
+        toggles=settings.selected_toggles(),
+        auth=os.environ.get(settings.AUTH_ENV, settings.DEFAULT_AUTH))
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
 
@@ -114,12 +115,29 @@ def pytest_sessionfinish(session, exitstatus):
         settings.selected_paths(), allowances, interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3),
         known_bugs=report_module.load_known_bugs(settings.KNOWN_BUGS_FILE))
+    built['resource_types'] = _resource_types(description)
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:
         reporter.write_sep('=', 'heat-functional')
         reporter.write_line(report_module.table(built))
         reporter.write_line('report: %s' % path)
+
+
+def _resource_types(description):
+    """The resource types each path's Heat offers the harness's user, or
+    why they could not be listed."""
+    if not description:
+        return {}
+    handle = deployment_module.attach(description)
+    offered = {}
+    for path in handle.paths:
+        try:
+            offered[path] = sorted(r.resource_type for r in
+                                   handle.client(path).resource_types.list())
+        except Exception as error:  # a dead cell: the report says why
+            offered[path] = 'not listed: %s' % error
+    return offered
 
 
 def pytest_unconfigure(config):

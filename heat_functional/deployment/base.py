@@ -96,6 +96,11 @@ class Deployment(abc.ABC):
         on the same database (a path's only in a test of the deployment
         itself: the parity suites share the paths)."""
 
+    def lacks(self, requirement):
+        """Why this deployment cannot offer a template's requirement
+        (``requires`` in its lifecycle: ``keystone``), or None."""
+        return None
+
     #: Whether migrate_convergence can run here (why not, if it cannot).
     cannot_migrate = None
 

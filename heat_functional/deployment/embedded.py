@@ -28,6 +28,7 @@ import urllib.request
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import database
+from heat_functional.deployment import keystone
 from heat_functional.deployment import processes
 
 #: What Heat 27.0.1's migrate_convergence_1 answers for every stack.
@@ -61,36 +62,37 @@ def find_paste_config():
 
 
 def heat_conf(path, convergence_engine, db_url, log_file, paste_config,
-              policy_file):
-    """The text of one cell's heat.conf."""
-    return '\n'.join([
-        '[DEFAULT]',
-        'host = heat-functional-%s' % path,
-        'convergence_engine = %s' % str(convergence_engine).lower(),
-        'transport_url = fake://',
-        'auth_encryption_key = %s' % secrets.token_hex(16),
-        'deferred_auth_method = password',
-        'num_engine_workers = 1',
-        'enable_stack_abandon = true',
-        'enable_stack_adopt = true',
-        'log_file = %s' % log_file,
-        '',
-        '[database]',
-        'connection = %s' % db_url,
-        '',
-        '[paste_deploy]',
-        'flavor = noauth',
-        'api_paste_config = %s' % paste_config,
-        '',
-        '[oslo_policy]',
-        'enforce_scope = false',
-        'enforce_new_defaults = false',
-        'policy_file = %s' % policy_file,
-        '',
-        '[oslo_messaging_notifications]',
-        'driver = noop',
-        '',
-    ])
+              policy_file, extra=None):
+    """The text of one cell's heat.conf; `extra` (sections of options)
+    is merged over it (the keystone options, for instance)."""
+    sections = {
+        'DEFAULT': {
+            'host': 'heat-functional-%s' % path,
+            'convergence_engine': str(convergence_engine).lower(),
+            'transport_url': 'fake://',
+            'auth_encryption_key': secrets.token_hex(16),
+            'deferred_auth_method': 'password',
+            'num_engine_workers': '1',
+            'enable_stack_abandon': 'true',
+            'enable_stack_adopt': 'true',
+            'log_file': log_file,
+        },
+        'database': {'connection': db_url},
+        'paste_deploy': {'flavor': 'noauth',
+                         'api_paste_config': paste_config},
+        'oslo_policy': {'enforce_scope': 'false',
+                        'enforce_new_defaults': 'false',
+                        'policy_file': policy_file},
+        'oslo_messaging_notifications': {'driver': 'noop'},
+    }
+    for section, options in (extra or {}).items():
+        sections.setdefault(section, {}).update(options)
+    lines = []
+    for section, options in sections.items():
+        lines.append('[%s]' % section)
+        lines += ['%s = %s' % item for item in options.items()]
+        lines.append('')
+    return '\n'.join(lines) + '\n'
 
 
 class EmbeddedCells(object):
@@ -102,10 +104,16 @@ class EmbeddedCells(object):
     """
 
     def __init__(self, report_dir, db=config.DEFAULT_DB,
-                 paths=config.PATH_NAMES, on_death=None, toggles=()):
+                 paths=config.PATH_NAMES, on_death=None, toggles=(),
+                 auth=config.DEFAULT_AUTH):
         if db not in config.DB_KINDS:
             raise base.DeploymentError('unknown database %r; choose one of %s'
                                        % (db, ', '.join(config.DB_KINDS)))
+        if auth not in config.AUTH_KINDS:
+            raise base.DeploymentError('unknown auth %r; choose one of %s'
+                                       % (auth, ', '.join(config.AUTH_KINDS)))
+        self.auth = auth
+        self.keystone = None
         self.report_dir = os.path.abspath(report_dir)
         self.logs_dir = os.path.join(self.report_dir, config.LOGS_DIR)
         self.db = db
@@ -141,9 +149,12 @@ class EmbeddedCells(object):
             if self.postgres:
                 self.postgres.wait_ready()
                 self.postgres.create_databases(
-                    database.database_name(n) for n in self.cell_names)
+                    [database.database_name(n) for n in self.cell_names] +
+                    ([keystone.DATABASE] if self.keystone else []))
             states = {name: self._wait_cell(name)
                       for name in self.cell_names}
+            if self.keystone:
+                self._register_cells(states)
         except BaseException:
             self.close()
             raise
@@ -160,6 +171,8 @@ class EmbeddedCells(object):
         self._closing.set()
         for path in reversed(list(self.cells)):
             processes.stop(self.cells[path]['process'])
+        if self.keystone:
+            self.keystone.close()
         if self.postgres:
             self.postgres.stop()
         if self.workdir:
@@ -203,15 +216,45 @@ class EmbeddedCells(object):
         return env
 
     def _start_database(self):
+        """Start the database (and keystone, whose imports then overlap
+        PostgreSQL's initdb); return each cell's database URL."""
         if self.db == 'sqlite':
+            self._start_keystone(database.sqlite_url(self.workdir,
+                                                     keystone.DATABASE))
             return {n: database.sqlite_url(self.workdir, n)
                     for n in self.cell_names}
         self.postgres = database.PostgresServer(
             self.workdir, os.path.join(self.logs_dir, 'postgresql.log'))
+        self._start_keystone(self.postgres.url(keystone.DATABASE))
         process = self.postgres.start()
         self._tell_reaper('group %d' % process.pid)
         return {n: self.postgres.url(database.database_name(n))
                 for n in self.cell_names}
+
+    def _start_keystone(self, db_url):
+        if self.auth != 'keystone':
+            return
+        self.keystone = keystone.KeystoneServer(
+            os.path.join(self.workdir, 'keystone'), db_url,
+            keystone.free_port(),
+            os.path.join(self.logs_dir, 'keystone.log'), self.cell_names,
+            env=self._child_env())
+        process = self.keystone.start()
+        self._tell_reaper('group %d' % process.pid)
+
+    def _register_cells(self, states):
+        """Put each cell's endpoint in the catalog, in its own region,
+        once keystone is up; write the clients' clouds.yaml (private: it
+        holds the test user's password) into the work directory."""
+        try:
+            self.keystone.wait_ready()
+        except processes.ProcessError as error:
+            raise base.DeploymentError(str(error))
+        self.keystone.add_orchestration_endpoints({
+            name: 'http://127.0.0.1:%d' % states[name]['port']
+            for name in self.cell_names})
+        self.clouds_file = self.keystone._write(
+            'clouds.yaml', self.keystone.clouds_yaml())
 
     def _start_cell(self, path, db_url):
         celldir = os.path.join(self.workdir, path)
@@ -219,12 +262,14 @@ class EmbeddedCells(object):
         log_file = os.path.join(self.logs_dir, '%s.log' % path)
         policy_file = os.path.join(celldir, 'policy.yaml')
         with open(policy_file, 'w') as f:
-            json.dump(POLICY_OVERRIDES, f)
+            json.dump(POLICY_OVERRIDES if not self.keystone else {}, f)
         conf_file = os.path.join(celldir, 'heat.conf')
-        with open(conf_file, 'w') as f:
+        extra = self.keystone.heat_options(path) if self.keystone else None
+        with os.fdopen(os.open(conf_file, os.O_WRONLY | os.O_CREAT, 0o600),
+                       'w') as f:
             f.write(heat_conf(path, config.initial_convergence(path),
                               db_url, log_file,
-                              find_paste_config(), policy_file))
+                              find_paste_config(), policy_file, extra))
         state_file = os.path.join(celldir, 'state.json')
         process = processes.start(
             'cell %s' % path,
@@ -254,11 +299,13 @@ class EmbeddedCells(object):
 
     def _describe(self, states, db_urls, ready_s):
         cells = {}
+        project = self._test_project_id()
         for name in self.cell_names:
             state = states[name]
             base_url = 'http://127.0.0.1:%d' % state['port']
             cells[name] = {
-                'endpoint': '%s/v1/admin' % base_url,
+                'endpoint': '%s/v1/%s' % (base_url, project),
+                'cloud': keystone.CLOUD_PREFIX + name,
                 'control': '%s/harness' % base_url,
                 'db_url': db_urls[name],
                 'log_file': self.cells[name]['log_file'],
@@ -269,13 +316,31 @@ class EmbeddedCells(object):
         return {
             'kind': 'embedded',
             'db': self.db,
-            'auth': 'noauth',
+            'auth': self.auth,
+            'clouds_file': getattr(self, 'clouds_file', None),
+            'keystone': self._keystone_info(),
             'heat_version': any_state['heat_version'],
             'ready_s': round(ready_s, 3),
             'workdir': self.workdir,
             'paths': {p: cells[p] for p in self.paths},
             'toggles': {t: cells[t] for t in self.toggles},
         }
+
+    def _test_project_id(self):
+        """The project the harness's stacks live in (the noauth
+        pipeline's is ``admin``)."""
+        if not self.keystone:
+            return 'admin'
+        projects = self.keystone.state['projects']
+        return [project_id for key, project_id in projects.items()
+                if key.startswith(keystone.TEST_PROJECT + '/')][0]
+
+    def _keystone_info(self):
+        if not self.keystone:
+            return None
+        return {'url': self.keystone.url, 'pid': self.keystone.process.pid,
+                'log_file': self.keystone.log_file,
+                'timings': self.keystone.state.get('timings')}
 
     def _write_description(self):
         self.description_file = os.path.join(self.report_dir,
@@ -292,6 +357,11 @@ class EmbeddedCells(object):
                 dead.append(processes.describe_failure(
                     'Heat cell %r' % path, 'died (exit status %s)'
                     % cell['process'].returncode, cell['log_file']))
+        if self.keystone and self.keystone.process and \
+                self.keystone.process.poll() is not None:
+            dead.append(processes.describe_failure(
+                'keystone', 'died (exit status %s)'
+                % self.keystone.process.returncode, self.keystone.log_file))
         if self.postgres and self.postgres.process.poll() is not None:
             dead.append(processes.describe_failure(
                 'PostgreSQL', 'died (exit status %s)'
@@ -319,7 +389,12 @@ class EmbeddedDeployment(base.Deployment):
 
     def client(self, path):
         from heat_functional import client
-        return client.heat_client(self.endpoint(path))
+        if self.description.get('auth') != 'keystone':
+            return client.heat_client(self.endpoint(path))
+        from heat_functional.deployment import external
+        region = external.cloud_region(self.path_info(path)['cloud'],
+                                       self.description['clouds_file'])
+        return client.cloud_client(region)
 
     def _control(self, path, method, route, body=None):
         url = '%s/%s' % (self.path_info(path)['control'], route)
@@ -346,6 +421,14 @@ class EmbeddedDeployment(base.Deployment):
 
     def convergence_engine(self, path):
         return self._control(path, 'GET', 'status')['convergence_engine']
+
+    def lacks(self, requirement):
+        if requirement == 'keystone' and \
+                self.description.get('auth') != 'keystone':
+            return ('the embedded deployment runs without keystone '
+                    '(--auth noauth), so Heat hides the resource types that '
+                    'need it')
+        return None
 
     def stack_flags(self, path, stack_id):
         flags = database.read_stack_flags(self.path_info(path)['db_url'],

@@ -53,7 +53,10 @@ TEST_USER = 'heat-functional'
 #: heat_stack_user; heat_stack_owner is the stack owners' role in
 #: devstack-like clouds.
 HEAT_ROLES = ('heat_stack_user', 'heat_stack_owner')
-TEST_ROLES = ('member', 'heat_stack_owner')
+#: The harness's user also has admin in its own project: Heat's policy
+#: shows the OS::Keystone::* types (10 of the 46) to admins only, and the
+#: corpus exercises them. Stacks still live in the test project.
+TEST_ROLES = ('member', 'heat_stack_owner', 'admin')
 INTERFACES = ('public', 'internal', 'admin')
 #: bcrypt's cheapest cost: every token for a password costs a hash check,
 #: and these passwords are thrown away with the deployment.

@@ -49,6 +49,7 @@ def _skip_unless_migrating(deployment):
 
 def test_migrate(template, step, deployment, migrations, case):
     path = _skip_unless_migrating(deployment)
+    lifecycle_module.skip_unless_offered(template, deployment)
     case.path = path
     # Compared with a reference (set below), never paired: a step skipped
     # before its reference is known must not become half a pair.
@@ -108,4 +109,5 @@ def test_probe(template, path, deployment, case):
         pytest.skip('the probe runs on %s only'
                     % ', '.join(config.PROBE_TEMPLATES))
     case.parity = 'none'
+    lifecycle_module.skip_unless_offered(template, deployment)
     probe.check_against_database(template, path, deployment, case)

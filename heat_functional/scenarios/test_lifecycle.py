@@ -13,6 +13,7 @@ from heat_functional import lifecycle as lifecycle_module
 
 def test_lifecycle(template, step, path, repetition, deployment, lifecycles,
                    case):
+    lifecycle_module.skip_unless_offered(template, deployment)
     if step.kind == 'create':
         driver = client.StackDriver(deployment, path, template.name)
         if template.error:

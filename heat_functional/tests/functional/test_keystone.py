@@ -117,7 +117,7 @@ def test_test_user_has_the_stack_owner_roles(running):
     sess = user_session(server.clouds()['clouds'][
         keystone.CLOUD_PREFIX + PATHS[0]])
     roles = set(sess.auth.get_access(sess).role_names)
-    assert {'member', 'heat_stack_owner'} <= roles
+    assert {'member', 'heat_stack_owner', 'admin'} <= roles
 
 
 def test_heat_users_authenticate_as_heat_will(running):

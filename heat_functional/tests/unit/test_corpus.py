@@ -111,6 +111,12 @@ def test_sidecar_of_a_template_file(tmp_path):
     assert only_template(tmp_path).parameters == {'a': 'b'}
 
 
+def test_requires(tmp_path):
+    write(tmp_path, 'k.yaml')
+    write(tmp_path, 'k.lifecycle.yaml', {'requires': ['keystone']})
+    assert only_template(tmp_path).requires == ['keystone']
+
+
 def test_expect_without_status_defaults_to_create_complete(tmp_path):
     write(tmp_path, 'x.yaml')
     write(tmp_path, 'x.lifecycle.yaml', {'expect': {'outputs': {'a': 1}}})
@@ -125,6 +131,7 @@ def test_expect_without_status_defaults_to_create_complete(tmp_path):
     ({'expect': {'state': 'x'}}, "expect: unknown key 'state'"),
     ({'expect': {'status': 1}}, "expect: 'status' must be a str, got int"),
     ({'expect': []}, "'expect' must be a dict, got list"),
+    ({'requires': ['nova']}, 'requires nova; a template may require keystone'),
     ('- a list\n', 'expected a mapping, got list'),
     ('parameters: {unclosed\n', 'not valid YAML'),
 ])

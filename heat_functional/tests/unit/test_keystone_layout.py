@@ -111,7 +111,8 @@ def test_plan_gives_heat_what_it_needs(passwords):
             in [u['name'] for u in plan['users']])
     test_project = (keystone.TEST_PROJECT, keystone.DEFAULT_DOMAIN)
     assert sorted(grants_of(plan, keystone.TEST_USER)) == [
-        ('heat_stack_owner', test_project), ('member', test_project)]
+        ('admin', test_project), ('heat_stack_owner', test_project),
+        ('member', test_project)]
     assert {u['name'][0]: u['password'] for u in plan['users']} == {
         user: passwords[user] for user in (
             keystone.HEAT_USER, keystone.STACK_DOMAIN_ADMIN,

@@ -423,3 +423,16 @@ def test_a_state_that_never_settles_is_kept_as_it_is(monkeypatch):
     assert observed is stuck
     assert len(calls) >= 2
     assert case.transient == ['a']
+
+
+def test_a_template_requiring_keystone_skips_on_noauth_naming_why():
+    from heat_functional.deployment import embedded
+    template = Fake(name='software', requires=['keystone'])
+    noauth = embedded.EmbeddedDeployment({'kind': 'embedded',
+                                          'auth': 'noauth', 'paths': {}})
+    with pytest.raises(pytest.skip.Exception, match='requires keystone: '
+                       'the embedded deployment runs without keystone'):
+        lifecycle.skip_unless_offered(template, noauth)
+    with_keystone = embedded.EmbeddedDeployment(
+        {'kind': 'embedded', 'auth': 'keystone', 'paths': {}})
+    lifecycle.skip_unless_offered(template, with_keystone)
