@@ -22,6 +22,9 @@ What the YAML can use besides plain gabbi:
   names and server ids, so that the clean-up finds them;
 - ``$ENVIRON['HEAT_PATH']``: ``legacy`` or ``convergence``;
 - ``$ENVIRON['PROJECT_ID']``: the endpoint's project (its last segment);
+- ``$ENVIRON['WITHOUT_KEYSTONE']``: why the target has no keystone (the
+  embedded cells on noauth), else empty: ``skip:`` it where a test needs
+  keystone, so that it runs wherever keystone is;
 - ``per_path``: where the answer legitimately differs per path, a test
   says so with a ``reason`` and the keys that replace its own on a path::
 
@@ -144,26 +147,40 @@ def gabbit_test_names(filename):
 
 
 # -- targets ---------------------------------------------------------------
-def target(path, deployment_endpoint=None):
-    """(endpoint, token) of a path: the real cloud's when configured."""
+NOAUTH = ('the embedded cells run without keystone (noauth), and Heat '
+          'needs keystone for this')
+
+
+def target(path):
+    """(endpoint, token) of a path's real cloud, if one is configured."""
     def setting(name):
         return (os.environ.get('%s_%s' % (name, path.upper())) or
                 os.environ.get(name) or None)
     endpoint = setting(settings.GABBI_ENDPOINT_ENV)
     if endpoint:
         return endpoint.rstrip('/'), setting(settings.GABBI_TOKEN_ENV)
-    return deployment_endpoint, None
+    return None, None
+
+
+def embedded_target(deployment, path):
+    """(endpoint, token, why there is no keystone) of a path's cell."""
+    if deployment.description.get('auth', 'noauth') == 'noauth':
+        return deployment.endpoint(path), None, NOAUTH
+    # The path's client knows its endpoint and how to get a token.
+    http = deployment.client(path).http_client
+    return http.get_endpoint().rstrip('/'), http.get_token(), ''
 
 
 class Suite(object):
     """One gabbit on one path: its gabbi tests, state and clean-up."""
 
-    def __init__(self, filename, path, endpoint, token):
+    def __init__(self, filename, path, endpoint, token, without_keystone=''):
         self.filename = filename
         self.label = file_label(filename)
         self.path = path
         self.endpoint = endpoint
         self.token = token
+        self.without_keystone = without_keystone
         self.prefix = '%s-gabbi-%s-%s-%s' % (
             settings.STACK_PREFIX, re.sub(r'[^A-Za-z0-9]', '', self.label),
             path, secrets.token_hex(3))
@@ -173,7 +190,8 @@ class Suite(object):
 
     def environ(self):
         return {'NAME_PREFIX': self.prefix, 'HEAT_PATH': self.path,
-                'PROJECT_ID': self.endpoint.rstrip('/').rsplit('/', 1)[-1]}
+                'PROJECT_ID': self.endpoint.rstrip('/').rsplit('/', 1)[-1],
+                'WITHOUT_KEYSTONE': self.without_keystone}
 
     def _build(self):
         suite = for_path(load(self.filename), self.path, self.filename)
@@ -346,10 +364,12 @@ def gabbi_suites(request):
         key = (gabbit.filename, path)
         if key not in suites:
             endpoint, token = target(path)
+            without_keystone = ''
             if endpoint is None:
-                deployment = request.getfixturevalue('deployment')
-                endpoint = deployment.endpoint(path)
-            suites[key] = Suite(gabbit.filename, path, endpoint, token)
+                endpoint, token, without_keystone = embedded_target(
+                    request.getfixturevalue('deployment'), path)
+            suites[key] = Suite(gabbit.filename, path, endpoint, token,
+                                without_keystone)
         return suites[key]
 
     yield get
