@@ -36,11 +36,12 @@ What the YAML can use besides plain gabbi:
           legacy:
             status: 409
 
-The target is the path's embedded cell, or a real cloud when
-``$HEAT_FUNCTIONAL_GABBI_ENDPOINT`` (``.../v1/<project>``) is set, with
-``$HEAT_FUNCTIONAL_GABBI_TOKEN`` sent as ``X-Auth-Token``; both may be
-given per path with the path's name as a suffix
-(``..._ENDPOINT_CONVERGENCE``), which wins over the unsuffixed one.
+The target is the path of the run's deployment (embedded cells, on
+noauth or keystone, or an external target: its client gives the endpoint
+and a token), or a real cloud when ``$HEAT_FUNCTIONAL_GABBI_ENDPOINT``
+(``.../v1/<project>``) is set, with ``$HEAT_FUNCTIONAL_GABBI_TOKEN`` sent
+as ``X-Auth-Token``; both may be given per path with the path's name as a
+suffix (``..._ENDPOINT_CONVERGENCE``), which wins over the unsuffixed one.
 """
 
 import contextlib
