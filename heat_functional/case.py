@@ -69,6 +69,8 @@ class Case(object):
         self.elapsed = None
         #: Why no flag could be read, where none could.
         self.flags_unverified = None
+        #: What the harness did as an agent or signaller (agents.py).
+        self.agents = []
         self._cleanups = []
 
     def adopt(self, detached):
@@ -213,4 +215,5 @@ class Case(object):
             'migration': self.migration,
             'repetition': self.repetition,
             'flags_unverified': self.flags_unverified,
+            'agents': self.agents,
         }

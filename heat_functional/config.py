@@ -83,6 +83,8 @@ DELETE_SETTLE = 10.0
 #: After a FAILED action with rollback on, how long to wait for the
 #: ROLLBACK to start before taking the failure as final.
 ROLLBACK_GRACE = 10.0
+#: How often an agent (agents.py) looks at what it waits for.
+AGENT_POLL_INTERVAL = 0.1
 #: Seconds the black-box probe's resource takes to create (probe.py): the
 #: window in which the probe's second update must arrive.
 PROBE_WAIT = 3

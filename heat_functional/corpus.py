@@ -33,6 +33,7 @@ LIFECYCLE_KEYS = {
     'expect': dict,
     'updates': list,
     'requires': list,
+    'agents': list,
 }
 #: What a template may require of the deployment (``requires``).
 REQUIREMENTS = ('keystone',)
@@ -44,8 +45,17 @@ UPDATE_KEYS = {
     'environment': str,
     'rollback': bool,
     'expect': dict,
+    'agents': list,
+    'signal': dict,
 }
-EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list}
+#: What the harness does while an action runs (agents.py): signal a
+#: handle once a resource waits, or report a server's deployments.
+AGENT_KEYS = {'signal': str, 'after': str, 'data': dict, 'deploy': str,
+              'status_code': int, 'outputs': dict}
+#: A signal step: signal a resource between two updates (agents.py).
+SIGNAL_KEYS = {'resource': str, 'data': dict}
+EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list,
+               'signal': str}
 STEP_NAME = re.compile(r'[a-z0-9][a-z0-9_-]*')
 RESERVED_STEPS = ('create', 'delete')
 SELF_UPDATE = 'update-self'
@@ -56,8 +66,10 @@ class Step(object):
 
     def __init__(self, name, kind, template_file, parameters=None,
                  environment=None, rollback=False, expect=None,
-                 description=None):
+                 description=None, agents=None, signal=None):
         self.name = name
+        self.agents = list(agents or [])
+        self.signal = signal
         self.kind = kind
         self.template_file = template_file
         self.parameters = dict(parameters or {})
@@ -67,10 +79,13 @@ class Step(object):
         expect = expect or {}
         default_status = {'create': 'CREATE_COMPLETE',
                           'update': 'UPDATE_COMPLETE',
-                          'delete': 'DELETE_COMPLETE'}[kind]
+                          'delete': 'DELETE_COMPLETE',
+                          'signal': None}[kind]
         self.expected_status = expect.get('status', default_status)
         self.expected_outputs = expect.get('outputs')
         self.expected_replaced = expect.get('replaced')
+        #: A signal step's own outcome (the signalled resource's event).
+        self.expected_signal = expect.get('signal', 'SIGNAL_COMPLETE')
 
     def __repr__(self):
         return '<Step %s>' % self.name
@@ -142,20 +157,27 @@ class Template(object):
         steps = [Step('create', 'create', self.path, parameters,
                       environment, declared.get('rollback', False),
                       declared.get('expect'),
-                      declared.get('description'))]
+                      declared.get('description'), declared.get('agents'))]
         updates = declared.get('updates')
         if updates is None:
             updates = [{'name': SELF_UPDATE,
                         'description': 'an update to the same template '
                         'and parameters'}]
         for update in updates:
+            if update.get('signal'):
+                steps.append(Step(
+                    update['name'], 'signal', self.path,
+                    expect=update.get('expect'),
+                    description=update.get('description'),
+                    signal=update['signal']))
+                continue
             steps.append(Step(
                 update['name'], 'update',
                 self._in_directory(update.get('template')) or self.path,
                 update.get('parameters', parameters),
                 self._in_directory(update.get('environment')) or environment,
                 update.get('rollback', False), update.get('expect'),
-                update.get('description')))
+                update.get('description'), update.get('agents')))
         steps.append(Step('delete', 'delete', self.path))
         return steps
 
@@ -272,6 +294,7 @@ def validate_lifecycle(declaration, where):
                              ', '.join(REQUIREMENTS)))
     if 'expect' in declaration:
         _check_keys(declaration['expect'], EXPECT_KEYS, where + ': expect')
+    _check_agents(declaration.get('agents') or [], where)
     names = set()
     for number, update in enumerate(declaration.get('updates') or [], 1):
         place = '%s: update %d' % (where, number)
@@ -289,3 +312,25 @@ def validate_lifecycle(declaration, where):
         names.add(name)
         if 'expect' in update:
             _check_keys(update['expect'], EXPECT_KEYS, place + ': expect')
+        _check_agents(update.get('agents') or [], place)
+        if 'signal' in update:
+            _check_keys(update['signal'], SIGNAL_KEYS, place + ': signal')
+            if 'resource' not in update['signal']:
+                raise CorpusError('%s: signal needs a resource' % place)
+            mixed = set(update) & {'template', 'parameters', 'environment',
+                                   'agents', 'rollback'}
+            if mixed:
+                raise CorpusError('%s: a signal step changes nothing else '
+                                  '(drop %s)' % (place,
+                                                 ', '.join(sorted(mixed))))
+
+
+def _check_agents(specs, where):
+    for number, spec in enumerate(specs, 1):
+        place = '%s: agent %d' % (where, number)
+        if not isinstance(spec, dict):
+            raise CorpusError('%s: expected a mapping' % place)
+        _check_keys(spec, AGENT_KEYS, place)
+        if ('signal' in spec) == ('deploy' in spec):
+            raise CorpusError('%s: give either signal (a handle) or deploy '
+                              '(a server)' % place)

@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from heat_functional import agents
 from heat_functional import config
 from heat_functional import observation
 
@@ -34,6 +35,8 @@ class Lifecycle(object):
         self.stack_id = None
         self.stopped_by = None  # the step whose checks failed
         self.last = None        # observation.Observed of the last step
+        #: What the harness's agents have reported on this stack so far.
+        self.agent_memory = set()
         #: row -> id of the known Heat bug that explains its flag, or None
         #: (set by the flag lifecycle suite once the option has changed).
         self.known_flag_bug = None
@@ -84,6 +87,8 @@ def run_step(lifecycle, step, case, deployment):
     try:
         if step.kind == 'delete':
             problems = _delete(lifecycle, case, deployment)
+        elif step.kind == 'signal':
+            problems = _signal(lifecycle, step, case, deployment)
         else:
             problems = _create_or_update(lifecycle, step, case, deployment)
     except BaseException:
@@ -113,10 +118,47 @@ def _create_or_update(lifecycle, step, case, deployment):
                           environment=environment,
                           disable_rollback=not step.rollback,
                           step=step.name)
-        stack = driver.wait(lifecycle.stack_id, step.kind.upper(),
-                            step.name, since=since, rollback=step.rollback)
+        with agents.Agents(driver, lifecycle.stack_id, step.agents,
+                           '%s of %s on %s' % (step.name, template.name,
+                                               lifecycle.path),
+                           lifecycle.agent_memory) as acting:
+            stack = driver.wait(lifecycle.stack_id, step.kind.upper(),
+                                step.name, since=since,
+                                rollback=step.rollback)
+    case.agents = acting.acted
     case.lock_waits = driver.lock_waits[waits:]
     case.measure_heat_time(deployment, lifecycle.stack_id, since)
+    return acting.problems + _observe_and_check(lifecycle, step, stack, case,
+                                                deployment)
+
+
+def _signal(lifecycle, step, case, deployment):
+    """A signal step: signal a resource, wait for the signal's outcome,
+    then observe and check as after an update."""
+    driver, template = lifecycle.driver, lifecycle.template
+    with case.timed('signal'):
+        outcome = agents.signal_and_wait(
+            driver, lifecycle.stack_id, step.signal,
+            '%s of %s on %s' % (step.name, template.name, lifecycle.path))
+    case.agents = [{'signalled': step.signal['resource'],
+                    'outcome': outcome}]
+    stack = driver.call(step.name, driver.heat.stacks.get,
+                        lifecycle.stack_id)
+    problems = []
+    if outcome != step.expected_signal:
+        problems.append('%s of %s on %s: the signal to %s ended %s, '
+                        'expected %s' % (step.name, template.name,
+                                         lifecycle.path,
+                                         step.signal['resource'], outcome,
+                                         step.expected_signal))
+    return problems + _observe_and_check(lifecycle, step, stack, case,
+                                         deployment)
+
+
+def _observe_and_check(lifecycle, step, stack, case, deployment):
+    """Observe the settled stack, check its flags and the step's
+    expectations; return the problems."""
+    template = lifecycle.template
     with case.timed('observe'):
         observed = _settled_observation(lifecycle, case)
     lifecycle.last = observed
@@ -170,7 +212,7 @@ def _expectations(step, stack, observed, template_name, path):
     where = '%s of %s on %s' % (step.name, template_name, path)
     problems = []
     status = '%s_%s' % (stack.action, stack.status)
-    if status != step.expected_status:
+    if step.expected_status is not None and status != step.expected_status:
         problems.append('%s ended %s, expected %s: %s'
                         % (where, status, step.expected_status,
                            stack.stack_status_reason))

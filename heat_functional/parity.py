@@ -23,7 +23,7 @@ import yaml
 
 ABSENT = '<absent>'
 ALLOWANCE_KEYS = ('id', 'template', 'scenario', 'location', 'legacy',
-                  'convergence', 'reason', 'source')
+                  'convergence', 'convergence_appends', 'reason', 'source')
 
 
 class AllowanceError(ValueError):
@@ -101,7 +101,18 @@ def allowance_matches(allowance, template, scenario, difference):
             and all(pattern_matches(allowance[side],
                                     _value_text(difference[side]))
                     for side in ('legacy', 'convergence')
-                    if side in allowance))
+                    if side in allowance)
+            and _appends(allowance.get('convergence_appends'), difference))
+
+
+def _appends(tail, difference):
+    """With ``convergence_appends`` (a list), the convergence value must
+    be exactly the legacy value (a list) followed by that list."""
+    if tail is None:
+        return True
+    legacy, convergence = difference['legacy'], difference['convergence']
+    return (isinstance(legacy, list) and isinstance(convergence, list) and
+            convergence == legacy + list(tail))
 
 
 def apply_allowances(allowances, template, scenario, found):

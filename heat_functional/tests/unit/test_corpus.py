@@ -390,9 +390,9 @@ def test_step_load_of_a_missing_template_names_it(tmp_path):
 
 NAME_RULE = ('must be lower-case letters, digits, "-" or "_", and not '
              'create or delete')
-UPDATE_KEYS = ('(known: description, environment, expect, name, '
-               'parameters, rollback, template)')
-EXPECT_KEYS = '(known: outputs, replaced, status)'
+UPDATE_KEYS = ('(known: agents, description, environment, expect, name, '
+               'parameters, rollback, signal, template)')
+EXPECT_KEYS = '(known: outputs, replaced, signal, status)'
 
 
 @pytest.mark.parametrize('declaration, message', [
@@ -488,3 +488,36 @@ def test_broken_updates_are_carried_as_error(tmp_path, updates, message):
                                             'delete']
     assert bad.error == '%s: %s' % (sidecar_path, message)
     assert bad.lifecycle == {}
+
+
+# -- agents and signal steps -------------------------------------------------
+
+def test_agents_and_signal_steps(tmp_path):
+    write(tmp_path, 'w.yaml')
+    write(tmp_path, 'w.lifecycle.yaml', {
+        'agents': [{'signal': 'handle', 'after': 'wait',
+                    'data': {'status': 'SUCCESS'}}],
+        'updates': [{'name': 'scale-up', 'signal': {'resource': 'up'}},
+                    {'name': 'redeploy', 'parameters': {'a': 1},
+                     'agents': [{'deploy': 'server', 'status_code': 0}]}]})
+    create, scale, redeploy, _ = only_template(tmp_path).steps
+    assert create.agents == [{'signal': 'handle', 'after': 'wait',
+                              'data': {'status': 'SUCCESS'}}]
+    assert (scale.kind, scale.signal, scale.expected_status) == (
+        'signal', {'resource': 'up'}, None)
+    assert redeploy.kind == 'update' and redeploy.agents[0]['deploy'] == \
+        'server'
+
+
+@pytest.mark.parametrize('update, message', [
+    ({'name': 's', 'signal': {'data': {}}}, 'signal needs a resource'),
+    ({'name': 's', 'signal': {'resource': 'p'}, 'parameters': {}},
+     'a signal step changes nothing else (drop parameters)'),
+    ({'name': 'u', 'agents': [{'signal': 'h', 'deploy': 's'}]},
+     'give either signal (a handle) or deploy (a server)'),
+    ({'name': 'u', 'agents': [{'wait': 'h'}]}, "agent 1: unknown key 'wait'"),
+])
+def test_bad_agents_and_signals_are_named(tmp_path, update, message):
+    write(tmp_path, 'b.yaml')
+    write(tmp_path, 'b.lifecycle.yaml', {'updates': [update]})
+    assert message in only_template(tmp_path).error

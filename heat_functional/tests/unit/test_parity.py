@@ -332,3 +332,21 @@ def test_shipped_allowances_file_parses():
     assert isinstance(entries, list)
     ids = [entry['id'] for entry in entries]
     assert len(ids) == len(set(ids))
+
+
+def test_convergence_appends_covers_only_the_same_sequence_plus_its_tail():
+    rule = {'id': 'tail', 'location': 'events*', 'reason': 'r',
+            'source': 's', 'legacy': '*"CREATE_COMPLETE"]',
+            'convergence_appends': ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']}
+    created = ['CREATE_IN_PROGRESS', 'SIGNAL_IN_PROGRESS', 'CREATE_COMPLETE']
+    covered = {'location': "events.deploy", 'legacy': created,
+               'convergence': created + ['DELETE_IN_PROGRESS',
+                                         'DELETE_COMPLETE']}
+    assert parity.allowance_matches(rule, 't', 's', covered)
+    other_prefix = dict(covered, convergence=['CREATE_IN_PROGRESS',
+                                              'CREATE_COMPLETE',
+                                              'DELETE_IN_PROGRESS',
+                                              'DELETE_COMPLETE'])
+    assert not parity.allowance_matches(rule, 't', 's', other_prefix)
+    other_tail = dict(covered, convergence=created + ['DELETE_IN_PROGRESS'])
+    assert not parity.allowance_matches(rule, 't', 's', other_tail)

@@ -1,0 +1,200 @@
+"""The harness as the agent inside servers, and as the one who signals.
+
+Some resources wait for something outside Heat: a WaitCondition for its
+handle to be signalled, a SoftwareDeployment for the agent on its server
+to report, a ScalingPolicy for an alarm. A template's lifecycle declares
+what the harness does in their place (README.rst, "Templates and their
+lifecycles"):
+
+``agents`` of a create or update step, each running while the action
+runs, in its own thread:
+
+- ``{signal: HANDLE, after: RESOURCE, data: {...}}`` signals the resource
+  HANDLE through the API (``resource-signal``) once RESOURCE (by default
+  HANDLE itself) is in progress: a WaitCondition waiting for its handle;
+- ``{deploy: SERVER, status_code: 0, outputs: {...}}`` plays the
+  os-collect-config agent of the OS::Heat::DeployedServer SERVER: it reads
+  the server's deployment metadata (``/software_deployments/metadata``)
+  and reports each deployment listed there through the API, with
+  ``deploy_status_code`` and the given outputs.
+
+A ``signal`` step, ``{resource: POLICY, data: {...}}``, signals a
+resource between two updates (a ScalingPolicy scaling its group) and
+waits for the signal's own event.
+
+Every API call goes through the driver, so a refusal reads like any other
+step failure, with Heat's message.
+"""
+
+import threading
+import time
+
+from heatclient import exc as heat_exc
+
+from heat_functional import client
+from heat_functional import config
+
+#: Signal data of a successful deployment, before the declared outputs.
+DEPLOYED = {'deploy_status_code': 0, 'deploy_stdout': 'done by '
+            'heat-functional', 'deploy_stderr': ''}
+
+
+class Agent(threading.Thread):
+    """One declared agent, acting while a stack action runs."""
+
+    def __init__(self, driver, stack_id, spec, step, memory=None):
+        super(Agent, self).__init__(daemon=True, name='agent')
+        #: Deployments reported in earlier steps, like the config ids an
+        #: os-collect-config agent has already run: never reported again.
+        self.memory = memory if memory is not None else set()
+        self.driver = driver
+        self.stack_id = stack_id
+        self.spec = spec
+        self.step = step
+        self.done = threading.Event()
+        self.acted = []      # what it did, for the case record
+        self.error = None
+
+    def run(self):
+        try:
+            if 'signal' in self.spec:
+                self._signal_when_waiting()
+            else:
+                self._deploy()
+        except BaseException as error:  # reported by stop()
+            self.error = error
+
+    def stop(self):
+        """End the agent; its problems, one message each."""
+        self.done.set()
+        self.join(config.API_TIMEOUT)
+        if self.error is not None:
+            return [str(self.error)]
+        if 'signal' in self.spec and not self.acted:
+            return ['%s: the agent never signalled %s (%s was never in '
+                    'progress)' % (self.step, self.spec['signal'],
+                                   self.spec.get('after',
+                                                 self.spec['signal']))]
+        return []
+
+    def _wait(self):
+        return self.done.wait(config.AGENT_POLL_INTERVAL)
+
+    def _resource(self, name):
+        try:
+            with self.driver._heat_errors(self.step,
+                                          (heat_exc.HTTPNotFound,)):
+                return self.driver.heat.resources.get(self.stack_id, name)
+        except heat_exc.HTTPNotFound:
+            return None
+
+    def _signal_when_waiting(self):
+        handle = self.spec['signal']
+        after = self.spec.get('after', handle)
+        while not self._wait():
+            resource = self._resource(after)
+            if resource is not None and \
+                    resource.resource_status.endswith(client.IN_PROGRESS):
+                self.driver.call(
+                    self.step, self.driver.heat.resources.signal,
+                    self.stack_id, handle, data=self.spec.get('data'))
+                self.acted.append({'signalled': handle})
+                return
+
+    def _deploy(self):
+        server_name = self.spec['deploy']
+        answered = self.memory
+        while not self._wait():
+            server = self._resource(server_name)
+            if server is None or not server.physical_resource_id:
+                continue
+            metadata = self.driver.call(
+                self.step, self.driver.heat.software_deployments.metadata,
+                server.physical_resource_id)
+            for item in _deployments(metadata):
+                key = (item['stack'], item['resource'], item['config'])
+                if key in answered:
+                    continue
+                self._report(item)
+                answered.add(key)
+
+    def _report(self, item):
+        data = dict(DEPLOYED, deploy_status_code=self.spec.get(
+            'status_code', 0), **(self.spec.get('outputs') or {}))
+        try:
+            self.driver.call(self.step, self.driver.heat.resources.signal,
+                             item['stack'], item['resource'], data=data)
+        except client.HeatError:
+            # A deployment that is not waiting (already reported, or
+            # being deleted) refuses a signal; the stack's outcome says
+            # whether that mattered.
+            return
+        self.acted.append({'deployed': item['resource'],
+                           'status_code': data['deploy_status_code']})
+
+
+def _deployments(metadata):
+    """(stack, resource, config id) of each deployment in a server's
+    deployment metadata, from the inputs Heat gives each config."""
+    items = metadata.get('metadata', metadata) if isinstance(
+        metadata, dict) else metadata
+    found = []
+    for config_item in items or []:
+        inputs = {i.get('name'): i.get('value')
+                  for i in config_item.get('inputs') or []}
+        if inputs.get('deploy_stack_id') and \
+                inputs.get('deploy_resource_name'):
+            found.append({'stack': inputs['deploy_stack_id'],
+                          'resource': inputs['deploy_resource_name'],
+                          'config': config_item.get('id')})
+    return found
+
+
+class Agents(object):
+    """The agents of one step; a context manager around the action."""
+
+    def __init__(self, driver, stack_id, specs, step, memory=None):
+        self.agents = [Agent(driver, stack_id, spec, step, memory)
+                       for spec in specs or []]
+        self.problems = []
+
+    def __enter__(self):
+        for agent in self.agents:
+            agent.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        for agent in self.agents:
+            self.problems += agent.stop()
+        return False
+
+    @property
+    def acted(self):
+        return [act for agent in self.agents for act in agent.acted]
+
+
+def signal_and_wait(driver, stack_id, spec, step,
+                    timeout=config.STACK_TIMEOUT):
+    """A signal step: signal the resource, then wait for its SIGNAL event
+    (COMPLETE or FAILED) newer than the request; return that event's
+    status."""
+    name = spec['resource']
+    before = {e.id for e in _signal_events(driver, stack_id, name, step)}
+    driver.call(step, driver.heat.resources.signal, stack_id, name,
+                data=spec.get('data'))
+    deadline = time.monotonic() + timeout
+    while True:
+        for event in _signal_events(driver, stack_id, name, step):
+            if event.id not in before and not \
+                    event.resource_status.endswith(client.IN_PROGRESS):
+                return event.resource_status
+        if time.monotonic() > deadline:
+            driver._fail(step, 'the signal to %s had no outcome after %s s'
+                         % (name, timeout))
+        time.sleep(config.AGENT_POLL_INTERVAL)
+
+
+def _signal_events(driver, stack_id, name, step):
+    events = driver.call(step, driver.heat.events.list, stack_id,
+                         resource_name=name)
+    return [e for e in events if e.resource_status.startswith('SIGNAL')]

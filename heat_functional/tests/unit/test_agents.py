@@ -1,0 +1,136 @@
+"""Unit tests of heat_functional.agents with a fake heatclient.
+
+The deployment agent reads a server's deployment metadata, reports each
+deployment once (never one that an earlier step reported), with the
+declared status code and outputs; the signal agent signals its handle
+only once the resource it waits for is in progress, and says so when it
+never was; a signal step waits for the signal's own event.
+"""
+
+import pytest
+
+from heat_functional import agents
+from heat_functional import client
+from heat_functional import config
+
+
+class Fake(object):
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+def config_item(config_id, resource):
+    return {'id': config_id, 'inputs': [
+        {'name': 'deploy_stack_id', 'value': 'st/1'},
+        {'name': 'deploy_resource_name', 'value': resource},
+        {'name': 'deploy_server_id', 'value': 'srv-1'}]}
+
+
+class Heat(object):
+    def __init__(self, metadata=(), statuses=None, events=()):
+        self.signals = []
+        self.metadata_items = list(metadata)
+        self.statuses = statuses or {}
+        self.event_list = list(events)
+        self.resources = Fake(get=self._get, signal=self._signal)
+        self.software_deployments = Fake(metadata=self._metadata)
+        self.events = Fake(list=self._events)
+
+    def _get(self, stack_id, name):
+        return Fake(physical_resource_id='srv-1',
+                    resource_status=self.statuses.get(name,
+                                                      'CREATE_COMPLETE'))
+
+    def _signal(self, stack_id, name, data=None):
+        self.signals.append((stack_id, name, data))
+        self.event_list.append(Fake(id='e%d' % len(self.event_list),
+                                    resource_status='SIGNAL_COMPLETE'))
+
+    def _metadata(self, server_id):
+        return {'metadata': self.metadata_items}
+
+    def _events(self, stack_id, resource_name=None):
+        return list(self.event_list)
+
+
+class Driver(object):
+    def __init__(self, heat):
+        self.heat = heat
+
+    def call(self, step, function, *args, **kwargs):
+        return function(*args, **kwargs)
+
+    def _heat_errors(self, step, passthrough=()):
+        import contextlib
+        return contextlib.nullcontext()
+
+    def _fail(self, step, message):
+        raise client.HeatError(message)
+
+
+@pytest.fixture(autouse=True)
+def fast(monkeypatch):
+    monkeypatch.setattr(config, 'AGENT_POLL_INTERVAL', 0.001)
+
+
+def run_agent(heat, spec, memory=None, rounds=20):
+    agent = agents.Agent(Driver(heat), 'st/1', spec, 'create of t on p',
+                         memory)
+    agent.start()
+    import time
+    deadline = time.monotonic() + 0.5
+    while len(heat.signals) < rounds and time.monotonic() < deadline:
+        time.sleep(0.01)
+        if agent.acted and 'signal' in spec:
+            break
+    return agent, agent.stop()
+
+
+def test_deployment_metadata_is_read_into_stack_resource_config():
+    assert agents._deployments({'metadata': [config_item('c1', 'dep')]}) == [
+        {'stack': 'st/1', 'resource': 'dep', 'config': 'c1'}]
+    assert agents._deployments([{'id': 'x', 'inputs': []}]) == []
+
+
+def test_deploy_agent_reports_each_deployment_once_with_outputs():
+    heat = Heat(metadata=[config_item('c1', 'a'), config_item('c2', 'b')])
+    agent, problems = run_agent(heat, {'deploy': 'server', 'status_code': 1,
+                                       'outputs': {'result': 'x'}}, rounds=2)
+    assert problems == []
+    assert sorted(name for _, name, _ in heat.signals) == ['a', 'b']
+    assert heat.signals[0][2]['deploy_status_code'] == 1
+    assert heat.signals[0][2]['result'] == 'x'
+
+
+def test_deploy_agent_never_reports_what_an_earlier_step_reported():
+    heat = Heat(metadata=[config_item('c1', 'a'), config_item('c2', 'a')])
+    memory = {('st/1', 'a', 'c1')}
+    run_agent(heat, {'deploy': 'server'}, memory, rounds=1)
+    assert [(name, data['deploy_status_code'])
+            for _, name, data in heat.signals] == [('a', 0)]
+    assert ('st/1', 'a', 'c2') in memory
+
+
+def test_signal_agent_waits_for_the_resource_in_progress():
+    heat = Heat(statuses={'wait': 'CREATE_IN_PROGRESS'})
+    agent, problems = run_agent(heat, {'signal': 'handle', 'after': 'wait',
+                                       'data': {'status': 'SUCCESS'}})
+    assert problems == []
+    assert heat.signals == [('st/1', 'handle', {'status': 'SUCCESS'})]
+
+
+def test_signal_agent_says_when_it_never_signalled():
+    heat = Heat(statuses={'wait': 'CREATE_COMPLETE'})
+    agent, problems = run_agent(heat, {'signal': 'handle', 'after': 'wait'},
+                                rounds=1)
+    assert heat.signals == []
+    assert problems == ['create of t on p: the agent never signalled handle '
+                        '(wait was never in progress)']
+
+
+def test_signal_step_waits_for_the_new_signal_event():
+    heat = Heat(events=[Fake(id='old', resource_status='SIGNAL_FAILED')])
+    outcome = agents.signal_and_wait(Driver(heat), 'st/1',
+                                     {'resource': 'up', 'data': {}}, 'up')
+    assert outcome == 'SIGNAL_COMPLETE'
+    assert heat.signals == [('st/1', 'up', {})]
