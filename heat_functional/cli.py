@@ -279,9 +279,16 @@ def pytest_environment(args, report_dir):
     # external one is described here and only attached to.
     env.pop(config.DEPLOYMENT_ENV, None)
     if args.target == 'external':
+        from heat_functional.deployment import base
+        from heat_functional.deployment import external
+        description = external_description(args)
+        try:
+            external.check_credentials(description)
+        except base.DeploymentError as error:
+            raise SystemExit('heat-functional: %s' % error)
         description_file = os.path.join(report_dir, config.DESCRIPTION_JSON)
         with open(description_file, 'w') as f:
-            json.dump(external_description(args), f, indent=2)
+            json.dump(description, f, indent=2)
         env[config.DEPLOYMENT_ENV] = description_file
     return env
 

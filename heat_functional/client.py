@@ -63,7 +63,12 @@ def cloud_client(region):
 
 
 def heat_message(error):
-    """What Heat said, in one line, from a heatclient or keystoneauth error."""
+    """What Heat said, in one line, from a heatclient or keystoneauth error;
+    an authentication failure names keystone, not Heat."""
+    if isinstance(error, (ks_exc.Unauthorized, ks_exc.AuthorizationFailure,
+                          ks_exc.MissingAuthPlugin)):
+        return 'keystone refused the credentials (%s): %s' % (
+            type(error).__name__, error)
     if isinstance(error, heat_exc.HTTPException):
         body = getattr(error, 'error', None) or {}
         detail = body.get('error', {}) if isinstance(body, dict) else {}

@@ -56,6 +56,28 @@ def cloud_region(cloud, clouds_file=None):
         raise base.DeploymentError('cloud %r: %s' % (cloud, error))
 
 
+def check_credentials(description):
+    """Get a token for every cloud of the description, once, before any
+    case runs: wrong credentials are one error naming keystone and the
+    cloud, not a failure in every case. Raises DeploymentError."""
+    from keystoneauth1 import exceptions as ks_exc
+    clouds = {info['cloud'] for info in
+              list(description['paths'].values()) +
+              list(description.get('toggles', {}).values())}
+    for cloud in sorted(clouds):
+        region = cloud_region(cloud, description.get('clouds_file'))
+        auth_url = (region.config.get('auth') or {}).get('auth_url')
+        if region.config.get('auth_type') in ('none', 'noauth', None) or \
+                not auth_url:
+            continue
+        try:
+            region.get_session().get_token()
+        except ks_exc.ClientException as error:
+            raise base.DeploymentError(
+                'keystone at %s refused the credentials of cloud %r: %s'
+                % (auth_url, cloud, redact(str(error))))
+
+
 def describe(clouds, toggles=None, db_urls=None, migrate_command=None,
              clouds_file=None):
     """The description of an external target.

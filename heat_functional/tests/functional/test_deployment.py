@@ -120,9 +120,10 @@ def test_close_leaves_no_process_or_directory(tmp_path):
     cells = embedded.EmbeddedCells(str(tmp_path), db='postgresql')
     description = cells.start()
     postgres_pid = cells.postgres.process.pid
+    keystone_pid = description['keystone']['pid']
     cell_pids = [info['pid'] for info in description['paths'].values()]
     cells.close()
-    assert not [pid for pid in cell_pids + [postgres_pid]
+    assert not [pid for pid in cell_pids + [postgres_pid, keystone_pid]
                 if processes.alive(pid)]
     assert not os.path.exists(description['workdir'])
     assert os.path.exists(os.path.join(str(tmp_path), 'logs', 'legacy.log'))
@@ -139,4 +140,5 @@ def test_a_cell_that_cannot_start_is_named_with_its_log(tmp_path,
     assert "Heat cell '" in message and 'while starting' in message
     assert 'missing-api-paste.ini' in message  # from the cell's log tail
     assert not processes.alive(cells.postgres.process.pid)
+    assert cells.keystone.process is None  # stopped by close()
     assert not os.path.exists(cells.workdir)

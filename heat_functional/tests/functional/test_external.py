@@ -110,3 +110,26 @@ def test_gate_without_database_says_it_read_no_flag(tmp_path, cloud):
     assert report['may_change_default'] is False
     assert any('no flag was read' in b for b in report['default_blockers'])
     assert 'flags NOT read' in done.stdout
+
+
+def test_wrong_credentials_are_one_error_naming_keystone(tmp_path, cloud):
+    description_file, clouds_file, description = cloud
+    import yaml
+    with open(clouds_file) as f:
+        clouds = yaml.safe_load(f)
+    for entry in clouds['clouds'].values():
+        entry['auth']['password'] = 'wrong-password'
+    wrong = tmp_path / 'clouds.yaml'
+    wrong.write_text(yaml.safe_dump(clouds))
+    done = subprocess.run(_cli(
+        'gate', '--target', 'external', '--clouds-file', str(wrong),
+        '--cloud', 'legacy=heat-functional-legacy',
+        '--cloud', 'convergence=heat-functional-convergence',
+        '--report-dir', str(tmp_path / 'report')),
+        capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+    assert done.returncode != 0
+    assert 'keystone at http://127.0.0.1:' in done.stderr
+    assert "refused the credentials of cloud 'heat-functional-" in \
+        done.stderr
+    assert 'wrong-password' not in done.stderr + done.stdout
+    assert 'Traceback' not in done.stderr

@@ -1,4 +1,4 @@
-"""The harness under fault: bad templates, a killed cell, Ctrl-C.
+"""The harness under fault: bad templates, a killed cell or keystone, Ctrl-C.
 
 These run the real ``heat-functional`` command against the embedded real
 Heat (SQLite, to stay light) and check what a user sees: which cases
@@ -12,9 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
+
+from heat_functional.deployment import embedded
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -52,6 +53,8 @@ def _command(args):
 def _env():
     env = dict(os.environ)
     env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
+    # The lifecycle suite on two cells is all these faults need.
+    env['HEAT_FUNCTIONAL_TOGGLES'] = '0'
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in [ROOT, env.get('PYTHONPATH')] if p)
     return env
@@ -78,6 +81,9 @@ def _assert_nothing_left(report_dir):
         description = json.load(f)
     for path, info in description['paths'].items():
         assert not _alive(info['pid']), 'cell %s is still running' % path
+    if description.get('keystone'):
+        assert not _alive(description['keystone']['pid']), (
+            'keystone is still running')
     assert not os.path.exists(description['workdir']), (
         'temporary directory %s was left behind' % description['workdir'])
 
@@ -97,7 +103,8 @@ def test_bad_templates_fail_their_own_cases_only(tmp_path):
     report_dir = tmp_path / 'report'
     result = subprocess.run(
         _command(['gate', '--templates', str(templates), '--db', 'sqlite',
-                  '--report-dir', str(report_dir), '-n', '2']),
+                  '--report-dir', str(report_dir), '-n', '2',
+                  '-k', 'test_lifecycle']),
         env=_env(), capture_output=True, text=True, timeout=600)
 
     assert result.returncode == 1, result.stdout + result.stderr
@@ -132,17 +139,18 @@ def _start_slow_run(tmp_path):
     report_dir = tmp_path / 'report'
     process = subprocess.Popen(
         _command(['run', '--templates', str(templates), '--db', 'sqlite',
-                  '--report-dir', str(report_dir), '-n', '2']),
+                  '--report-dir', str(report_dir), '-n', '2',
+                  '-k', 'test_lifecycle']),
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True)
     description_file = report_dir / 'deployment.json'
     _wait_for(description_file.exists, 240, 'the deployment')
     description = json.loads(description_file.read_text())
 
+    handle = embedded.EmbeddedDeployment(description)
+
     def creating():
-        url = description['paths']['legacy']['endpoint'] + '/stacks'
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return bool(json.load(response)['stacks'])
+        return bool(list(handle.client('legacy').stacks.list()))
     _wait_for(creating, 120, 'the slow stack to be created on legacy')
     return process, report_dir, description
 
@@ -165,6 +173,23 @@ def test_killed_cell_ends_the_run_naming_the_cell(tmp_path):
     assert "Heat cell 'legacy'" in report['interrupted']
     assert 'Last lines of its log' in report['interrupted']
     assert ended_in < 60
+    _assert_nothing_left(report_dir)
+
+
+def test_killed_keystone_ends_the_run_naming_keystone(tmp_path):
+    process, report_dir, description = _start_slow_run(tmp_path)
+    os.kill(description['keystone']['pid'], signal.SIGKILL)
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail('the run did not end within 60 s of keystone dying')
+    assert process.returncode != 0
+    report = json.loads((report_dir / 'report.json').read_text())
+    assert report['interrupted'].startswith('keystone died'), (
+        report['interrupted'])
+    assert 'Last lines of its log' in report['interrupted']
+    assert 'keystone died' in output
     _assert_nothing_left(report_dir)
 
 

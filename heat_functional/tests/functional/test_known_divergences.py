@@ -44,9 +44,11 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
         p for p in [ROOT, env.get('PYTHONPATH')] if p)
     # One divergence leaves a legacy stack in progress for ever.
     env['HEAT_FUNCTIONAL_STACK_TIMEOUT'] = str(STACK_TIMEOUT)
+    # The divergences are the lifecycle suite's; no flip cells needed.
+    env['HEAT_FUNCTIONAL_TOGGLES'] = '0'
     result = subprocess.run(
         [sys.executable, '-m', 'heat_functional.cli', 'gate', '--templates',
-         DIVERGENCES, '--db', 'sqlite', '-n', '4',
+         DIVERGENCES, '--db', 'sqlite', '-n', '4', '-k', 'test_lifecycle',
          '--report-dir', str(report_dir)],
         env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr
