@@ -13,10 +13,13 @@ runs, in its own thread:
   HANDLE through the API (``resource-signal``) once RESOURCE (by default
   HANDLE itself) is in progress: a WaitCondition waiting for its handle;
 - ``{deploy: SERVER, status_code: 0, outputs: {...}}`` plays the
-  os-collect-config agent of the OS::Heat::DeployedServer SERVER: it reads
-  the server's deployment metadata (``/software_deployments/metadata``)
-  and reports each deployment listed there through the API, with
-  ``deploy_status_code`` and the given outputs.
+  os-collect-config agent of the OS::Heat::DeployedServer SERVER: it
+  lists the server's deployments and reports each one waiting for it
+  (``IN_PROGRESS``, with a config it has not reported yet) through the
+  deployments API (``PUT /software_deployments/<id>``), with
+  ``deploy_status_code`` and the given outputs. Reporting to the
+  deployment itself, not signalling its resource by name, matters while
+  convergence replaces a deployment: two resources then share the name.
 
 A ``signal`` step, ``{resource: POLICY, data: {...}}``, signals a
 resource between two updates (a ScalingPolicy scaling its group) and
@@ -108,46 +111,35 @@ class Agent(threading.Thread):
             server = self._resource(server_name)
             if server is None or not server.physical_resource_id:
                 continue
-            metadata = self.driver.call(
-                self.step, self.driver.heat.software_deployments.metadata,
-                server.physical_resource_id)
-            for item in _deployments(metadata):
-                key = (item['stack'], item['resource'], item['config'])
-                if key in answered:
+            listed = self.driver.call(
+                self.step, self.driver.heat.software_deployments.list,
+                server_id=server.physical_resource_id)
+            for deployment in listed:
+                key = (deployment.id, deployment.config_id)
+                if deployment.status != client.IN_PROGRESS or \
+                        key in answered:
                     continue
-                self._report(item)
+                self._report(deployment)
                 answered.add(key)
 
-    def _report(self, item):
-        data = dict(DEPLOYED, deploy_status_code=self.spec.get(
-            'status_code', 0), **(self.spec.get('outputs') or {}))
+    def _report(self, deployment):
+        """Report one deployment as os-collect-config's heat agent does:
+        its status and output values, through the deployments API."""
+        code = self.spec.get('status_code', 0)
+        outputs = dict(DEPLOYED, deploy_status_code=code,
+                       **(self.spec.get('outputs') or {}))
         try:
-            self.driver.call(self.step, self.driver.heat.resources.signal,
-                             item['stack'], item['resource'], data=data)
+            self.driver.call(
+                self.step, self.driver.heat.software_deployments.update,
+                deployment.id, status='COMPLETE' if code == 0 else 'FAILED',
+                status_reason='reported by heat-functional',
+                output_values=outputs)
         except client.HeatError:
-            # A deployment that is not waiting (already reported, or
-            # being deleted) refuses a signal; the stack's outcome says
-            # whether that mattered.
+            # A deployment no longer waiting (being replaced or deleted)
+            # refuses it; the stack's outcome says whether that mattered.
             return
-        self.acted.append({'deployed': item['resource'],
-                           'status_code': data['deploy_status_code']})
-
-
-def _deployments(metadata):
-    """(stack, resource, config id) of each deployment in a server's
-    deployment metadata, from the inputs Heat gives each config."""
-    items = metadata.get('metadata', metadata) if isinstance(
-        metadata, dict) else metadata
-    found = []
-    for config_item in items or []:
-        inputs = {i.get('name'): i.get('value')
-                  for i in config_item.get('inputs') or []}
-        if inputs.get('deploy_stack_id') and \
-                inputs.get('deploy_resource_name'):
-            found.append({'stack': inputs['deploy_stack_id'],
-                          'resource': inputs['deploy_resource_name'],
-                          'config': config_item.get('id')})
-    return found
+        self.acted.append({'deployed': deployment.id,
+                           'status_code': code})
 
 
 class Agents(object):

@@ -164,6 +164,10 @@ def build_parser():
                              help='template directory (default: the '
                              'shipped templates/)')
         _add_target_options(command)
+        command.add_argument('--actions', metavar='TEMPLATES',
+                             help='templates the actions suite runs on: '
+                             '"all", or comma-separated names (default: '
+                             'one of each kind, config.ACTION_TEMPLATES)')
         command.add_argument('-n', '--workers', default=str(DEFAULT_WORKERS),
                              help='pytest-xdist workers, or "0" for none '
                              '(default: %(default)s)')
@@ -272,6 +276,8 @@ def pytest_environment(args, report_dir):
     env[config.PATHS_ENV] = ','.join(args.paths)
     env[config.DB_ENV] = args.db
     env[config.AUTH_ENV] = args.auth
+    if getattr(args, 'actions', None):
+        env[config.ACTIONS_ENV] = args.actions
     env[config.REPEAT_ENV] = str(args.repeat)
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)

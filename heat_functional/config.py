@@ -90,6 +90,16 @@ AGENT_POLL_INTERVAL = 0.1
 PROBE_WAIT = 3
 #: Templates the probe is checked on against the database, on each path.
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
+#: Templates the actions suite (scenarios/test_actions.py) runs on by
+#: default: one of each kind (groups, providers, deep nesting, CFN,
+#: random values, TestResource, scaling, deployments, wait conditions,
+#: keystone, conditions). Every template whose create completes when
+#: $HEAT_FUNCTIONAL_ACTIONS is "all"; a comma-separated list picks others.
+ACTIONS_ENV = 'HEAT_FUNCTIONAL_ACTIONS'
+ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
+                    'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
+                    'scaling_policy', 'sw_deployment', 'wait_condition',
+                    'keystone_resources', 'fn_conditions')
 #: Threads a flip scenario runs its templates on.
 FLIP_WORKERS = 8
 #: How long an operator's command (toggle, migration) may run.
@@ -125,6 +135,16 @@ DESCRIPTION_JSON = 'deployment.json'
 ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 #: Heat bugs the flag checks know (see the file's header).
 KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
+
+
+def action_templates():
+    """The template names the actions suite runs on, or None for all."""
+    raw = os.environ.get(ACTIONS_ENV, '').strip()
+    if raw == 'all':
+        return None
+    if raw:
+        return tuple(name.strip() for name in raw.split(',') if name.strip())
+    return ACTION_TEMPLATES
 
 
 def selected_toggles():

@@ -83,23 +83,32 @@ class Registry(object):
 
 def run_step(lifecycle, step, case, deployment):
     """Run one step; record it in the case; fail the case on a problem."""
-    problems = []
-    try:
+    def work():
         if step.kind == 'delete':
-            problems = _delete(lifecycle, case, deployment)
-        elif step.kind == 'signal':
-            problems = _signal(lifecycle, step, case, deployment)
-        else:
-            problems = _create_or_update(lifecycle, step, case, deployment)
+            return delete(lifecycle, case, deployment)
+        if step.kind == 'signal':
+            return _signal(lifecycle, step, case, deployment)
+        return create_or_update(lifecycle, step, case, deployment)
+    guarded(lifecycle, step.name, case, work)
+
+
+def guarded(lifecycle, name, case, work):
+    """Run work() (which returns problems); a problem or an error stops
+    the lifecycle at `name` (later steps skip, naming it) and fails the
+    case; a skip is only a skip."""
+    try:
+        problems = work()
+    except pytest.skip.Exception:
+        raise
     except BaseException:
-        lifecycle.stopped_by = lifecycle.stopped_by or step.name
+        lifecycle.stopped_by = lifecycle.stopped_by or name
         raise
     if problems:
-        lifecycle.stopped_by = lifecycle.stopped_by or step.name
+        lifecycle.stopped_by = lifecycle.stopped_by or name
     case.require(problems)
 
 
-def _create_or_update(lifecycle, step, case, deployment):
+def create_or_update(lifecycle, step, case, deployment):
     driver, template = lifecycle.driver, lifecycle.template
     body, files, environment = step.load()
     since = 0
@@ -128,8 +137,8 @@ def _create_or_update(lifecycle, step, case, deployment):
     case.agents = acting.acted
     case.lock_waits = driver.lock_waits[waits:]
     case.measure_heat_time(deployment, lifecycle.stack_id, since)
-    return acting.problems + _observe_and_check(lifecycle, step, stack, case,
-                                                deployment)
+    return acting.problems + observe_and_check(lifecycle, step, stack, case,
+                                               deployment)
 
 
 def _signal(lifecycle, step, case, deployment):
@@ -151,11 +160,11 @@ def _signal(lifecycle, step, case, deployment):
                                          lifecycle.path,
                                          step.signal['resource'], outcome,
                                          step.expected_signal))
-    return problems + _observe_and_check(lifecycle, step, stack, case,
-                                         deployment)
+    return problems + observe_and_check(lifecycle, step, stack, case,
+                                        deployment)
 
 
-def _observe_and_check(lifecycle, step, stack, case, deployment):
+def observe_and_check(lifecycle, step, stack, case, deployment):
     """Observe the settled stack, check its flags and the step's
     expectations; return the problems."""
     template = lifecycle.template
@@ -230,7 +239,7 @@ def _expectations(step, stack, observed, template_name, path):
     return problems
 
 
-def _delete(lifecycle, case, deployment):
+def delete(lifecycle, case, deployment):
     since = len(lifecycle.driver.root_events(lifecycle.stack_id) or [])
     waits = len(lifecycle.driver.lock_waits)
     with case.timed('delete'):

@@ -229,7 +229,24 @@ def _parametrize_probes(metafunc, templates):
         for path in settings.selected_paths()])
 
 
+def _parametrize_actions(metafunc, templates):
+    """template x action x path, for templates the actions apply to; the
+    actions of one (template, path) on one worker, in order."""
+    from heat_functional import actions
+    chosen = settings.action_templates()
+    metafunc.parametrize(['template', 'step', 'path'], [
+        pytest.param(template, action, path,
+                     id='%s-%s-%s' % (template.name, action, path),
+                     marks=pytest.mark.xdist_group('actions.%s.%s' % (
+                         template.name, path)))
+        for template in templates if not actions.applies_to(template)
+        if chosen is None or template.name in chosen
+        for action in actions.ACTIONS
+        for path in settings.selected_paths()])
+
+
 FLAG_SUITES = {
+    'test_actions': _parametrize_actions,
     'test_flip': _parametrize_flips,
     'test_migrate': _parametrize_migrations,
     'test_probe': _parametrize_probes,
@@ -251,6 +268,15 @@ def deployment():
 @pytest.fixture(scope='session')
 def lifecycles():
     """This worker's lifecycles; stacks a cut-short run left are deleted."""
+    from heat_functional import lifecycle
+    registry = lifecycle.Registry()
+    yield registry
+    registry.clean_up()
+
+
+@pytest.fixture(scope='session')
+def action_runs():
+    """This worker's action sequences (kept apart from the lifecycles)."""
     from heat_functional import lifecycle
     registry = lifecycle.Registry()
     yield registry

@@ -1,5 +1,6 @@
 """Wires the scenario suites to heat_functional.plugin (hooks and fixtures)."""
 
+from heat_functional.plugin import action_runs  # noqa: F401
 from heat_functional.plugin import case  # noqa: F401
 from heat_functional.plugin import deployment  # noqa: F401
 from heat_functional.plugin import flips  # noqa: F401

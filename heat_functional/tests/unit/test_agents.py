@@ -1,7 +1,7 @@
 """Unit tests of heat_functional.agents with a fake heatclient.
 
-The deployment agent reads a server's deployment metadata, reports each
-deployment once (never one that an earlier step reported), with the
+The deployment agent reports each of a server's deployments that waits
+for it, once (never one that an earlier step reported), with the
 declared status code and outputs; the signal agent signals its handle
 only once the resource it waits for is in progress, and says so when it
 never was; a signal step waits for the signal's own event.
@@ -19,21 +19,20 @@ class Fake(object):
         self.__dict__.update(attributes)
 
 
-def config_item(config_id, resource):
-    return {'id': config_id, 'inputs': [
-        {'name': 'deploy_stack_id', 'value': 'st/1'},
-        {'name': 'deploy_resource_name', 'value': resource},
-        {'name': 'deploy_server_id', 'value': 'srv-1'}]}
+def deployment(deployment_id, config_id, status='IN_PROGRESS'):
+    return Fake(id=deployment_id, config_id=config_id, status=status)
 
 
 class Heat(object):
-    def __init__(self, metadata=(), statuses=None, events=()):
+    def __init__(self, deployments=(), statuses=None, events=()):
         self.signals = []
-        self.metadata_items = list(metadata)
+        self.reports = []
+        self.deployments = list(deployments)
         self.statuses = statuses or {}
         self.event_list = list(events)
         self.resources = Fake(get=self._get, signal=self._signal)
-        self.software_deployments = Fake(metadata=self._metadata)
+        self.software_deployments = Fake(list=self._list,
+                                         update=self._update)
         self.events = Fake(list=self._events)
 
     def _get(self, stack_id, name):
@@ -46,8 +45,12 @@ class Heat(object):
         self.event_list.append(Fake(id='e%d' % len(self.event_list),
                                     resource_status='SIGNAL_COMPLETE'))
 
-    def _metadata(self, server_id):
-        return {'metadata': self.metadata_items}
+    def _list(self, server_id=None):
+        assert server_id == 'srv-1'
+        return list(self.deployments)
+
+    def _update(self, deployment_id, **fields):
+        self.reports.append((deployment_id, fields))
 
     def _events(self, stack_id, resource_name=None):
         return list(self.event_list)
@@ -79,36 +82,34 @@ def run_agent(heat, spec, memory=None, rounds=20):
     agent.start()
     import time
     deadline = time.monotonic() + 0.5
-    while len(heat.signals) < rounds and time.monotonic() < deadline:
+    while len(heat.signals) + len(heat.reports) < rounds and \
+            time.monotonic() < deadline:
         time.sleep(0.01)
         if agent.acted and 'signal' in spec:
             break
     return agent, agent.stop()
 
 
-def test_deployment_metadata_is_read_into_stack_resource_config():
-    assert agents._deployments({'metadata': [config_item('c1', 'dep')]}) == [
-        {'stack': 'st/1', 'resource': 'dep', 'config': 'c1'}]
-    assert agents._deployments([{'id': 'x', 'inputs': []}]) == []
-
-
-def test_deploy_agent_reports_each_deployment_once_with_outputs():
-    heat = Heat(metadata=[config_item('c1', 'a'), config_item('c2', 'b')])
+def test_deploy_agent_reports_each_waiting_deployment_once():
+    heat = Heat(deployments=[deployment('d1', 'c1'), deployment('d2', 'c2'),
+                             deployment('d3', 'c3', 'COMPLETE')])
     agent, problems = run_agent(heat, {'deploy': 'server', 'status_code': 1,
                                        'outputs': {'result': 'x'}}, rounds=2)
     assert problems == []
-    assert sorted(name for _, name, _ in heat.signals) == ['a', 'b']
-    assert heat.signals[0][2]['deploy_status_code'] == 1
-    assert heat.signals[0][2]['result'] == 'x'
+    assert sorted(d for d, _ in heat.reports) == ['d1', 'd2']
+    fields = heat.reports[0][1]
+    assert fields['status'] == 'FAILED'
+    assert fields['output_values']['deploy_status_code'] == 1
+    assert fields['output_values']['result'] == 'x'
 
 
 def test_deploy_agent_never_reports_what_an_earlier_step_reported():
-    heat = Heat(metadata=[config_item('c1', 'a'), config_item('c2', 'a')])
-    memory = {('st/1', 'a', 'c1')}
+    heat = Heat(deployments=[deployment('d1', 'c1'), deployment('d1', 'c2')])
+    memory = {('d1', 'c1')}
     run_agent(heat, {'deploy': 'server'}, memory, rounds=1)
-    assert [(name, data['deploy_status_code'])
-            for _, name, data in heat.signals] == [('a', 0)]
-    assert ('st/1', 'a', 'c2') in memory
+    assert [(d, f['status']) for d, f in heat.reports] == [('d1',
+                                                            'COMPLETE')]
+    assert ('d1', 'c2') in memory
 
 
 def test_signal_agent_waits_for_the_resource_in_progress():

@@ -1,0 +1,49 @@
+"""Unit tests of the pure parts of heat_functional.actions: which
+templates the sequence applies to, previews and abandon data made
+comparable across paths, and the resources Heat could not adopt."""
+
+from heat_functional import actions
+
+
+class Fake(object):
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+def test_applies_to_templates_whose_create_completes():
+    assert actions.applies_to(Fake(error=None, name='t',
+                                   expected_status='CREATE_COMPLETE')) is None
+    why = actions.applies_to(Fake(error=None, name='t',
+                                  expected_status='CREATE_FAILED'))
+    assert 'meant to end CREATE_FAILED' in why
+
+
+def test_preview_resources_flatten_nested_and_hide_made_up_names():
+    preview = [
+        {'resource_name': 'group', 'resource_type': 'OS::Heat::ResourceGroup'},
+        [{'resource_name': '0', 'resource_type': 'OS::Heat::None'},
+         {'resource_name': 'abcdef123456',
+          'resource_type': 'file:///t/files/member.yaml'}],
+    ]
+    assert actions.preview_resources(preview, 'file:///t/') == [
+        ['#', 'files/member.yaml'], ['0', 'OS::Heat::None'],
+        ['group', 'OS::Heat::ResourceGroup']]
+
+
+def test_abandoned_shape_keeps_names_types_and_states_only():
+    data = {'action': 'UPDATE', 'status': 'COMPLETE', 'id': 'x', 'resources': {
+        'group': {'type': 'OS::Heat::AutoScalingGroup', 'action': 'CREATE',
+                  'status': 'COMPLETE', 'resource_id': 'n1', 'resources': {
+                      'zzzzzzzzzzzz': {'type': 'OS::Heat::Value',
+                                       'action': 'CREATE',
+                                       'status': 'COMPLETE',
+                                       'resource_id': 'v1'},
+                      'aaaaaaaaaaaa': {'type': 'OS::Heat::Value',
+                                       'action': 'UPDATE',
+                                       'status': 'COMPLETE'}}}}}
+    assert actions.abandoned_shape(data) == {
+        'stack': 'UPDATE_COMPLETE', 'resources': {
+            'group': ['OS::Heat::AutoScalingGroup', 'CREATE', 'COMPLETE'],
+            'group/#1': ['OS::Heat::Value', 'UPDATE', 'COMPLETE'],
+            'group/#2': ['OS::Heat::Value', 'CREATE', 'COMPLETE']}}
+    assert actions.without_ids(data) == ['group/aaaaaaaaaaaa']
