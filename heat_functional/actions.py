@@ -20,8 +20,8 @@ path, each observed and compared across the paths like a lifecycle step
 ``patch``
     a PATCH update (``existing``) with the first update's parameters;
 ``mark-unhealthy``
-    the first top-level resource marked unhealthy, then a PATCH update
-    with no change, which must replace it;
+    the first top-level resource with a physical id marked unhealthy,
+    then a PATCH update with no change, which must replace it;
 ``abandon``, ``adopt``
     the stack abandoned (its resources kept) and the abandoned data
     adopted as a new stack;
@@ -240,11 +240,14 @@ def _patch(lifecycle, case, deployment):
 
 def _mark_unhealthy(lifecycle, case, deployment):
     driver = lifecycle.driver
-    top = sorted(name for name in lifecycle.last.observation['resources']
-                 if '/' not in name)
+    # A top-level resource with a physical id, so that its replacement
+    # shows as a changed id.
+    top = sorted(name for name, physical_id
+                 in lifecycle.last.physical_ids.items()
+                 if '/' not in name and physical_id)
     if not top:
-        pytest.skip('%s has no resource to mark unhealthy'
-                    % lifecycle.template.name)
+        pytest.skip('%s has no top-level resource with a physical id to '
+                    'mark unhealthy' % lifecycle.template.name)
     target = top[0]
     since = len(driver.root_events(lifecycle.stack_id) or [])
     with case.timed('mark-unhealthy'):
