@@ -66,6 +66,9 @@ def applies_to(template):
     if template.expected_status != 'CREATE_COMPLETE':
         return ('%s is meant to end %s, and these actions need a complete '
                 'stack' % (template.name, template.expected_status))
+    if any(step.agents for step in template.steps):
+        return ('%s needs the harness as an agent for its actions, which '
+                'the action sequence does not declare' % template.name)
     return None
 
 

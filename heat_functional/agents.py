@@ -57,6 +57,26 @@ class Agent(threading.Thread):
         self.done = threading.Event()
         self.acted = []      # what it did, for the case record
         self.error = None
+        #: Events of the awaited resource written before the action.
+        self.seen_events = set()
+
+    def prepare(self):
+        """Before the request: note the events the awaited resource has,
+        so that only a start after the request counts."""
+        if self.stack_id is not None and 'signal' in self.spec:
+            self.seen_events = {e.id for e in self._events(self._after())}
+
+    def _after(self):
+        return self.spec.get('after', self.spec['signal'])
+
+    def _events(self, name):
+        try:
+            with self.driver._heat_errors(self.step,
+                                          (heat_exc.HTTPNotFound,)):
+                return self.driver.heat.events.list(self.stack_id,
+                                                    resource_name=name)
+        except heat_exc.HTTPNotFound:
+            return []
 
     def run(self):
         try:
@@ -92,12 +112,16 @@ class Agent(threading.Thread):
             return None
 
     def _signal_when_waiting(self):
+        """Signal once the awaited resource has started (an IN_PROGRESS
+        event newer than the request). Events, not the resource's status:
+        while convergence replaces a resource, two share its name."""
         handle = self.spec['signal']
-        after = self.spec.get('after', handle)
+        after = self._after()
         while not self._wait():
-            resource = self._resource(after)
-            if resource is not None and \
-                    resource.resource_status.endswith(client.IN_PROGRESS):
+            started = [e for e in self._events(after)
+                       if e.id not in self.seen_events and
+                       e.resource_status.endswith(client.IN_PROGRESS)]
+            if started:
                 self.driver.call(
                     self.step, self.driver.heat.resources.signal,
                     self.stack_id, handle, data=self.spec.get('data'))
@@ -143,12 +167,21 @@ class Agent(threading.Thread):
 
 
 class Agents(object):
-    """The agents of one step; a context manager around the action."""
+    """The agents of one step. Made and prepared before the step's
+    request; a context manager around the wait for the action, given the
+    stack's id once the request has made it."""
 
     def __init__(self, driver, stack_id, specs, step, memory=None):
         self.agents = [Agent(driver, stack_id, spec, step, memory)
                        for spec in specs or []]
         self.problems = []
+        for agent in self.agents:
+            agent.prepare()
+
+    def acting_on(self, stack_id):
+        for agent in self.agents:
+            agent.stack_id = stack_id
+        return self
 
     def __enter__(self):
         for agent in self.agents:

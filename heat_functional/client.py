@@ -13,7 +13,7 @@ through the API; a deadline names what it waited for. Counting events
 since the request, rather than reading the status, tells an update that
 has not started yet from the previous one that ended. Events come from
 the deployment's timeline where it has one (the embedded deployment reads
-the event rows, every 20 ms), else from the API (from every 50 ms,
+the event rows, every 50 ms), else from the API (from every 50 ms,
 backing off to every 250 ms).
 """
 

@@ -70,7 +70,7 @@ STACK_POLL_GROWTH = 1.5
 STACK_POLL_MAX = 0.25
 #: Where the deployment offers a timeline of a stack's own events (the
 #: embedded one reads the event rows), it is polled this often.
-STATE_PROBE_INTERVAL = 0.02
+STATE_PROBE_INTERVAL = 0.05
 #: After an action ends, how long resources still in progress or listed as
 #: deleted get to settle before the stack is observed as it is.
 SETTLE_TIMEOUT = 10.0
@@ -92,13 +92,14 @@ PROBE_WAIT = 3
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Templates the actions suite (scenarios/test_actions.py) runs on by
 #: default: one of each kind (groups, providers, deep nesting, CFN,
-#: random values, TestResource, scaling, deployments, wait conditions,
-#: keystone, conditions). Every template whose create completes when
+#: random values, TestResource, scaling, software configs, OS::Heat::Stack,
+#: keystone, conditions; templates whose steps need the harness as an
+#: agent are not in the suite). Every template whose create completes when
 #: $HEAT_FUNCTIONAL_ACTIONS is "all"; a comma-separated list picks others.
 ACTIONS_ENV = 'HEAT_FUNCTIONAL_ACTIONS'
 ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
                     'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
-                    'scaling_policy', 'sw_deployment', 'wait_condition',
+                    'scaling_policy', 'sw_configs', 'heat_stack',
                     'keystone_resources', 'fn_conditions')
 #: Threads a flip scenario runs its templates on.
 FLIP_WORKERS = 8

@@ -113,6 +113,10 @@ def create_or_update(lifecycle, step, case, deployment):
     body, files, environment = step.load()
     since = 0
     waits = len(driver.lock_waits)
+    prepared = agents.Agents(driver, lifecycle.stack_id, step.agents,
+                             '%s of %s on %s' % (step.name, template.name,
+                                                 lifecycle.path),
+                             lifecycle.agent_memory)
     with case.timed(step.kind):
         if step.kind == 'create':
             lifecycle.stack_id = driver.create(
@@ -127,10 +131,7 @@ def create_or_update(lifecycle, step, case, deployment):
                           environment=environment,
                           disable_rollback=not step.rollback,
                           step=step.name)
-        with agents.Agents(driver, lifecycle.stack_id, step.agents,
-                           '%s of %s on %s' % (step.name, template.name,
-                                               lifecycle.path),
-                           lifecycle.agent_memory) as acting:
+        with prepared.acting_on(lifecycle.stack_id) as acting:
             stack = driver.wait(lifecycle.stack_id, step.kind.upper(),
                                 step.name, since=since,
                                 rollback=step.rollback)

@@ -10,12 +10,17 @@ class Fake(object):
         self.__dict__.update(attributes)
 
 
-def test_applies_to_templates_whose_create_completes():
-    assert actions.applies_to(Fake(error=None, name='t',
+def test_applies_to_templates_whose_create_completes_without_agents():
+    plain = [Fake(agents=[]), Fake(agents=[])]
+    assert actions.applies_to(Fake(error=None, name='t', steps=plain,
                                    expected_status='CREATE_COMPLETE')) is None
-    why = actions.applies_to(Fake(error=None, name='t',
+    why = actions.applies_to(Fake(error=None, name='t', steps=plain,
                                   expected_status='CREATE_FAILED'))
     assert 'meant to end CREATE_FAILED' in why
+    why = actions.applies_to(Fake(error=None, name='t', steps=[
+        Fake(agents=[{'deploy': 'server'}])],
+        expected_status='CREATE_COMPLETE'))
+    assert 'needs the harness as an agent' in why
 
 
 def test_preview_resources_flatten_nested_and_hide_made_up_names():

@@ -112,16 +112,26 @@ def test_deploy_agent_never_reports_what_an_earlier_step_reported():
     assert ('d1', 'c2') in memory
 
 
-def test_signal_agent_waits_for_the_resource_in_progress():
-    heat = Heat(statuses={'wait': 'CREATE_IN_PROGRESS'})
+def test_signal_agent_waits_for_the_resource_to_start():
+    heat = Heat(events=[Fake(id='e-start',
+                             resource_status='CREATE_IN_PROGRESS')])
     agent, problems = run_agent(heat, {'signal': 'handle', 'after': 'wait',
                                        'data': {'status': 'SUCCESS'}})
     assert problems == []
     assert heat.signals == [('st/1', 'handle', {'status': 'SUCCESS'})]
 
 
+def test_signal_agent_ignores_starts_from_before_the_request():
+    heat = Heat(events=[Fake(id='old', resource_status='CREATE_IN_PROGRESS'),
+                        Fake(id='old2', resource_status='CREATE_FAILED')])
+    agent = agents.Agent(Driver(heat), 'st/1', {'signal': 'handle',
+                                                'after': 'wait'}, 'u')
+    agent.prepare()
+    assert agent.seen_events == {'old', 'old2'}
+
+
 def test_signal_agent_says_when_it_never_signalled():
-    heat = Heat(statuses={'wait': 'CREATE_COMPLETE'})
+    heat = Heat(events=[Fake(id='x', resource_status='CREATE_COMPLETE')])
     agent, problems = run_agent(heat, {'signal': 'handle', 'after': 'wait'},
                                 rounds=1)
     assert heat.signals == []
