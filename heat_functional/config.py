@@ -93,8 +93,10 @@ PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Templates the actions suite (scenarios/test_actions.py) runs on by
 #: default: one of each kind (groups, providers, deep nesting, CFN,
 #: random values, TestResource, scaling, software configs, OS::Heat::Stack,
-#: keystone users, conditions; templates whose steps need the harness as
-#: an agent are not in the suite). keystone_resources is not among them:
+#: keystone users; templates whose steps need the harness as an agent are
+#: not in the suite). fn_conditions is not among them: the paths differ
+#: there after restore, PATCH and adopt (divergences/README.rst, "Found
+#: by the actions suite"). keystone_resources is not among them either:
 #: its resources have fixed names, so the replacement mark-unhealthy asks
 #: for conflicts with the original in keystone (409) on both paths. Every template whose create completes when
 #: $HEAT_FUNCTIONAL_ACTIONS is "all"; a comma-separated list picks others.
@@ -102,7 +104,7 @@ ACTIONS_ENV = 'HEAT_FUNCTIONAL_ACTIONS'
 ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
                     'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
                     'scaling_policy', 'sw_configs', 'heat_stack',
-                    'iam_user', 'fn_conditions')
+                    'iam_user')
 #: Threads a flip scenario runs its templates on.
 FLIP_WORKERS = 8
 #: How long an operator's command (toggle, migration) may run.
