@@ -98,8 +98,9 @@ PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: there after restore, PATCH and adopt (divergences/README.rst, "Found
 #: by the actions suite"). keystone_resources is not among them either:
 #: its resources have fixed names, so the replacement mark-unhealthy asks
-#: for conflicts with the original in keystone (409) on both paths. Every template whose create completes when
-#: $HEAT_FUNCTIONAL_ACTIONS is "all"; a comma-separated list picks others.
+#: for conflicts with the original in keystone (409) on both paths.
+#: Every template whose create completes when $HEAT_FUNCTIONAL_ACTIONS is
+#: "all"; a comma-separated list picks others.
 ACTIONS_ENV = 'HEAT_FUNCTIONAL_ACTIONS'
 ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
                     'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
