@@ -48,12 +48,12 @@ def _skip_unless_migrating(deployment):
 
 
 def test_migrate(template, step, deployment, migrations, case):
-    path = _skip_unless_migrating(deployment)
-    lifecycle_module.skip_unless_offered(template, deployment)
-    case.path = path
     # Compared with a reference (set below), never paired: a step skipped
     # before its reference is known must not become half a pair.
     case.parity = 'none'
+    path = _skip_unless_migrating(deployment)
+    lifecycle_module.skip_unless_offered(template, deployment)
+    case.path = path
     if step == template.steps[0].name:
         driver = client.StackDriver(deployment, path, template.name)
         lifecycle = migrations.start(template, path, driver, False)
@@ -80,8 +80,9 @@ def test_migrate(template, step, deployment, migrations, case):
 
 
 def test_migration_refused_while_in_progress(deployment, case):
+    case.parity = 'none'
     path = _skip_unless_migrating(deployment)
-    case.path, case.template, case.parity = path, 'slow_create', 'none'
+    case.path, case.template = path, 'slow_create'
     case.scenario = 'migrate/refused-in-progress'
     driver = client.StackDriver(deployment, path, 'slow_create')
     stack_id = driver.create(case.stack_name(), SLOW_CREATE)
