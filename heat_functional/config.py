@@ -78,8 +78,10 @@ SETTLE_INTERVAL = 0.2
 #: How long a request is repeated while Heat answers 409 ActionInProgress
 #: for a stack whose last action has ended (see client.retry_while_locked).
 LOCK_RETRY_TIMEOUT = 30.0
-#: After a delete, how long the stack rows get to be marked deleted.
-DELETE_SETTLE = 10.0
+#: After a delete, how long the stack rows get to be marked deleted
+#: (convergence reports DELETE_COMPLETE before it soft-deletes the rows;
+#: a loaded CI machine once took more than 10 s on a migrated stack).
+DELETE_SETTLE = 30.0
 #: After a FAILED action with rollback on, how long to wait for the
 #: ROLLBACK to start before taking the failure as final.
 ROLLBACK_GRACE = 10.0
