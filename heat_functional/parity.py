@@ -130,14 +130,20 @@ def compare(template, scenario, legacy, convergence, allowances=()):
     """A parity entry for one (template, scenario) pair."""
     found = apply_allowances(allowances, template, scenario,
                              differences(legacy, convergence))
-    allowed_by = sorted({d['allowed_by'] for d in found if d['allowed_by']})
+    return entry(template, scenario, found)
+
+
+def entry(template, scenario, found):
+    """The parity entry of a pair from its differences (each already
+    marked with the allowance covering it, if any)."""
     return {
         'template': template,
         'scenario': scenario,
         'equal': not found,
         'allowed': bool(found) and all(d['allowed_by'] for d in found),
         'differences': found,
-        'allowed_by': allowed_by,
+        'allowed_by': sorted({d['allowed_by'] for d in found
+                              if d['allowed_by']}),
     }
 
 

@@ -128,16 +128,8 @@ def compare_runs(template, scenario, legacy, convergence, allowances=()):
                 known['seen_in'] += 1
     found = parity.apply_allowances(allowances, template, scenario,
                                     list(merged.values()))
-    return {
-        'template': template,
-        'scenario': scenario,
-        'equal': not found,
-        'allowed': bool(found) and all(d['allowed_by'] for d in found),
-        'differences': found,
-        'allowed_by': sorted({d['allowed_by'] for d in found
-                              if d['allowed_by']}),
-        'comparisons': len(legacy) * len(convergence),
-    }
+    return dict(parity.entry(template, scenario, found),
+                comparisons=len(legacy) * len(convergence))
 
 
 def mark_flaky(entries, noise):

@@ -31,10 +31,8 @@ import argparse
 import json
 import os
 import signal
-import socketserver
 import sys
 import threading
-from wsgiref import simple_server
 
 # Heat 27 runs oslo.service on its threading backend; this must happen
 # before anything imports oslo_service.service.
@@ -44,19 +42,10 @@ backend.init_backend(backend.BackendType.THREADING)
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
+from heat_functional.deployment import wsgi  # noqa: E402
+
 LOG = logging.getLogger('heat_functional.cell')
 CONTROL_PREFIX = '/harness/'
-
-
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
-                           simple_server.WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _QuietHandler(simple_server.WSGIRequestHandler):
-    def log_message(self, fmt, *args):
-        LOG.debug('api: ' + fmt, *args)
 
 
 class Cell(object):
@@ -286,9 +275,7 @@ def main(argv=None):
     cell.api_app = heat_config.load_paste_app('heat-api')
     cell.start_engine()
 
-    server = simple_server.make_server(
-        '127.0.0.1', 0, cell, server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler)
+    server = wsgi.make_server(cell, 0, LOG, 'api')
     serving = threading.Thread(target=server.serve_forever,
                                name='wsgi', daemon=True)
     serving.start()

@@ -21,27 +21,16 @@ import contextlib
 import json
 import os
 import signal
-import socketserver
 import sys
 import threading
 import time
 import uuid
-from wsgiref import simple_server
 
 from oslo_log import log as logging
 
+from heat_functional.deployment import wsgi
+
 LOG = logging.getLogger('heat_functional.keystone')
-
-
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
-                           simple_server.WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _QuietHandler(simple_server.WSGIRequestHandler):
-    def log_message(self, fmt, *args):
-        LOG.debug('keystone api: ' + fmt, *args)
 
 
 def configure(config_file):
@@ -207,9 +196,7 @@ def build_app():
 
 
 def serve(app, port):
-    server = simple_server.make_server(
-        '127.0.0.1', port, app, server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler)
+    server = wsgi.make_server(app, port, LOG, 'keystone api')
     threading.Thread(target=server.serve_forever, name='wsgi',
                      daemon=True).start()
     return server
