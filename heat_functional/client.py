@@ -236,6 +236,30 @@ class StackDriver(object):
             else:
                 time.sleep(next(intervals))
 
+    def wait_alone_in_progress(self, stack_id, resource, step):
+        """Wait until `resource` is being created and nothing else in the
+        stack's tree is in progress (alone_in_progress). The stack's
+        update must be seen in progress within SETTLE_TIMEOUT, and must
+        not end before that moment."""
+        started = time.monotonic()
+        seen = False
+        while True:
+            resources = self.call(step, self.heat.resources.list, stack_id,
+                                  nested_depth=config.MAX_NESTED_DEPTH)
+            if alone_in_progress(resources, resource):
+                return
+            stack = self.call(step, self.heat.stacks.get, stack_id,
+                              resolve_outputs=False)
+            running = stack.stack_status.endswith('_IN_PROGRESS')
+            seen = seen or running
+            late = time.monotonic() - started > (
+                config.STACK_TIMEOUT if seen else config.SETTLE_TIMEOUT)
+            if (seen and not running) or late:
+                self._fail(step, 'the stack was %s before %s was seen alone '
+                           'in progress: %s' % (stack.stack_status, resource,
+                                                stack.stack_status_reason))
+            time.sleep(config.SETTLE_INTERVAL)
+
     def _show(self, stack_id, step):
         """The stack, or None when Heat answers 404."""
         try:
@@ -266,6 +290,20 @@ class StackDriver(object):
         if stack is None or stack.status == 'COMPLETE':
             return None
         return stack
+
+
+def alone_in_progress(resources, name):
+    """True once resource `name` is CREATE_IN_PROGRESS and no other
+    resource is in progress."""
+    busy = False
+    creating = False
+    for resource in resources:
+        status = resource.resource_status
+        if resource.resource_name == name:
+            creating = status == 'CREATE_IN_PROGRESS'
+        elif status.endswith('_IN_PROGRESS'):
+            busy = True
+    return creating and not busy
 
 
 class _Gone(Exception):

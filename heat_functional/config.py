@@ -87,9 +87,12 @@ DELETE_SETTLE = 30.0
 ROLLBACK_GRACE = 10.0
 #: How often an agent (agents.py) looks at what it waits for.
 AGENT_POLL_INTERVAL = 0.1
+#: Heat's default max_nested_stack_depth: no stack nests deeper.
+MAX_NESTED_DEPTH = 5
+
 #: Seconds the black-box probe's resource takes to create (probe.py): the
 #: window in which the probe's second update must arrive.
-PROBE_WAIT = 3
+PROBE_WAIT = 6
 #: Templates the probe is checked on against the database, on each path.
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Templates the actions suite (scenarios/test_actions.py) runs on by

@@ -15,6 +15,7 @@ a sidecar, or one whose sidecar declares no ``updates`` key, gets one
 update to itself (``update-self``: same template, same parameters).
 """
 
+import copy
 import os
 import re
 
@@ -334,3 +335,29 @@ def _check_agents(specs, where):
         if ('signal' in spec) == ('deploy' in spec):
             raise CorpusError('%s: give either signal (a handle) or deploy '
                               '(a server)' % place)
+
+
+def top_level_resources(body):
+    """Names of a template body's resources that have no condition (so a
+    resource added to the template may depend on them)."""
+    if 'heat_template_version' in body:
+        resources, condition = body.get('resources') or {}, 'condition'
+    else:
+        resources, condition = body.get('Resources') or {}, 'Condition'
+    return sorted(name for name, definition in resources.items()
+                  if condition not in (definition or {}))
+
+
+def with_resource(body, name, resource_type, properties, after=()):
+    """A copy of a template body (HOT or CFN) with one more resource,
+    which depends on the resources named in after."""
+    added = copy.deepcopy(body)
+    hot = 'heat_template_version' in added
+    keys = ('resources', 'type', 'properties', 'depends_on') if hot else \
+        ('Resources', 'Type', 'Properties', 'DependsOn')
+    resources = added.get(keys[0]) or {}
+    added[keys[0]] = resources
+    resources[name] = {keys[1]: resource_type, keys[2]: properties}
+    if after:
+        resources[name][keys[3]] = sorted(after)
+    return added

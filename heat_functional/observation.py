@@ -27,9 +27,9 @@ path of every stack, for the flag checks) and what the next step needs.
 from concurrent import futures
 import json
 
+from heat_functional import config
+
 STACK_KEY = '<stack>'
-#: Heat's default max_nested_stack_depth: no stack nests deeper.
-MAX_NESTED_DEPTH = 5
 #: Resource types whose members Heat names at random (short_id): their
 #: members are compared as a set, renamed ``#0``, ``#1``... in the order
 #: of what they look like, not by name.
@@ -184,9 +184,9 @@ def observe(driver, stack_id, random_outputs=(), base_url=None,
         stack = pool.submit(driver.call, 'show', heat.stacks.get, stack_id)
         listed = pool.submit(driver.call, 'resource list',
                              heat.resources.list, stack_id,
-                             nested_depth=MAX_NESTED_DEPTH)
+                             nested_depth=config.MAX_NESTED_DEPTH)
         logged = pool.submit(driver.call, 'event list', heat.events.list,
-                             stack_id, nested_depth=MAX_NESTED_DEPTH,
+                             stack_id, nested_depth=config.MAX_NESTED_DEPTH,
                              sort_dir='asc')
         stack, listed, logged = stack.result(), listed.result(), \
             logged.result()

@@ -13,11 +13,27 @@ The probe, on a COMPLETE stack:
 2. PATCH-updates the stack (``existing``: parameters, environment and
    files are kept) with that template plus one resource,
    ``heat_functional_probe``, an OS::Heat::TestResource whose create waits
-   ``config.PROBE_WAIT`` seconds;
-3. at once PATCH-updates it again with its own template:
-   accepted -> convergence; 409 ActionInProgress -> legacy;
+   ``config.PROBE_WAIT`` seconds and which depends on every top-level
+   resource, so that it is created last;
+3. waits until the probe resource is being created and nothing else in
+   the tree is in progress, then PATCH-updates the stack again with its
+   own template: accepted -> convergence; 409 ActionInProgress -> legacy;
 4. on legacy, sends the update of step 3 again once the first has ended;
-   then waits until the stack has settled without the probe resource.
+   then waits until the stack has settled without the probe resource;
+5. checks that every resource of the tree is still there with its
+   physical id: the probe must change nothing but its own resource.
+
+Why the probe resource comes last, and step 3 waits: on convergence, a
+second update that arrives while the first traversal is still working on
+the stack's other resources can break the stack (seen with
+openstack-heat 27.0.1 under load, on a 2-core machine): the superseded
+traversal's clean-up deleted a TemplateResource's nested stack that the
+new traversal had just updated, the stack said UPDATE_COMPLETE and its
+delete then hung in DELETE_IN_PROGRESS; or the new traversal preempted
+a ResourceGroup's nested update and the stale traversal marked the
+stack UPDATE_FAILED. Once the first traversal only waits on the probe
+resource, the second update supersedes nothing else. Step 5 turns a loss
+that still happens into an error naming the resources, not a hang later.
 
 What it costs the stack: two (convergence) or three (legacy) updates that
 change nothing but the probe resource, their events, and an
@@ -26,35 +42,23 @@ stacks follow their root, which the flag suites check wherever the
 database is readable.
 """
 
-import copy
 import time
 
 from heatclient import exc as heat_exc
 
 from heat_functional import client
 from heat_functional import config
+from heat_functional import corpus
 
 PROBE_RESOURCE = 'heat_functional_probe'
 
 
-def with_probe_resource(template):
-    """The template plus the probe resource (HOT or CFN)."""
-    probed = copy.deepcopy(template)
-    if 'heat_template_version' in probed:
-        resources = probed.setdefault('resources', {}) or {}
-        probed['resources'] = resources
-        resources[PROBE_RESOURCE] = {
-            'type': 'OS::Heat::TestResource',
-            'properties': {'action_wait_secs': {
-                'create': config.PROBE_WAIT}}}
-    else:
-        resources = probed.setdefault('Resources', {}) or {}
-        probed['Resources'] = resources
-        resources[PROBE_RESOURCE] = {
-            'Type': 'OS::Heat::TestResource',
-            'Properties': {'action_wait_secs': {
-                'create': config.PROBE_WAIT}}}
-    return probed
+def with_probe_resource(template, after=()):
+    """The template plus the probe resource (HOT or CFN), which depends
+    on the resources named in after (the stack's top-level resources)."""
+    return corpus.with_resource(
+        template, PROBE_RESOURCE, 'OS::Heat::TestResource',
+        {'action_wait_secs': {'create': config.PROBE_WAIT}}, after)
 
 
 def answer_means_convergence(accepted, message=''):
@@ -73,8 +77,13 @@ def probe(driver, stack_id):
     heat = driver.heat
     original = driver.call('probe: template show', heat.stacks.template,
                            stack_id)
+    before = _physical_ids(driver, stack_id)
+    top_level = {name for parent, name in before if parent is None}
     driver.call('probe: first update', heat.stacks.update, stack_id,
-                template=with_probe_resource(original), existing=True)
+                template=with_probe_resource(original, top_level),
+                existing=True)
+    driver.wait_alone_in_progress(stack_id, PROBE_RESOURCE,
+                                  'probe: first update')
     try:
         with driver._heat_errors('probe: second update',
                                  (heat_exc.HTTPConflict,)):
@@ -89,7 +98,42 @@ def probe(driver, stack_id):
                                   heat.stacks.update, stack_id,
                                   template=original, existing=True)
     _wait_settled(driver, stack_id, probe_gone=True)
+    lost = lost_resources(before, _physical_ids(driver, stack_id))
+    if lost:
+        raise client.HeatError(
+            'probe: stack %s lost %s during the probe\'s two updates (it '
+            'must change nothing but %s): a Heat bug, see probe.py'
+            % (stack_id, ', '.join(lost), PROBE_RESOURCE))
     return convergence
+
+
+def _physical_ids(driver, stack_id):
+    """{(parent stack id, resource name): physical id} of the tree; the
+    parent of a top-level resource is None."""
+    resources = driver.call('probe: resource list',
+                            driver.heat.resources.list, stack_id,
+                            nested_depth=config.MAX_NESTED_DEPTH)
+    found = {}
+    for resource in resources:
+        parent = _parent_id(resource)
+        if resource.resource_name != PROBE_RESOURCE:
+            found[(None if parent == stack_id else parent,
+                   resource.resource_name)] = resource.physical_resource_id
+    return found
+
+
+def _parent_id(resource):
+    links = {link.get('rel'): link.get('href', '')
+             for link in getattr(resource, 'links', None) or []}
+    return links.get('stack', '').rstrip('/').split('/')[-1]
+
+
+def lost_resources(before, after):
+    """The resources of before that are gone, or have another physical
+    id, in after: "name (stack)" strings, sorted."""
+    return sorted('%s (of %s)' % (name, parent or 'the root')
+                  for (parent, name), physical_id in before.items()
+                  if after.get((parent, name)) != physical_id)
 
 
 def _wait_settled(driver, stack_id, probe_gone):

@@ -9,6 +9,8 @@ a test item's case, the migrate step's decisions (migrated, refused,
 wrongly accepted), and the probe's template change and answers.
 """
 
+from unittest import mock
+
 import pytest
 
 from heat_functional import case as case_module
@@ -178,12 +180,18 @@ def test_migrate_fails_when_a_complete_stack_is_refused():
 def test_probe_resource_is_added_to_hot_and_cfn_templates():
     hot = {'heat_template_version': '2021-04-16',
            'resources': {'a': {'type': 'OS::Heat::None'}}}
-    probed = probe.with_probe_resource(hot)
+    probed = probe.with_probe_resource(hot, {'a'})
     assert set(probed['resources']) == {'a', probe.PROBE_RESOURCE}
+    assert probed['resources'][probe.PROBE_RESOURCE]['depends_on'] == ['a']
     assert hot['resources'] == {'a': {'type': 'OS::Heat::None'}}
     cfn = {'AWSTemplateFormatVersion': '2010-09-09'}
-    assert probe.with_probe_resource(cfn)['Resources'][
-        probe.PROBE_RESOURCE]['Type'] == 'OS::Heat::TestResource'
+    probed = probe.with_probe_resource(cfn, {'b', 'a'})
+    assert probed['Resources'][probe.PROBE_RESOURCE]['Type'] == \
+        'OS::Heat::TestResource'
+    assert probed['Resources'][probe.PROBE_RESOURCE]['DependsOn'] == [
+        'a', 'b']
+    assert 'depends_on' not in probe.with_probe_resource(hot)[
+        'resources'][probe.PROBE_RESOURCE]
 
 
 def test_probe_answers():
@@ -192,6 +200,32 @@ def test_probe_answers():
         False, 'ActionInProgress: Stack x already has an action') is False
     with pytest.raises(client.HeatError, match='not because an action'):
         probe.answer_means_convergence(False, 'NotSupported: deleting')
+
+
+def _resource(name, status):
+    return mock.Mock(resource_name=name, resource_status=status)
+
+
+def test_probe_waits_for_its_resource_alone_in_progress():
+    name = probe.PROBE_RESOURCE
+    probing = _resource(name, 'CREATE_IN_PROGRESS')
+    assert client.alone_in_progress(
+        [probing, _resource('a', 'UPDATE_COMPLETE')], name)
+    assert not client.alone_in_progress(
+        [probing, _resource('a', 'UPDATE_IN_PROGRESS')], name)
+    assert not client.alone_in_progress(
+        [_resource('a', 'UPDATE_COMPLETE')], name)
+    assert not client.alone_in_progress(
+        [_resource(name, 'CREATE_COMPLETE')], name)
+
+
+def test_probe_names_resources_lost_or_replaced():
+    before = {(None, 'left'): 'id1', (None, 'right'): 'id2',
+              ('id1', 'one'): 'id3'}
+    assert probe.lost_resources(before, dict(before)) == []
+    after = {(None, 'right'): 'id2', ('id1', 'one'): 'other'}
+    assert probe.lost_resources(before, after) == [
+        'left (of the root)', 'one (of id1)']
 
 
 # -- the known bug of nested stacks created after a change ----------------
