@@ -331,7 +331,8 @@ def _adopt(lifecycle, case, deployment):
             'adopt', driver.heat.stacks.create, stack_name=case.stack_name(),
             template=data['template'], files=files,
             parameters=create.parameters, environment=environment,
-            adopt_stack_data=json.dumps(data), tags=config.STACK_PREFIX,
+            adopt_stack_data=json.dumps(data),
+            tags=','.join(config.stack_tags()),
             disable_rollback=True)
         lifecycle.stack_id = created['stack']['id']
         stack = driver.wait(lifecycle.stack_id, 'ADOPT', 'adopt')

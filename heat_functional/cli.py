@@ -279,6 +279,11 @@ def pytest_environment(args, report_dir):
     if getattr(args, 'actions', None):
         env[config.ACTIONS_ENV] = args.actions
     env[config.REPEAT_ENV] = str(args.repeat)
+    try:
+        env[config.RUN_ID_ENV] = config.run_id()
+    except ValueError as error:
+        raise SystemExit('heat-functional: $%s: %s'
+                         % (config.RUN_ID_ENV, error))
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
     # The pytest controller starts (and owns) an embedded deployment; an
@@ -309,8 +314,12 @@ def run(args):
         sys.stderr.write('heat-functional: template directory %s does not '
                          'exist\n' % args.templates)
         return 2
-    process = subprocess.Popen(pytest_command(args, report_dir),
-                               env=pytest_environment(args, report_dir))
+    env = pytest_environment(args, report_dir)
+    print('heat-functional: run %s; its stacks are tagged %s%s'
+          % (env[config.RUN_ID_ENV], config.RUN_TAG_PREFIX,
+             env[config.RUN_ID_ENV]))
+    sys.stdout.flush()
+    process = subprocess.Popen(pytest_command(args, report_dir), env=env)
     try:
         status = process.wait()
     except KeyboardInterrupt:

@@ -127,6 +127,9 @@ class StackDriver(object):
     def create(self, name, template, files=None, parameters=None,
                environment=None, tags=None, disable_rollback=True,
                timeout_mins=None):
+        """Create a stack tagged config.stack_tags() (and `tags`)."""
+        tags = config.stack_tags() + [
+            t for t in tags or () if t not in config.stack_tags()]
         fields = {
             'stack_name': name,
             'template': template,
@@ -135,8 +138,7 @@ class StackDriver(object):
             'environment': environment or {},
             'disable_rollback': disable_rollback,
         }
-        if tags:
-            fields['tags'] = ','.join(tags)
+        fields['tags'] = ','.join(tags)
         if timeout_mins:
             fields['timeout_mins'] = timeout_mins
         created = self.call('create', self.heat.stacks.create, **fields)
@@ -144,12 +146,15 @@ class StackDriver(object):
 
     def update(self, stack_id, template, files=None, parameters=None,
                environment=None, disable_rollback=True, step='update'):
-        """A full update (PUT): template, files, parameters, environment."""
+        """A full update (PUT): template, files, parameters, environment,
+        and the run's tags (a PUT without tags clears them; only a PATCH
+        keeps them: EngineService._prepare_stack_updates)."""
         self.retry_while_locked(
             step, self.heat.stacks.update, stack_id, template=template,
             files=files or {}, parameters=parameters or {},
             environment=environment or {},
-            disable_rollback=disable_rollback)
+            disable_rollback=disable_rollback,
+            tags=','.join(config.stack_tags()))
 
     def retry_while_locked(self, step, function, *args, **kwargs):
         """Call, retrying while Heat answers 409 ActionInProgress.

@@ -6,6 +6,9 @@ see at a glance what can be tuned and nothing is hidden in a module.
 """
 
 import os
+import re
+import secrets
+import time
 
 # The two paths under comparison: path name -> value of Heat's
 # ``[DEFAULT] convergence_engine`` option for new stacks on that path.
@@ -122,8 +125,17 @@ API_TIMEOUT = 60.0
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30
 
-#: Prefix of every stack the harness creates.
+#: Prefix of every stack the harness creates, and its first tag.
 STACK_PREFIX = 'hf'
+#: Every stack also carries RUN_TAG_PREFIX + the run's id, so that
+#: ``heat-functional cleanup --run ID`` (cleanup.py) finds one run's
+#: leftovers. The id is made once per run, by whoever starts it first (the
+#: command, or the pytest controller), and passed on in RUN_ID_ENV.
+RUN_ID_ENV = 'HEAT_FUNCTIONAL_RUN_ID'
+RUN_TAG_PREFIX = STACK_PREFIX + '-run-'
+#: What a run id may look like (a Heat tag holds at most 80 characters
+#: and no comma).
+RUN_ID_PATTERN = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
 
 #: Where the shipped templates live.
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -191,3 +203,31 @@ def selected_paths():
         raise ValueError('unknown path(s) %s; known paths: %s'
                          % (', '.join(unknown), ', '.join(PATH_NAMES)))
     return names
+
+
+def new_run_id():
+    """A fresh run id: UTC time of the start and a random suffix."""
+    return '%s-%s' % (time.strftime('%Y%m%dt%H%M%S', time.gmtime()),
+                      secrets.token_hex(3))
+
+
+def check_run_id(value):
+    """value if it can be a run id; ValueError naming it otherwise."""
+    if not RUN_ID_PATTERN.match(value or ''):
+        raise ValueError('run id %r: expected 1 to 64 letters, digits, '
+                         '".", "_" or "-"' % value)
+    return value
+
+
+def run_id():
+    """This run's id, from $HEAT_FUNCTIONAL_RUN_ID; the first caller
+    without one makes it and puts it there, for its child processes."""
+    value = os.environ.get(RUN_ID_ENV)
+    if not value:
+        value = os.environ[RUN_ID_ENV] = new_run_id()
+    return check_run_id(value)
+
+
+def stack_tags():
+    """The tags of every stack the harness creates."""
+    return [STACK_PREFIX, RUN_TAG_PREFIX + run_id()]

@@ -122,7 +122,6 @@ def create_or_update(lifecycle, step, case, deployment):
             lifecycle.stack_id = driver.create(
                 case.stack_name(), body, files=files,
                 parameters=step.parameters, environment=environment,
-                tags=[config.STACK_PREFIX],
                 disable_rollback=not step.rollback)
         else:
             since = len(driver.root_events(lifecycle.stack_id) or [])

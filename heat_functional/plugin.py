@@ -75,6 +75,9 @@ def pytest_configure(config):
     if _is_worker(config):
         return
     owner = config._heat_functional = Owner()
+    # Made here, before pytest-xdist starts its workers, so that they
+    # inherit it and every stack of the run carries the same run tag.
+    settings.run_id()
     if progress.wanted(config):
         config.pluginmanager.register(
             progress.Progress(settings.selected_paths(),
@@ -114,7 +117,8 @@ def pytest_sessionfinish(session, exitstatus):
         report_module.load_cases(directory), description,
         settings.selected_paths(), allowances, interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3),
-        known_bugs=report_module.load_known_bugs(settings.KNOWN_BUGS_FILE))
+        known_bugs=report_module.load_known_bugs(settings.KNOWN_BUGS_FILE),
+        run_id=settings.run_id())
     built['resource_types'] = _resource_types(description)
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')

@@ -275,7 +275,7 @@ def default_blockers(outcome, paths, bugs, cases=()):
 
 
 def build(cases, description, paths, allowances=(), interrupted=None,
-          duration_s=None, known_bugs=()):
+          duration_s=None, known_bugs=(), run_id=None):
     """The whole report as a dict (see README.rst for the fields)."""
     entries = compare_pairs(cases, paths, allowances)
     references = compare_references(cases, allowances)
@@ -292,6 +292,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         'default_blockers': blockers,
         'known_bugs': bugs,
         'heat_version': description.get('heat_version'),
+        'run_id': run_id,
         'deployment': {k: description.get(k)
                        for k in ('kind', 'db', 'auth', 'ready_s')},
         'paths': {p: {

@@ -542,7 +542,8 @@ def test_wait_on_api_events_returns_none_once_the_stack_is_gone(clock):
 
 # -- actions -----------------------------------------------------------------
 
-def test_create_sends_every_field_and_returns_the_id():
+def test_create_sends_every_field_and_returns_the_id(monkeypatch):
+    monkeypatch.setenv(config.RUN_ID_ENV, 'r1')
     deployment = ScriptedDeployment([timeline()])
     stack_id = driver_of(deployment).create(
         'hf-group-legacy-abc', {'heat_template_version': '2018-08-31'},
@@ -552,10 +553,12 @@ def test_create_sends_every_field_and_returns_the_id():
         'stack_name': 'hf-group-legacy-abc',
         'template': {'heat_template_version': '2018-08-31'},
         'files': {}, 'parameters': {}, 'environment': {},
-        'disable_rollback': False, 'tags': 'hf,x', 'timeout_mins': 5}
+        'disable_rollback': False, 'tags': 'hf,hf-run-r1,x',
+        'timeout_mins': 5}
 
 
-def test_update_sends_a_full_update():
+def test_update_sends_a_full_update(monkeypatch):
+    monkeypatch.setenv(config.RUN_ID_ENV, 'r1')
     deployment = ScriptedDeployment([timeline()])
     driver_of(deployment).update(
         STACK, {'resources': {}}, files={'f': 'x'}, parameters={'n': 3},
@@ -565,15 +568,17 @@ def test_update_sends_a_full_update():
         'template': {'resources': {}}, 'files': {'f': 'x'},
         'parameters': {'n': 3},
         'environment': {'parameter_defaults': {}},
-        'disable_rollback': False})]
+        'disable_rollback': False, 'tags': 'hf,hf-run-r1'})]
 
 
-def test_update_defaults():
+def test_update_defaults(monkeypatch):
+    monkeypatch.setenv(config.RUN_ID_ENV, 'r1')
     deployment = ScriptedDeployment([timeline()])
     driver_of(deployment).update(STACK, {'resources': {}})
     assert deployment.heat.updates == [(STACK, {
         'template': {'resources': {}}, 'files': {}, 'parameters': {},
-        'environment': {}, 'disable_rollback': True})]
+        'environment': {}, 'disable_rollback': True,
+        'tags': 'hf,hf-run-r1'})]
 
 
 def test_update_failure_names_the_step():
