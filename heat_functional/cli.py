@@ -6,7 +6,9 @@
   deployment, which the pytest controller starts) and writes the report;
 - ``gate`` is ``run`` whose exit status is the verdict: 0 only on pass;
 - ``report`` prints the summary table of an existing report.json and
-  rebuilds the report.html beside it.
+  rebuilds the report.html beside it;
+- ``cleanup`` deletes the stacks earlier runs left on external clouds
+  (``cleanup.py``).
 
 The command is thin: the suites and the report live in the package.
 """
@@ -141,6 +143,40 @@ def _positive(text):
     return value
 
 
+def _minutes(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError('expected minutes (a number of '
+                                         'at least 0), got %r' % text)
+    return value
+
+
+def _add_cleanup_command(commands):
+    cleanup = commands.add_parser(
+        'cleanup', help='delete the stacks earlier runs left on external '
+        'clouds (only stacks carrying the harness\'s tag)')
+    cleanup.add_argument('--cloud', type=_pair, action='append', default=[],
+                         metavar='PATH=CLOUD',
+                         help='a cloud of clouds.yaml to clean, named as '
+                         'for the gate, e.g. legacy=devstack-legacy')
+    cleanup.add_argument('--toggle', type=_pair, action='append',
+                         default=[], metavar='TOGGLE=CLOUD',
+                         help='a toggle\'s cloud to clean too')
+    cleanup.add_argument('--clouds-file', metavar='FILE',
+                         help='clouds.yaml to read (default: openstacksdk\'s '
+                         'search)')
+    cleanup.add_argument('--run', metavar='ID',
+                         help='only the stacks of this run (its run_id in '
+                         'report.json)')
+    cleanup.add_argument('--older-than', type=_minutes, metavar='MINUTES',
+                         help='only stacks created more than MINUTES ago')
+    cleanup.add_argument('--dry-run', action='store_true',
+                         help='list what would be deleted; delete nothing')
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='heat-functional',
@@ -182,6 +218,8 @@ def build_parser():
                              'expression')
         command.add_argument('pytest_args', nargs='*', metavar='PYTEST_ARG',
                              help='more pytest arguments, after "--"')
+
+    _add_cleanup_command(commands)
 
     show = commands.add_parser('report', help='print the summary of a '
                                'report.json; rebuild report.html beside it')
@@ -360,6 +398,13 @@ def show_report(args):
     return 0 if result['verdict'] == 'pass' else 1
 
 
+def cleanup(args):
+    from heat_functional import cleanup as cleanup_module
+    if args.clouds_file:
+        args.clouds_file = os.path.abspath(args.clouds_file)
+    return cleanup_module.run(args)
+
+
 class _Terminated(object):
     """Turns SIGTERM into an orderly stop, like Ctrl-C."""
 
@@ -377,7 +422,7 @@ def main(argv=None):
     # `heat-functional report ... | head` ends quietly.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     commands = {'deploy': deploy, 'run': run, 'gate': run,
-                'report': show_report}
+                'report': show_report, 'cleanup': cleanup}
     return commands[args.command](args)
 
 

@@ -1,0 +1,125 @@
+"""``heat-functional cleanup`` against a cloud it did not start.
+
+``heat-functional deploy`` plays the cloud (one legacy cell, SQLite, no
+keystone: the cheapest cloud there is). Through its clouds.yaml and
+python-heatclient the test creates what earlier runs could have left:
+a stack of run A (with a nested stack), one of run B, and one named like
+the harness's but without its tag. ``cleanup --run A --dry-run`` must
+delete nothing; ``cleanup --run A`` must delete exactly run A's stack
+(and with it its nested stack); ``cleanup`` without ``--run`` then must
+delete run B's and still leave the untagged one.
+"""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from heatclient import exc as heat_exc
+
+from heat_functional import client
+from heat_functional.deployment import external
+from heat_functional.deployment import processes
+
+CLOUD = 'heat-functional-legacy'
+GROUP = {
+    'heat_template_version': '2018-08-31',
+    'resources': {'group': {
+        'type': 'OS::Heat::ResourceGroup',
+        'properties': {'count': 1,
+                       'resource_def': {'type': 'OS::Heat::None'}}}},
+}
+PLAIN = {
+    'heat_template_version': '2018-08-31',
+    'resources': {'none': {'type': 'OS::Heat::None'}},
+}
+
+
+def _cli(*args):
+    return [sys.executable, '-m', 'heat_functional.cli'] + list(args)
+
+
+@pytest.fixture(scope='module')
+def clouds_file(tmp_path_factory):
+    report_dir = tmp_path_factory.mktemp('cleanup-cloud')
+    process = subprocess.Popen(
+        _cli('deploy', '--paths', 'legacy', '--db', 'sqlite', '--auth',
+             'noauth', '--report-dir', str(report_dir)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not (report_dir / 'clouds.yaml').exists():
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, 'deploy was not ready in 180 s'
+        time.sleep(0.2)
+    description = json.loads((report_dir / 'deployment.json').read_text())
+    yield str(report_dir / 'clouds.yaml')
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    assert not processes.alive(
+        description['paths']['legacy']['pid'])
+
+
+def _create(heat, name, template, tags):
+    fields = {'stack_name': name, 'template': template}
+    if tags:
+        fields['tags'] = tags
+    stack_id = heat.stacks.create(**fields)['stack']['id']
+    deadline = time.monotonic() + 120
+    while heat.stacks.get(stack_id).stack_status == 'CREATE_IN_PROGRESS':
+        assert time.monotonic() < deadline, '%s not created' % name
+        time.sleep(0.2)
+    assert heat.stacks.get(stack_id).stack_status == 'CREATE_COMPLETE'
+    return stack_id
+
+
+def _exists(heat, stack_id):
+    try:
+        return heat.stacks.get(stack_id).stack_status != 'DELETE_COMPLETE'
+    except heat_exc.HTTPNotFound:
+        return False
+
+
+def _cleanup(clouds_file, *args):
+    done = subprocess.run(
+        _cli('cleanup', '--clouds-file', clouds_file, '--cloud',
+             'legacy=' + CLOUD, *args),
+        capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_cleanup_deletes_exactly_the_runs_stacks(clouds_file):
+    heat = client.cloud_client(external.cloud_region(CLOUD, clouds_file))
+    run_a = _create(heat, 'hf-cleanup-a', GROUP, 'hf,hf-run-test-a')
+    run_b = _create(heat, 'hf-cleanup-b', PLAIN, 'hf,hf-run-test-b')
+    untagged = _create(heat, 'hf-cleanup-untagged', PLAIN, None)
+    nested = [s.id for s in heat.stacks.list(show_nested=True)
+              if getattr(s, 'parent', None) == run_a]
+    assert len(nested) == 1
+    try:
+        status, output = _cleanup(clouds_file, '--run', 'test-a',
+                                  '--dry-run')
+        assert status == 0, output
+        assert 'would delete hf-cleanup-a (%s' % run_a in output
+        assert 'hf-cleanup-b' not in output
+        assert all(_exists(heat, s) for s in (run_a, run_b, untagged))
+
+        status, output = _cleanup(clouds_file, '--run', 'test-a')
+        assert status == 0, output
+        assert 'deleted hf-cleanup-a (%s' % run_a in output
+        assert not _exists(heat, run_a)
+        assert not _exists(heat, nested[0])
+        assert _exists(heat, run_b) and _exists(heat, untagged)
+
+        status, output = _cleanup(clouds_file)
+        assert status == 0, output
+        assert 'deleted hf-cleanup-b (%s' % run_b in output
+        assert 'untagged' not in output
+        assert not _exists(heat, run_b)
+        assert _exists(heat, untagged)
+    finally:
+        for stack_id in (run_a, run_b, untagged):
+            if _exists(heat, stack_id):
+                heat.stacks.delete(stack_id)
