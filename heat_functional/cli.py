@@ -56,6 +56,13 @@ def _add_deployment_options(parser):
                         'Heat\'s noauth pipeline (fewer resource types; '
                         'templates that require keystone skip) (default: '
                         '%(default)s)')
+    parser.add_argument('--heat-source', metavar='PATH',
+                        default=os.environ.get(config.HEAT_SOURCE_ENV) or
+                        None,
+                        help='embedded deployment: import Heat from this '
+                        'git checkout instead of the installed '
+                        'openstack-heat (default: $%s)'
+                        % config.HEAT_SOURCE_ENV)
     parser.add_argument('--paths', type=_paths,
                         default=list(config.PATH_NAMES),
                         help='comma-separated paths to run (default: '
@@ -244,6 +251,17 @@ def clouds_yaml(description):
     return '\n'.join(lines) + '\n'
 
 
+def source_note(description):
+    """Where the cells' Heat comes from, when it is a checkout."""
+    heat_source = description.get('heat_source')
+    if not heat_source:
+        return ''
+    return '\n  Heat imported from %s, commit %s%s (version %s)' % (
+        heat_source['path'], heat_source['commit'],
+        ' with uncommitted changes' if heat_source['dirty'] else '',
+        heat_source.get('version'))
+
+
 def deploy(args):
     from heat_functional.deployment import embedded
     dead = threading.Event()
@@ -253,17 +271,21 @@ def deploy(args):
         dead.set()
 
     toggles = list(config.TOGGLES) if args.toggles else []
-    cells = embedded.EmbeddedCells(args.report_dir, db=args.db,
-                                   paths=args.paths, on_death=on_death,
-                                   toggles=toggles, auth=args.auth)
+    try:
+        cells = embedded.EmbeddedCells(
+            args.report_dir, db=args.db, paths=args.paths, on_death=on_death,
+            toggles=toggles, auth=args.auth, heat_source=args.heat_source)
+    except embedded.base.DeploymentError as error:
+        sys.stderr.write('heat-functional: %s\n' % error)
+        return 2
     try:
         description = cells.start()
         clouds_file = os.path.join(cells.report_dir, 'clouds.yaml')
         with open(clouds_file, 'w') as f:
             f.write(clouds_yaml(description))
-        print('heat-functional: Heat %s ready in %.1f s (%s database)'
+        print('heat-functional: Heat %s ready in %.1f s (%s database)%s'
               % (description['heat_version'], description['ready_s'],
-                 description['db']))
+                 description['db'], source_note(description)))
         shown = dict(description['paths'], **description['toggles'])
         for path, info in shown.items():
             print('  %-12s %s  (convergence_engine=%s, log %s)'
@@ -324,6 +346,9 @@ def pytest_environment(args, report_dir):
                          % (config.RUN_ID_ENV, error))
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
+    env.pop(config.HEAT_SOURCE_ENV, None)
+    if args.heat_source:
+        env[config.HEAT_SOURCE_ENV] = checked_heat_source(args)
     # The pytest controller starts (and owns) an embedded deployment; an
     # external one is described here and only attached to.
     env.pop(config.DEPLOYMENT_ENV, None)
@@ -340,6 +365,20 @@ def pytest_environment(args, report_dir):
             json.dump(description, f, indent=2)
         env[config.DEPLOYMENT_ENV] = description_file
     return env
+
+
+def checked_heat_source(args):
+    """The absolute path of --heat-source, once known to be a Heat
+    checkout; SystemExit saying why not."""
+    from heat_functional.deployment import base
+    from heat_functional.deployment import source
+    if args.target != 'embedded':
+        raise SystemExit('heat-functional: --heat-source applies to the '
+                         'embedded deployment only')
+    try:
+        return source.check_checkout(args.heat_source)
+    except base.DeploymentError as error:
+        raise SystemExit('heat-functional: %s' % error)
 
 
 def run(args):

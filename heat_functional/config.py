@@ -42,6 +42,9 @@ DB_ENV = 'HEAT_FUNCTIONAL_DB'
 #: How many times the lifecycle suite runs each lifecycle per path, each
 #: time on a fresh stack (``--repeat``; see repeats.py).
 REPEAT_ENV = 'HEAT_FUNCTIONAL_REPEAT'
+#: A Heat git checkout the embedded cells import Heat from, instead of
+#: the installed openstack-heat (``--heat-source``; deployment/source.py).
+HEAT_SOURCE_ENV = 'HEAT_FUNCTIONAL_HEAT_SOURCE'
 #: Set to 0 to start no toggle cell (the flag lifecycle suite then skips
 #: its flip scenarios, saying why).
 TOGGLES_ENV = 'HEAT_FUNCTIONAL_TOGGLES'

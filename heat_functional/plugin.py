@@ -97,7 +97,8 @@ def pytest_configure(config):
         directory, db=os.environ.get(settings.DB_ENV, settings.DEFAULT_DB),
         paths=settings.selected_paths(), on_death=owner.on_death,
         toggles=settings.selected_toggles(),
-        auth=os.environ.get(settings.AUTH_ENV, settings.DEFAULT_AUTH))
+        auth=os.environ.get(settings.AUTH_ENV, settings.DEFAULT_AUTH),
+        heat_source=os.environ.get(settings.HEAT_SOURCE_ENV) or None)
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
 

@@ -292,6 +292,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         'default_blockers': blockers,
         'known_bugs': bugs,
         'heat_version': description.get('heat_version'),
+        'heat_source': description.get('heat_source'),
         'run_id': run_id,
         'deployment': {k: description.get(k)
                        for k in ('kind', 'db', 'auth', 'ready_s')},

@@ -14,7 +14,8 @@ Run as ``python -m heat_functional.deployment.cell --config-file heat.conf
 Beside Heat's API it answers three harness-only routes under ``/harness/``
 (Heat never sees them):
 
-- ``GET  /harness/status``: pid, Heat version, current convergence_engine;
+- ``GET  /harness/status``: pid, Heat version and where it was imported
+  from, current convergence_engine;
 - ``POST /harness/engine`` ``{"convergence_engine": bool}``: stop the
   engine service and start a new one with the option set, on the same
   database (what an operator's restart after a config change does);
@@ -82,10 +83,12 @@ class Cell(object):
 
     # -- harness routes -------------------------------------------------
     def status(self):
+        import heat
         from heat import version
         return {
             'pid': os.getpid(),
             'heat_version': version.version_info.version_string(),
+            'heat_path': os.path.dirname(os.path.abspath(heat.__file__)),
             'convergence_engine': bool(cfg.CONF.convergence_engine),
             'engine_id': self.engine.engine_id if self.engine else None,
         }

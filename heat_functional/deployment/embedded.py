@@ -5,6 +5,8 @@ One *cell* per path: a process running Heat's API (noauth) and engine
 own database on one private PostgreSQL server, or in its own SQLite file.
 Everything is started in parallel: PostgreSQL's initdb overlaps with the
 cells' imports, and each cell waits for its database before migrating it.
+Given a Heat git checkout (``heat_source``), the cells import Heat from it
+instead of the installed openstack-heat (``source.py``).
 
 ``EmbeddedCells`` is the owner: it starts, watches and stops the processes
 and writes the description. ``EmbeddedDeployment`` is the handle every
@@ -30,6 +32,7 @@ from heat_functional.deployment import base
 from heat_functional.deployment import database
 from heat_functional.deployment import keystone
 from heat_functional.deployment import processes
+from heat_functional.deployment import source
 
 #: What Heat 27.0.1's migrate_convergence_1 answers for every stack.
 MIGRATION_BUG = 'NoEngineContextEstablished'
@@ -105,7 +108,7 @@ class EmbeddedCells(object):
 
     def __init__(self, report_dir, db=config.DEFAULT_DB,
                  paths=config.PATH_NAMES, on_death=None, toggles=(),
-                 auth=config.DEFAULT_AUTH):
+                 auth=config.DEFAULT_AUTH, heat_source=None):
         if db not in config.DB_KINDS:
             raise base.DeploymentError('unknown database %r; choose one of %s'
                                        % (db, ', '.join(config.DB_KINDS)))
@@ -113,6 +116,8 @@ class EmbeddedCells(object):
             raise base.DeploymentError('unknown auth %r; choose one of %s'
                                        % (auth, ', '.join(config.AUTH_KINDS)))
         self.auth = auth
+        #: A Heat checkout the cells import Heat from (source.py).
+        self.heat_source = heat_source and source.HeatSource(heat_source)
         self.keystone = None
         self.report_dir = os.path.abspath(report_dir)
         self.logs_dir = os.path.join(self.report_dir, config.LOGS_DIR)
@@ -144,6 +149,9 @@ class EmbeddedCells(object):
         self._tell_reaper('dir %s' % self.workdir)
         try:
             db_urls = self._start_database()
+            if self.heat_source:
+                self.heat_source.prepare(self.workdir, os.path.join(
+                    self.logs_dir, 'heat-source.log'))
             for name in self.cell_names:
                 self._start_cell(name, db_urls[name])
             if self.postgres:
@@ -153,6 +161,9 @@ class EmbeddedCells(object):
                     ([keystone.DATABASE] if self.keystone else []))
             states = {name: self._wait_cell(name)
                       for name in self.cell_names}
+            if self.heat_source:
+                for name, state in states.items():
+                    self.heat_source.check_cell(name, state.get('heat_path'))
             if self.keystone:
                 self._register_cells(states)
         except BaseException:
@@ -215,6 +226,19 @@ class EmbeddedCells(object):
             p for p in [package_root, env.get('PYTHONPATH')] if p)
         return env
 
+    def _cell_env(self):
+        """A cell's environment: the Heat checkout, if any, first."""
+        env = self._child_env()
+        if self.heat_source:
+            env['PYTHONPATH'] = os.pathsep.join(
+                self.heat_source.python_path() + [env['PYTHONPATH']])
+        return env
+
+    def _paste_config(self):
+        if self.heat_source:
+            return self.heat_source.paste_config
+        return find_paste_config()
+
     def _start_database(self):
         """Start the database (and keystone, whose imports then overlap
         PostgreSQL's initdb); return each cell's database URL."""
@@ -269,14 +293,14 @@ class EmbeddedCells(object):
                        'w') as f:
             f.write(heat_conf(path, config.initial_convergence(path),
                               db_url, log_file,
-                              find_paste_config(), policy_file, extra))
+                              self._paste_config(), policy_file, extra))
         state_file = os.path.join(celldir, 'state.json')
         process = processes.start(
             'cell %s' % path,
             [sys.executable, '-m', 'heat_functional.deployment.cell',
              '--config-file', conf_file, '--state-file', state_file,
              '--rpc-poll', str(config.FAKE_RPC_POLL)],
-            log_file, env=self._child_env())
+            log_file, env=self._cell_env())
         self._tell_reaper('group %d' % process.pid)
         self.cells[path] = {'process': process, 'state_file': state_file,
                             'log_file': log_file, 'db_url': db_url}
@@ -320,6 +344,7 @@ class EmbeddedCells(object):
             'clouds_file': getattr(self, 'clouds_file', None),
             'keystone': self._keystone_info(),
             'heat_version': any_state['heat_version'],
+            'heat_source': self.heat_source and self.heat_source.info,
             'ready_s': round(ready_s, 3),
             'workdir': self.workdir,
             'paths': {p: cells[p] for p in self.paths},
