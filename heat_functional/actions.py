@@ -11,6 +11,11 @@ path, each observed and compared across the paths like a lifecycle step
     the template's own create step;
 ``suspend``, ``resume``, ``check``
     the stack actions, each waited for on the root's own events;
+``reads``
+    the read APIs on the complete stack: outputs list and show, template,
+    environment and files show, the root's events filtered and paged,
+    stacks listed by name and the nested ones by owner, sorted and paged,
+    and the tags (each paged list must equal the unpaged one);
 ``snapshot``, ``restore``, ``snapshot-delete``
     a snapshot, a restore from it, its deletion;
 ``preview-update``
@@ -42,10 +47,11 @@ import pytest
 
 from heat_functional import config
 from heat_functional import lifecycle as lifecycle_module
+from heat_functional import observation
 
-ACTIONS = ('preview', 'create', 'suspend', 'resume', 'check', 'snapshot',
-           'restore', 'snapshot-delete', 'preview-update', 'patch',
-           'mark-unhealthy', 'abandon', 'adopt', 'delete')
+ACTIONS = ('preview', 'create', 'suspend', 'resume', 'check', 'reads',
+           'snapshot', 'restore', 'snapshot-delete', 'preview-update',
+           'patch', 'mark-unhealthy', 'abandon', 'adopt', 'delete')
 
 
 class ActionStep(object):
@@ -139,6 +145,73 @@ def _stack_action(name, status):
         return lifecycle_module.observe_and_check(
             lifecycle, ActionStep(name, status), stack, case, deployment)
     return act
+
+
+def _reads(lifecycle, case, deployment):
+    driver, heat = lifecycle.driver, lifecycle.driver.heat
+    stack_id = lifecycle.stack_id
+    where = 'reads of %s on %s' % (lifecycle.template.name, lifecycle.path)
+    with case.timed('reads'):
+        stack = driver.call('show', heat.stacks.get, stack_id)
+        keys = sorted(output['output_key'] for output in driver.call(
+            'output list', heat.stacks.output_list, stack_id)['outputs'])
+        shown = [driver.call('output show', heat.stacks.output_show,
+                             stack_id, key)['output'] for key in keys]
+        stored = driver.call('template show', heat.stacks.template, stack_id)
+        environment = driver.call('environment show',
+                                  heat.stacks.environment, stack_id)
+        files = driver.call('files show', heat.stacks.files, stack_id)
+        events, unpaged_events = _paged(
+            lambda **page: driver.call('event list', heat.events.list,
+                                       stack_id, sort_dir='asc', filters={
+                                           'resource_action': 'CREATE',
+                                           'resource_status': 'COMPLETE'},
+                                       **page))
+        named = list(driver.call('stack list', heat.stacks.list,
+                                 filters={'name': stack.stack_name}))
+        nested, unpaged_nested = _paged(
+            lambda **page: list(driver.call(
+                'stack list', heat.stacks.list, show_nested=True,
+                filters={'owner_id': stack_id}, sort_keys='stack_name',
+                sort_dir='asc', **page)))
+    case.observation = {
+        'outputs': observation.normalise_outputs(
+            shown, lifecycle.template.random_outputs),
+        'template': sorted(stored),
+        'environment': {key: sorted(value) if isinstance(value, dict)
+                        else value for key, value in environment.items()},
+        'files': sorted(files),
+        'events': sorted(_event_owner(event, stack_id) for event in events),
+        'listed_by_name': [s.id == stack_id for s in named],
+        'nested': sorted(s.stack_status for s in nested),
+        'tags': sorted(stack.tags or []),
+    }
+    problems = []
+    if keys != sorted(o['output_key'] for o in stack.outputs or []):
+        problems.append('%s: the output list %s differs from the stack\'s '
+                        'outputs' % (where, keys))
+    for what, paged, unpaged in (('events', events, unpaged_events),
+                                 ('nested stacks', nested, unpaged_nested)):
+        if [i.id for i in paged] != [i.id for i in unpaged]:
+            problems.append('%s: %s paged one at a time differ from the '
+                            'whole list' % (where, what))
+    return problems
+
+
+def _paged(list_page):
+    """(items read a page of one at a time, items read at once)."""
+    paged = []
+    while True:
+        page = list_page(limit=1, **({'marker': paged[-1].id}
+                                     if paged else {}))
+        if not page:
+            return paged, list_page()
+        paged += page
+
+
+def _event_owner(event, stack_id):
+    return '<stack>' if event.physical_resource_id == stack_id else \
+        event.resource_name
 
 
 def _snapshot(lifecycle, case, deployment):
@@ -354,6 +427,7 @@ _ACTIONS = {
     'suspend': _stack_action('suspend', 'SUSPEND_COMPLETE'),
     'resume': _stack_action('resume', 'RESUME_COMPLETE'),
     'check': _stack_action('check', 'CHECK_COMPLETE'),
+    'reads': _reads,
     'snapshot': _snapshot,
     'restore': _restore,
     'snapshot-delete': _snapshot_delete,

@@ -85,9 +85,13 @@ def _add_target_options(parser):
     target = parser.add_argument_group(
         'external target', 'run against a real cloud instead of the '
         'embedded deployment (README.rst: "Real clouds")')
-    target.add_argument('--target', choices=('embedded', 'external'),
+    target.add_argument('--target', choices=('embedded', 'external',
+                                             'cloud'),
                         default='embedded',
-                        help='the deployment to test (default: '
+                        help='the deployment to test: embedded cells, a '
+                        'real cloud, or a devstack-like cloud the harness '
+                        'starts and tests as an external one (README.rst: '
+                        '"A devstack-like deployment") (default: '
                         '%(default)s)')
     target.add_argument('--cloud', type=_pair, action='append', default=[],
                         metavar='PATH=CLOUD',
@@ -211,6 +215,10 @@ def build_parser():
                              help='templates the actions suite runs on: '
                              '"all", or comma-separated names (default: '
                              'one of each kind, config.ACTION_TEMPLATES)')
+        command.add_argument('--failures', metavar='TEMPLATES',
+                             help='templates the failures suite runs on: '
+                             '"all", or comma-separated names (default: '
+                             'config.FAILURE_TEMPLATES)')
         command.add_argument('-n', '--workers', default=str(DEFAULT_WORKERS),
                              help='pytest-xdist workers, or "0" for none '
                              '(default: %(default)s)')
@@ -338,6 +346,8 @@ def pytest_environment(args, report_dir):
     env[config.AUTH_ENV] = args.auth
     if getattr(args, 'actions', None):
         env[config.ACTIONS_ENV] = args.actions
+    if getattr(args, 'failures', None):
+        env[config.FAILURES_ENV] = args.failures
     env[config.REPEAT_ENV] = str(args.repeat)
     try:
         env[config.RUN_ID_ENV] = config.run_id()
@@ -356,6 +366,8 @@ def pytest_environment(args, report_dir):
         from heat_functional.deployment import base
         from heat_functional.deployment import external
         description = external_description(args)
+        if getattr(args, 'cloud_owner', None):
+            args.cloud_owner.annotate(description)
         try:
             external.check_credentials(description)
         except base.DeploymentError as error:
@@ -381,7 +393,52 @@ def checked_heat_source(args):
         raise SystemExit('heat-functional: %s' % error)
 
 
+def run_on_cloud(args):
+    """--target cloud: start the devstack-like deployment, run the
+    external target on the clouds.yaml and commands it wrote, stop it."""
+    from heat_functional.deployment import base
+    from heat_functional.deployment import cloud
+    given = [option for option in ('cloud', 'toggle', 'db_url',
+                                   'toggle_command', 'migrate_command',
+                                   'clouds_file') if getattr(args, option)]
+    if given:
+        raise SystemExit('heat-functional: --target cloud writes its own '
+                         'clouds.yaml and commands; drop --%s'
+                         % ', --'.join(o.replace('_', '-') for o in given))
+    owner = cloud.CloudDeployment(
+        args.report_dir, args.paths, cloud.toggles_for(args.paths),
+        on_death=_cloud_died)
+    try:
+        owner.start()
+    except base.DeploymentError as error:
+        sys.stderr.write('heat-functional: the devstack-like deployment did '
+                         'not start: %s\n' % error)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+    try:
+        print('heat-functional: devstack-like deployment ready in %.1f s '
+              '(%s)' % (owner.description['ready_s'], owner.description_file))
+        sys.stdout.flush()
+        for option, value in owner.as_external().items():
+            setattr(args, option, value)
+        args.target, args.cloud_owner = 'external', owner
+        return run(args)
+    finally:
+        owner.close()
+
+
+def _cloud_died(message):
+    """A part of the devstack-like deployment died: say which, and stop
+    the run as SIGTERM does (run() passes it on to pytest)."""
+    sys.stderr.write('\nheat-functional: %s\n' % message)
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run(args):
+    if args.target == 'cloud':
+        return run_on_cloud(args)
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
     stale = os.path.join(report_dir, config.REPORT_JSON)

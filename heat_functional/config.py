@@ -117,6 +117,25 @@ ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
                     'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
                     'scaling_policy', 'sw_configs', 'heat_stack',
                     'iam_user')
+#: Templates the failures suite (failures.py) runs on by default, one of
+#: each shape: a group, provider templates, the CFN format, a plain stack
+#: (about 180 cases, a minute of the gate on 2 cores). Every template
+#: whose create completes when $HEAT_FUNCTIONAL_FAILURES is "all"; a
+#: comma-separated list picks others.
+FAILURES_ENV = 'HEAT_FUNCTIONAL_FAILURES'
+FAILURE_TEMPLATES = ('resource_group', 'provider_via_files',
+                     'v_cfn_2010_09_09', 'res_test_resource')
+#: Templates the failures suite's stack timeout runs on (it takes a
+#: minute: timeout_mins is whole minutes).
+TIMEOUT_TEMPLATES = ('res_test_resource',)
+#: Seconds the failures suite's slow resource takes to create: the
+#: window in which an update is cancelled or a create deleted. Neither
+#: path interrupts a resource's create when cancelling (legacy waits for
+#: it; convergence lets it finish after the stack has failed), so it
+#: stays below SETTLE_TIMEOUT, for the stack to be observed settled.
+SLOW_WAIT = 5
+#: Seconds the timeout sequence's slow resource takes (past 1 minute).
+TIMEOUT_WAIT = 120
 #: Threads a flip scenario runs its templates on.
 FLIP_WORKERS = 8
 #: How long an operator's command (toggle, migration) may run.
@@ -124,6 +143,19 @@ OPERATOR_COMMAND_TIMEOUT = float(os.environ.get(
     'HEAT_FUNCTIONAL_COMMAND_TIMEOUT', 600))
 #: HTTP timeout of one API call to a cell.
 API_TIMEOUT = 60.0
+
+# The devstack-like deployment (``--target cloud``, deployment/cloud.py).
+#: heat-engine processes per path and per toggle cell; they share the
+#: cell's RabbitMQ virtual host, as the engine hosts of one cloud do.
+CLOUD_ENGINES = int(os.environ.get('HEAT_FUNCTIONAL_CLOUD_ENGINES', 2))
+#: Debian's rabbitmq-server start script (behind its `su rabbitmq`
+#: wrapper in /usr/sbin) and the Erlang port mapper.
+RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
+EPMD = 'epmd'
+RABBITMQ_READY_TIMEOUT = 120.0
+#: The description of a running devstack-like deployment, in the report
+#: directory (its operator commands read it).
+CLOUD_DESCRIPTION_JSON = 'cloud.json'
 
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30
@@ -165,12 +197,21 @@ KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
 
 def action_templates():
     """The template names the actions suite runs on, or None for all."""
-    raw = os.environ.get(ACTIONS_ENV, '').strip()
+    return _chosen_templates(ACTIONS_ENV, ACTION_TEMPLATES)
+
+
+def failure_templates():
+    """The template names the failures suite runs on, or None for all."""
+    return _chosen_templates(FAILURES_ENV, FAILURE_TEMPLATES)
+
+
+def _chosen_templates(variable, default):
+    raw = os.environ.get(variable, '').strip()
     if raw == 'all':
         return None
     if raw:
         return tuple(name.strip() for name in raw.split(',') if name.strip())
-    return ACTION_TEMPLATES
+    return default
 
 
 def selected_toggles():

@@ -164,36 +164,53 @@ def _signal(lifecycle, step, case, deployment):
                                         deployment)
 
 
-def observe_and_check(lifecycle, step, stack, case, deployment):
-    """Observe the settled stack, check its flags and the step's
-    expectations; return the problems."""
+def observe_and_check(lifecycle, step, stack, case, deployment,
+                      rows_deleted=False):
+    """Observe the settled stack, check its flags (or, with rows_deleted,
+    that its rows are marked deleted although the API still shows it) and
+    the step's expectations; return the problems."""
     template = lifecycle.template
     with case.timed('observe'):
         observed = _settled_observation(lifecycle, case)
     lifecycle.last = observed
     case.observation = observed.observation
     with case.timed('flags'):
-        problems = case.check_flags(deployment, lifecycle.stack_id,
-                                    observed.tree,
-                                    lifecycle.expected_convergence,
-                                    lifecycle.known_flag_bug)
+        if rows_deleted:
+            problems = case.check_deleted(deployment, lifecycle.stack_id,
+                                          lifecycle.expected_convergence,
+                                          lifecycle.known_flag_bug)
+        else:
+            problems = case.check_flags(deployment, lifecycle.stack_id,
+                                        observed.tree,
+                                        lifecycle.expected_convergence,
+                                        lifecycle.known_flag_bug)
     return _expectations(step, stack, observed.observation,
                          template.name, lifecycle.path) + problems
 
 
 def _transient(observed):
-    """Resources still in progress, or deleted but still listed."""
-    return sorted(name for name, resource
-                  in observed.observation['resources'].items()
-                  if resource['status'].endswith('_IN_PROGRESS') or
-                  resource['status'] == 'DELETE_COMPLETE')
+    """Resources still in progress, deleted but still listed, or whose
+    events of the step end with the IN_PROGRESS of the action their
+    status says has ended (the closing event is not listed yet)."""
+    events = observed.observation['events']
+    found = []
+    for name, resource in observed.observation['resources'].items():
+        status = resource['status']
+        action = status.split('_', 1)[0]
+        written = events.get(name) or ['']
+        if (status.endswith('_IN_PROGRESS') or status == 'DELETE_COMPLETE'
+                or written[-1] == action + '_IN_PROGRESS'):
+            found.append(name)
+    return sorted(found)
 
 
 def _settled_observation(lifecycle, case):
     """Observe the stack once nothing in it is in progress any more.
 
     The convergence engine can report a stack COMPLETE while a resource it
-    deleted is still listed (DELETE_COMPLETE) for a moment. Such a state
+    deleted is still listed (DELETE_COMPLETE) for a moment, and FAILED
+    (a cancelled update) while a resource it lets finish is in progress,
+    whose closing event then follows its status a moment later. Such a state
     is re-observed every SETTLE_INTERVAL seconds, for up to SETTLE_TIMEOUT
     seconds; the case records how long settling took (``settle`` in its
     timings) and what was transient, and a state that never settles is

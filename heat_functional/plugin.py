@@ -250,8 +250,27 @@ def _parametrize_actions(metafunc, templates):
         for path in settings.selected_paths()])
 
 
+def _parametrize_failures(metafunc, templates):
+    """template x sequence/step x path, for templates the failures apply
+    to; the steps of one (template, sequence, path) on one worker, in
+    order."""
+    from heat_functional import failures
+    chosen = settings.failure_templates()
+    metafunc.parametrize(['template', 'step', 'path'], [
+        pytest.param(template, '%s/%s' % (sequence, step), path,
+                     id='%s-%s-%s-%s' % (template.name, sequence, step, path),
+                     marks=pytest.mark.xdist_group('failures.%s.%s.%s' % (
+                         template.name, sequence, path)))
+        for template in templates if not failures.applies_to(template)
+        if chosen is None or template.name in chosen
+        for sequence in failures.sequences_for(template)
+        for step in failures.SEQUENCES[sequence]
+        for path in settings.selected_paths()])
+
+
 FLAG_SUITES = {
     'test_actions': _parametrize_actions,
+    'test_failures': _parametrize_failures,
     'test_flip': _parametrize_flips,
     'test_migrate': _parametrize_migrations,
     'test_probe': _parametrize_probes,
@@ -286,6 +305,15 @@ def action_runs():
     registry = lifecycle.Registry()
     yield registry
     registry.clean_up()
+
+
+@pytest.fixture(scope='session')
+def failure_runs():
+    """This worker's failure sequences: sequence -> lifecycle.Registry."""
+    runs = {}
+    yield runs
+    for registry in runs.values():
+        registry.clean_up()
 
 
 @pytest.fixture(scope='session')

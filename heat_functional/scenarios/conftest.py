@@ -3,6 +3,7 @@
 from heat_functional.plugin import action_runs  # noqa: F401
 from heat_functional.plugin import case  # noqa: F401
 from heat_functional.plugin import deployment  # noqa: F401
+from heat_functional.plugin import failure_runs  # noqa: F401
 from heat_functional.plugin import flips  # noqa: F401
 from heat_functional.plugin import lifecycles  # noqa: F401
 from heat_functional.plugin import migrations  # noqa: F401

@@ -1,9 +1,10 @@
 """report.html of a real run, rendered by a real browser.
 
-Runs ``heat-functional run`` (the lifecycles only) on two templates, one
-of them a known divergence (``divergences/failed_update_rolled_back``: an
-unallowed and an allowed difference), so that the page has a side-by-side
-difference to show. Then headless Chromium (Debian's ``chromium``;
+Runs ``heat-functional run`` (the lifecycles only) on two templates: a
+known divergence (``divergences/nested_output_feeds_sibling``: unallowed
+differences) and ``templates/res_fail_update_rollback`` (differences two
+allowances cover), so that the page has side-by-side differences of both
+kinds to show. Then headless Chromium (Debian's ``chromium``;
 ``.ci/run`` installs it) renders ``report.html`` from disk: its DOM, after
 the page's own script ran, must hold the verdict, the matrix and the
 differences; a screenshot goes to the report directory as ``report.png``.
@@ -23,8 +24,10 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
-TEMPLATES = [('divergences', 'failed_update_rolled_back'),
-             ('templates', 'resource_group')]
+TEMPLATES = [('divergences', 'nested_output_feeds_sibling'),
+             ('templates', 'res_fail_update_rollback')]
+#: Files the templates use, relative to their directory.
+FILES = [('divergences', 'files/pair.yaml')]
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 WINDOW = (1400, 2000)
 CHROMIUM_FLAGS = [
@@ -42,6 +45,10 @@ def report_dir(tmp_path_factory):
         for suffix in ('.yaml', '.lifecycle.yaml'):
             shutil.copy(os.path.join(ROOT, directory, name + suffix),
                         str(templates))
+    for directory, name in FILES:
+        (templates / os.path.dirname(name)).mkdir(exist_ok=True)
+        shutil.copy(os.path.join(ROOT, directory, name),
+                    str(templates / name))
     report_dir = tmp_path_factory.mktemp('run') / 'report'
     env = dict(os.environ)
     env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
@@ -136,25 +143,27 @@ def test_report_html_in_a_browser(report_dir, home):
 
     # The verdict: the run diverges, so it fails, and says why.
     assert '<span class="verdict v-fail">FAIL</span>' in dom
-    assert 'parity of failed_update_rolled_back/lifecycle/fail-rollback' \
-        in dom
+    assert 'parity of nested_output_feeds_sibling/lifecycle/rename' in dom
     # The matrix: a row per template and step; the page's script ran and
     # counted the rows it shows (all of them: every box starts checked).
     rows = dom.count('<tr data-outcomes=')
-    assert rows >= 9
+    assert rows >= 7
     assert '<span id="shown">%d</span> rows shown' % rows in dom
     assert 'data-parity="unequal"' in dom
     # The difference side by side, escaped, with the allowance that
     # covers the other one and its reason.
     differences = dom[dom.index('id="differences"'):]
-    assert "<code>events['&lt;stack&gt;']</code>" in differences
-    assert '<mark> "UPDATE_FAILED",</mark>' in differences
+    assert '<code>outputs.right</code>' in differences
+    assert '<mark>' in differences
     assert 'not allowed' in differences
     assert 'allowed by <b class="allowed">replaced-resource-deleted-in-' \
         'backup-stack</b>' in differences
     assert 'backup stack' in differences
-    # Flag checks with the nested stack of the group, and timings.
-    assert '<b>group</b> convergence=True expected=True' in dom
+    assert "<code>events['&lt;stack&gt;']</code>" in differences
+    assert 'allowed by <b class="allowed">rolled-back-update-writes-no-' \
+        'failed-event-on-legacy</b>' in differences
+    # Flag checks with a nested stack, and timings.
+    assert '<b>left</b> convergence=True expected=True' in dom
     assert dom.count('<svg') >= rows
 
     # The filter, set from the address: only the unequal pair's row.

@@ -371,9 +371,10 @@ def test_run_step_that_raises_stops_the_lifecycle():
 # -- settling ----------------------------------------------------------------
 
 class Observed(object):
-    def __init__(self, **statuses):
+    def __init__(self, events=None, **statuses):
         self.observation = {'resources': {
-            name: {'status': status} for name, status in statuses.items()}}
+            name: {'status': status} for name, status in statuses.items()},
+            'events': events or {}}
 
 
 class SettleCase(object):
@@ -414,6 +415,25 @@ def test_a_deleted_resource_still_listed_is_waited_for(monkeypatch):
     assert len(calls) == 3
     assert case.transient == ['a']
     assert case.timings['settle'] >= 0
+
+
+def test_a_status_whose_closing_event_is_not_listed_yet_is_waited_for(
+        monkeypatch):
+    lagging = Observed(events={'slow': ['CREATE_IN_PROGRESS']},
+                       slow='CREATE_COMPLETE')
+    settled = Observed(events={'slow': ['CREATE_IN_PROGRESS',
+                                        'CREATE_COMPLETE']},
+                       slow='CREATE_COMPLETE')
+    observed, case, calls = settle(monkeypatch, lagging, settled)
+    assert observed is settled
+    assert case.transient == ['slow']
+    # A replaced resource's events end with the old one's DELETE: settled.
+    replaced = Observed(events={'r': ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE',
+                                      'DELETE_IN_PROGRESS',
+                                      'DELETE_COMPLETE']},
+                        r='CREATE_COMPLETE')
+    observed, case, calls = settle(monkeypatch, replaced)
+    assert observed is replaced and len(calls) == 1
 
 
 def test_a_state_that_never_settles_is_kept_as_it_is(monkeypatch):
