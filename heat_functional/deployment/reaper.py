@@ -16,11 +16,50 @@ SIGKILL) and removes every directory, newest first. This is what keeps
 cleanup code.
 """
 
+import os
 import shutil
 import signal
+import subprocess
 import sys
 
+from heat_functional import config
 from heat_functional.deployment import processes
+
+
+class Link(object):
+    """The owner's side: starts a reaper, tells it what to clean up, and
+    says ``done`` after the owner's own teardown."""
+
+    def __init__(self, env=None):
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+            stdin=subprocess.PIPE, start_new_session=True,
+            env=env or dict(os.environ), text=True, bufsize=1)
+
+    def tell(self, line):
+        try:
+            self.process.stdin.write(line + '\n')
+            self.process.stdin.flush()
+        except (OSError, ValueError):
+            pass
+
+    def group(self, process):
+        """Watch the process group of a child started by processes.start."""
+        self.tell('group %d' % process.pid)
+
+    def directory(self, path):
+        self.tell('dir %s' % path)
+
+    def done(self):
+        self.tell('done')
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=config.STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def reap(groups, dirs):

@@ -1,0 +1,186 @@
+"""Unit tests of the devstack-like deployment's configuration and commands.
+
+The broker's files and environment keep everything private (loopback
+listener, its own epmd port, no epmd daemon, no system configuration);
+a missing rabbitmq-server is one error that says how to install it; a
+cell's heat.conf options and per-process files; the heat-engine,
+heat-manage and operator commands; the mapping of clouds to cells; and
+the CLI's ``--target cloud``, which refuses the options it sets itself.
+No process is started.
+"""
+
+import json
+import shlex
+
+import pytest
+
+from heat_functional import cli
+from heat_functional import config
+from heat_functional.deployment import base
+from heat_functional.deployment import cloud
+from heat_functional.deployment import rabbitmq
+
+PORTS = {'amqp': 5701, 'dist': 5702, 'epmd': 5703}
+
+
+def test_rabbitmq_conf_listens_on_loopback_and_loads_definitions():
+    text = rabbitmq.rabbitmq_conf(5701, '/w/definitions.json')
+    assert 'listeners.tcp.default = 127.0.0.1:5701' in text.splitlines()
+    assert 'definitions.local.path = /w/definitions.json' in text
+
+
+def test_definitions_give_the_user_every_vhost():
+    defs = rabbitmq.definitions(['legacy', 'flip-on'], 'pw')
+    assert [v['name'] for v in defs['vhosts']] == ['legacy', 'flip-on']
+    assert defs['users'] == [{'name': rabbitmq.USER, 'password': 'pw',
+                              'tags': ''}]
+    assert sorted(p['vhost'] for p in defs['permissions']) == \
+        ['flip-on', 'legacy']
+    assert all(p['user'] == rabbitmq.USER and p['read'] == '.*'
+               for p in defs['permissions'])
+
+
+def test_environment_is_private():
+    env = rabbitmq.environment({'HOME': '/root', 'PATH': '/bin'}, '/w',
+                               'hf-1@localhost', PORTS)
+    assert env['PATH'] == '/bin'
+    assert env['HOME'] == '/w/home'  # the Erlang cookie goes there
+    assert env['RABBITMQ_NODENAME'] == 'hf-1@localhost'
+    assert env['RABBITMQ_NODE_IP_ADDRESS'] == '127.0.0.1'
+    assert env['RABBITMQ_DIST_PORT'] == '5702'
+    assert env['ERL_EPMD_PORT'] == '5703'
+    assert env['ERL_EPMD_ADDRESS'] == '127.0.0.1'
+    assert env['RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS'] == '-start_epmd false'
+    assert env['RABBITMQ_CONF_ENV_FILE'] == '/w/rabbitmq-env.conf'
+    for name in ('RABBITMQ_MNESIA_BASE', 'RABBITMQ_LOG_BASE',
+                 'RABBITMQ_CONFIG_FILE', 'RABBITMQ_ENABLED_PLUGINS_FILE',
+                 'RABBITMQ_PID_FILE'):
+        assert env[name].startswith('/w/'), name
+
+
+def test_transport_url_quotes_password_and_vhost():
+    assert rabbitmq.transport_url('a/b:c', 5701, 'flip-on') == \
+        'rabbit://heat-functional:a%2Fb%3Ac@127.0.0.1:5701/flip-on'
+
+
+def test_missing_broker_says_how_to_install(tmp_path):
+    with pytest.raises(rabbitmq.BrokerMissing) as missing:
+        rabbitmq.find_binaries(server=str(tmp_path / 'rabbitmq-server'),
+                               epmd='no-such-epmd-here')
+    assert 'apt-get install rabbitmq-server' in str(missing.value)
+    assert 'no-such-epmd-here' in str(missing.value)
+
+
+def test_process_conf():
+    assert cloud.process_conf('h1', '/l/e.log', True).splitlines() == [
+        '[DEFAULT]', 'host = h1', 'log_file = /l/e.log',
+        'convergence_engine = true']
+    assert 'convergence_engine' not in cloud.process_conf('h1', '/l/a.log')
+
+
+def test_cell_options_add_the_broker_without_changing_keystones():
+    keystone_options = {'DEFAULT': {'deferred_auth_method': 'trusts'},
+                        'trustee': {'username': 'heat'}}
+    options = cloud.cell_options(keystone_options, 'rabbit://u:p@h:1/v')
+    assert options['DEFAULT'] == {'deferred_auth_method': 'trusts',
+                                  'transport_url': 'rabbit://u:p@h:1/v',
+                                  'num_engine_workers': '1'}
+    assert options['trustee'] == {'username': 'heat'}
+    assert keystone_options['DEFAULT'] == {'deferred_auth_method': 'trusts'}
+
+
+def test_engine_and_manage_commands_take_every_config_file():
+    argv = cloud.engine_command(['/c/heat.conf', '/c/engine-1.conf'])
+    assert argv[-4:] == ['--config-file', '/c/heat.conf',
+                         '--config-file', '/c/engine-1.conf']
+    assert 'heat-engine' in argv[0] or 'heat.cmd.engine' in argv[-5]
+    argv = cloud.manage_argv(['/c/heat.conf'], 'migrate_convergence_1',
+                             'sid')
+    assert argv == ['heat-manage', '--config-file', '/c/heat.conf',
+                    'migrate_convergence_1', 'sid']
+
+
+def test_engine_hosts_differ():
+    assert cloud.engine_host('legacy', 1) != cloud.engine_host('legacy', 2)
+
+
+def test_operator_commands_survive_spaces_and_fill_placeholders():
+    commands = cloud.operator_commands('/r d/cloud.json', python='/v/py')
+    argv = [part.format(cloud='heat-functional-flip-on',
+                        convergence_engine='true')
+            for part in shlex.split(commands['toggle_command'])]
+    assert argv == ['/v/py', '-m', 'heat_functional.deployment.cloud',
+                    '/r d/cloud.json', 'engine', 'heat-functional-flip-on',
+                    'true']
+    argv = shlex.split(commands['migrate_command'])
+    assert argv[-3:] == ['migrate', '{cloud}', '{stack_id}']
+
+
+def test_cell_of():
+    cells = {'legacy': {}, 'flip-on': {}}
+    assert cloud.cell_of('heat-functional-flip-on', cells) == 'flip-on'
+    assert cloud.cell_of('legacy', cells) == 'legacy'
+    with pytest.raises(base.DeploymentError, match="no cell 'devstack'"):
+        cloud.cell_of('devstack', cells)
+
+
+def test_toggles_for(monkeypatch):
+    monkeypatch.delenv(config.TOGGLES_ENV, raising=False)
+    assert cloud.toggles_for(['legacy', 'convergence']) == list(
+        config.TOGGLES)
+    assert cloud.toggles_for(['legacy']) == []
+    monkeypatch.setenv(config.TOGGLES_ENV, '0')
+    assert cloud.toggles_for(['legacy', 'convergence']) == []
+
+
+def test_a_cell_needs_an_engine(tmp_path):
+    with pytest.raises(base.DeploymentError, match='at least one engine'):
+        cloud.CloudDeployment(str(tmp_path), engines=0)
+
+
+def _call(app, method, path, body=None):
+    import io
+    data = json.dumps(body).encode() if body is not None else b''
+    answer = {}
+
+    def start_response(status, headers):
+        answer['status'] = status
+    payload = app({'REQUEST_METHOD': method, 'PATH_INFO': path,
+                   'CONTENT_LENGTH': str(len(data)),
+                   'wsgi.input': io.BytesIO(data)}, start_response)
+    return answer['status'], json.loads(b''.join(payload))
+
+
+def test_control_routes(tmp_path):
+    owner = cloud.CloudDeployment(str(tmp_path))
+    status, answer = _call(owner._control_app, 'GET', '/nothing')
+    assert status.startswith('404')
+    status, answer = _call(owner._control_app, 'POST', '/engine/elsewhere',
+                           {'convergence_engine': True})
+    assert status.startswith('500')
+    assert "no cell 'elsewhere'" in answer['error']
+
+
+def test_operator_command_usage(capsys):
+    assert cloud.main(['cloud.json', 'reboot', 'x', 'y']) == 2
+    assert 'engine CLOUD' in capsys.readouterr().err
+
+
+def test_operator_command_without_description(tmp_path, capsys):
+    assert cloud.main([str(tmp_path / 'none.json'), 'engine', 'c',
+                       'true']) == 1
+    assert 'none.json' in capsys.readouterr().err
+
+
+def test_cli_target_cloud_parses():
+    args = cli.build_parser().parse_args(['gate', '--target', 'cloud'])
+    assert args.target == 'cloud'
+
+
+def test_cli_target_cloud_refuses_what_it_sets_itself():
+    args = cli.build_parser().parse_args([
+        'gate', '--target', 'cloud', '--cloud', 'legacy=x',
+        '--migrate-command', 'true'])
+    with pytest.raises(SystemExit) as refused:
+        cli.run_on_cloud(args)
+    assert '--cloud, --migrate-command' in str(refused.value)
