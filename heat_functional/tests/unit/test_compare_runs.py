@@ -1,0 +1,62 @@
+"""Unit tests of tools/compare_runs.py: two runs compared case by case
+(outcome and observation, path with path), cases of one run only, the
+summary, --out and --check, a missing report; crafted reports, no Heat."""
+
+import importlib.util
+import json
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+_spec = importlib.util.spec_from_file_location(
+    'compare_runs', os.path.join(ROOT, 'tools', 'compare_runs.py'))
+compare_runs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compare_runs)
+
+
+def case(case_id, status='CREATE_COMPLETE', outcome='passed'):
+    return {'id': case_id, 'outcome': outcome,
+            'observation': {'stack': status, 'outputs': {'n': 1}}}
+
+
+def write(tmp_path, name, cases):
+    path = tmp_path / name
+    path.write_text(json.dumps({'cases': cases}))
+    return str(path)
+
+
+def test_same_different_and_unmatched_cases():
+    result = compare_runs.compare(
+        {'cases': [case('a-legacy'), case('b-legacy', 'CREATE_FAILED'),
+                   case('c-legacy', outcome='failed'), case('only-a')]},
+        {'cases': [case('a-legacy'), case('b-legacy'), case('c-legacy'),
+                   case('only-b')]})
+    assert result['compared'] == 3 and result['same'] == 1
+    assert result['different'] == [
+        {'id': 'b-legacy', 'differences': [
+            {'location': 'stack', 'a': 'CREATE_FAILED',
+             'b': 'CREATE_COMPLETE'}]},
+        {'id': 'c-legacy', 'differences': [
+            {'location': 'outcome', 'a': 'failed', 'b': 'passed'}]}]
+    assert result['only_in_a'] == ['only-a']
+    assert result['only_in_b'] == ['only-b']
+    text = compare_runs.summary(result, 'cloud', 'embedded')
+    assert '3 cases compared, 1 same, 2 different' in text
+    assert 'b-legacy at stack: "CREATE_FAILED" / "CREATE_COMPLETE"' in text
+
+
+def test_main_writes_json_and_checks(tmp_path, capsys):
+    a = write(tmp_path, 'a.json', [case('x', 'CREATE_FAILED')])
+    b = write(tmp_path, 'b.json', [case('x')])
+    out = tmp_path / 'out.json'
+    assert compare_runs.main([a, b, '--out', str(out)]) == 0
+    assert json.loads(out.read_text())['different'][0]['id'] == 'x'
+    assert compare_runs.main([a, b, '--check']) == 1
+    assert compare_runs.main([a, a, '--check']) == 0
+
+
+def test_missing_report_compares_nothing(tmp_path, capsys):
+    a = write(tmp_path, 'a.json', [case('x')])
+    assert compare_runs.main([a, str(tmp_path / 'none.json'),
+                              '--check']) == 0
+    assert 'nothing compared' in capsys.readouterr().out
