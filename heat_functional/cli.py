@@ -201,6 +201,11 @@ def build_parser():
     deploy.add_argument('--toggles', action='store_true',
                         help='also start the toggle cells (%s)'
                         % ', '.join(config.TOGGLES))
+    deploy.add_argument('--target', choices=('embedded', 'cloud'),
+                        default='embedded',
+                        help='the embedded cells, or the devstack-like '
+                        'deployment (README.rst: "A devstack-like '
+                        'deployment") (default: %(default)s)')
 
     for name, text in (('run', 'run the suites and write the report'),
                        ('gate', 'run, then exit non-zero unless the verdict '
@@ -270,7 +275,54 @@ def source_note(description):
         heat_source.get('version'))
 
 
+def deploy_cloud(args):
+    """deploy --target cloud: start the devstack-like deployment, say
+    how to reach it and test it as an external cloud, stay up until
+    Ctrl-C."""
+    from heat_functional.deployment import base
+    from heat_functional.deployment import cloud
+    dead = threading.Event()
+
+    def on_death(message):
+        sys.stderr.write('\nheat-functional: %s\n' % message)
+        dead.set()
+
+    owner = cloud.CloudDeployment(
+        args.report_dir, args.paths,
+        cloud.toggles_for(args.paths) if args.toggles else [],
+        on_death=on_death)
+    try:
+        owner.start()
+        external = owner.as_external()
+        print('heat-functional: devstack-like deployment of Heat %s ready '
+              'in %.1f s; it is described in %s\n\nTest it as a real cloud:'
+              '\n  heat-functional gate --target external --clouds-file %s'
+              % (owner.description['heat_version'],
+                 owner.description['ready_s'], owner.description_file,
+                 owner.clouds_file))
+        for option in ('cloud', 'toggle', 'db_url'):
+            for name, value in external[option]:
+                print('    --%s %s=%s'
+                      % (option.replace('_', '-'), name, value))
+        for option in ('toggle_command', 'migrate_command'):
+            print('    --%s "%s"' % (option.replace('_', '-'),
+                                     external[option]))
+        print('\nCtrl-C stops everything.')
+        sys.stdout.flush()
+        dead.wait()
+        return 1
+    except base.DeploymentError as error:
+        sys.stderr.write('heat-functional: %s\n' % error)
+        return 3
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        owner.close()
+
+
 def deploy(args):
+    if args.target == 'cloud':
+        return deploy_cloud(args)
     from heat_functional.deployment import embedded
     dead = threading.Event()
 

@@ -184,3 +184,10 @@ def test_cli_target_cloud_refuses_what_it_sets_itself():
     with pytest.raises(SystemExit) as refused:
         cli.run_on_cloud(args)
     assert '--cloud, --migrate-command' in str(refused.value)
+
+
+def test_cli_deploy_target_cloud_parses():
+    args = cli.build_parser().parse_args(['deploy', '--target', 'cloud',
+                                          '--toggles'])
+    assert (args.target, args.toggles) == ('cloud', True)
+    assert cli.build_parser().parse_args(['deploy']).target == 'embedded'
