@@ -13,7 +13,8 @@ path, each observed and compared across the paths like a lifecycle step
     the stack actions, each waited for on the root's own events;
 ``reads``
     the read APIs on the complete stack: outputs list and show, template,
-    environment and files show, the root's events filtered and paged,
+    environment and files show, each top-level resource's metadata (its
+    keys: values hold times and ids), the root's events filtered and paged,
     stacks listed by name and the nested ones by owner, sorted and paged,
     and the tags (each paged list must equal the unpaged one);
 ``snapshot``, ``restore``, ``snapshot-delete``
@@ -150,6 +151,7 @@ def _stack_action(name, status):
 def _reads(lifecycle, case, deployment):
     driver, heat = lifecycle.driver, lifecycle.driver.heat
     stack_id = lifecycle.stack_id
+    base_url = lifecycle.template.base_url
     where = 'reads of %s on %s' % (lifecycle.template.name, lifecycle.path)
     with case.timed('reads'):
         stack = driver.call('show', heat.stacks.get, stack_id)
@@ -161,6 +163,10 @@ def _reads(lifecycle, case, deployment):
         environment = driver.call('environment show',
                                   heat.stacks.environment, stack_id)
         files = driver.call('files show', heat.stacks.files, stack_id)
+        metadata = {name: sorted(driver.call(
+            'resource metadata', heat.resources.metadata, stack_id, name)
+            or {}) for name in sorted(lifecycle.last.physical_ids)
+            if '/' not in name}
         events, unpaged_events = _paged(
             lambda **page: driver.call('event list', heat.events.list,
                                        stack_id, sort_dir='asc', filters={
@@ -178,9 +184,12 @@ def _reads(lifecycle, case, deployment):
         'outputs': observation.normalise_outputs(
             shown, lifecycle.template.random_outputs),
         'template': sorted(stored),
-        'environment': {key: sorted(value) if isinstance(value, dict)
-                        else value for key, value in environment.items()},
+        'environment': {key: sorted(_relative(name, base_url)
+                                    for name in value)
+                        if isinstance(value, dict) else value
+                        for key, value in environment.items()},
         'files': sorted(files),
+        'metadata_keys': metadata,
         'events': sorted(_event_owner(event, stack_id) for event in events),
         'listed_by_name': [s.id == stack_id for s in named],
         'nested': sorted(s.stack_status for s in nested),
@@ -207,6 +216,13 @@ def _paged(list_page):
         if not page:
             return paged, list_page()
         paged += page
+
+
+def _relative(name, base_url):
+    """A name with the template directory's URL taken off."""
+    if base_url and name.startswith(base_url):
+        return name[len(base_url):]
+    return name
 
 
 def _event_owner(event, stack_id):

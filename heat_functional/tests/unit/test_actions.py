@@ -52,3 +52,23 @@ def test_abandoned_shape_keeps_names_types_and_states_only():
             'group/#1': ['OS::Heat::Value', 'UPDATE', 'COMPLETE'],
             'group/#2': ['OS::Heat::Value', 'CREATE', 'COMPLETE']}}
     assert actions.without_ids(data) == ['group/aaaaaaaaaaaa']
+
+
+class Item(object):
+    def __init__(self, id):
+        self.id = id
+
+
+def test_reads_pages_one_at_a_time_and_reads_the_whole_list_once():
+    items = [Item(i) for i in 'abc']
+    calls = []
+
+    def list_page(limit=None, marker=None):
+        calls.append((limit, marker))
+        if limit is None:
+            return list(items)
+        start = [i.id for i in items].index(marker) + 1 if marker else 0
+        return items[start:start + limit]
+    paged, whole = actions._paged(list_page)
+    assert [i.id for i in paged] == ['a', 'b', 'c'] == [i.id for i in whole]
+    assert calls == [(1, None), (1, 'a'), (1, 'b'), (1, 'c'), (None, None)]
