@@ -177,6 +177,7 @@ class CloudDeployment(object):
         self.postgres = self.keystone = self.rabbit = None
         self.cells = {}
         self.control = None
+        self.clouds_file = None
         self.description = None
         self.description_file = os.path.join(self.report_dir,
                                              config.CLOUD_DESCRIPTION_JSON)
@@ -198,6 +199,10 @@ class CloudDeployment(object):
     # -- start ------------------------------------------------------------
     def start(self):
         started = time.monotonic()
+        try:
+            rabbitmq.find_binaries()
+        except rabbitmq.BrokerMissing as missing:
+            raise base.DeploymentError(str(missing))
         os.makedirs(self.logs_dir, exist_ok=True)
         self.workdir = tempfile.mkdtemp(prefix='heat-functional-cloud-')
         os.chmod(self.workdir, 0o711)  # PostgreSQL's user reaches its data

@@ -44,8 +44,11 @@ class BrokerMissing(RuntimeError):
     """rabbitmq-server or epmd is not installed."""
 
 
-def find_binaries(server=config.RABBITMQ_SERVER, epmd=config.EPMD):
-    """(server script, epmd) paths; BrokerMissing says how to install."""
+def find_binaries(server=None, epmd=None):
+    """(server script, epmd) paths (config's by default); BrokerMissing
+    says how to install them."""
+    server = server or config.RABBITMQ_SERVER
+    epmd = epmd or config.EPMD
     epmd_path = shutil.which(epmd)
     missing = [name for name, path in ((server, server if os.access(
         server, os.X_OK) else None), (epmd, epmd_path)) if not path]

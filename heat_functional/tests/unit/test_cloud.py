@@ -191,3 +191,14 @@ def test_cli_deploy_target_cloud_parses():
                                           '--toggles'])
     assert (args.target, args.toggles) == ('cloud', True)
     assert cli.build_parser().parse_args(['deploy']).target == 'embedded'
+
+
+def test_a_missing_broker_stops_the_start_before_anything_runs(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(config, 'RABBITMQ_SERVER',
+                        str(tmp_path / 'no-rabbitmq-server'))
+    owner = cloud.CloudDeployment(str(tmp_path / 'report'))
+    with pytest.raises(base.DeploymentError,
+                       match='apt-get install rabbitmq-server'):
+        owner.start()
+    assert owner.workdir is None and owner.reaper is None
