@@ -301,3 +301,97 @@ def migrate(lifecycle, case, deployment):
     if problems:
         lifecycle.stopped_by = lifecycle.stopped_by or MIGRATE
     case.require(problems)
+
+
+def run_flip_case(flip_of, toggle, template, step, case):
+    """One case of a flip scenario: step `step` (a name of ``flip_steps``)
+    of `template` on the toggle cell `toggle`, whose Flip `flip_of(toggle)`
+    gives (or skips, saying why). The body of the pytest suite's test and
+    of the tempest plugin's."""
+    # Compared with a reference once it runs, never paired: a case skipped
+    # before (no toggle cell) must not become half a pair.
+    case.parity = 'none'
+    flip_of(toggle).outcome(template, step).hand_over(case)
+
+
+#: The stack of ``migrate/refused-in-progress``: its create takes 5 s.
+SLOW_CREATE = {
+    'heat_template_version': '2021-04-16',
+    'resources': {'slow': {
+        'type': 'OS::Heat::TestResource',
+        'properties': {'value': 'slow',
+                       'action_wait_secs': {'create': 5}}}},
+}
+
+
+def skip_unless_migrating(deployment):
+    """The path migration starts from; skips, saying why, where none."""
+    path = path_of(False)
+    if path not in deployment.paths:
+        pytest.skip('migration starts from legacy stacks; this run has no '
+                    '%s path' % path)
+    if deployment.cannot_migrate:
+        pytest.skip('this deployment cannot migrate stacks: %s'
+                    % deployment.cannot_migrate)
+    return path
+
+
+def run_migrate_case(template, step, deployment, migrations, case):
+    """One case of the migrate scenario: step `step` (a name of
+    ``migrate_steps``) of `template`, in the lifecycle `migrations` keeps.
+    The body of the pytest suite's test and of the tempest plugin's."""
+    # Compared with a reference (set below), never paired: a step skipped
+    # before its reference is known must not become half a pair.
+    case.parity = 'none'
+    path = skip_unless_migrating(deployment)
+    lifecycle_module.skip_unless_offered(template, deployment)
+    case.path = path
+    if step == template.steps[0].name:
+        driver = client.StackDriver(deployment, path, template.name)
+        lifecycle = migrations.start(template, path, driver, False)
+        case.reference = reference(step, False, 'created on legacy')
+        if template.error:
+            case.require([template.error])
+        lifecycle_module.run_step(lifecycle, template.steps[0], case,
+                                  deployment)
+        return
+    lifecycle = migrations.get(template, path)
+    if step == MIGRATE:
+        lifecycle_module.skip_unless_runnable(
+            lifecycle, template.steps[1], template, path)
+        migrate(lifecycle, case, deployment)
+        return
+    current = [s for s in template.steps if s.name == step][0]
+    lifecycle_module.skip_unless_runnable(lifecycle, current, template, path)
+    case.reference = reference(
+        step, lifecycle.expected_convergence,
+        'migrated' if lifecycle.expected_convergence else 'not migrated')
+    lifecycle_module.run_step(lifecycle, current, case, deployment)
+
+
+def run_refused_migration(deployment, case):
+    """``migrate/refused-in-progress``: Heat refuses to migrate a stack
+    whose create is still running, and no flag changes."""
+    case.parity = 'none'
+    path = skip_unless_migrating(deployment)
+    case.path, case.template = path, 'slow_create'
+    case.scenario = 'migrate/refused-in-progress'
+    driver = client.StackDriver(deployment, path, 'slow_create')
+    stack_id = driver.create(case.stack_name(), SLOW_CREATE)
+    case.track(driver, stack_id)
+    refusal = None
+    try:
+        deployment.migrate_convergence(path, stack_id)
+    except Exception as error:  # DeploymentError with Heat's words
+        refusal = str(error)
+    case.migration = {'refused': refusal}
+    tree = [{'id': stack_id, 'path': ''}]
+    problems = case.check_flags(deployment, stack_id, tree, False)
+    if refusal is None:
+        problems.append('Heat migrated a stack whose create was still in '
+                        'progress')
+    elif REFUSED not in refusal:
+        problems.append('the refusal does not give Heat\'s reason: %s'
+                        % refusal)
+    driver.wait(stack_id, 'CREATE', 'create')
+    case.require(problems)

@@ -20,6 +20,7 @@ import time
 import pytest
 
 from heat_functional import agents
+from heat_functional import client
 from heat_functional import config
 from heat_functional import observation
 
@@ -79,6 +80,26 @@ class Registry(object):
             except Exception:  # best effort; the deployment goes anyway
                 pass
             lifecycle.stack_id = None
+
+
+def run_case(template, step, path, repetition, deployment, lifecycles,
+             case):
+    """One case of the lifecycle suite: `step` of `template` on `path`,
+    in the lifecycle `lifecycles` keeps for (template, path, repetition).
+    The body of the pytest suite's test and of the tempest plugin's."""
+    skip_unless_offered(template, deployment)
+    if step.kind == 'create':
+        driver = client.StackDriver(deployment, path, template.name)
+        if template.error:
+            lifecycles.start(template, path, driver, None, repetition)
+            case.require([template.error])
+        lifecycle = lifecycles.start(template, path, driver,
+                                     deployment.convergence_engine(path),
+                                     repetition)
+    else:
+        lifecycle = lifecycles.get(template, path, repetition)
+        skip_unless_runnable(lifecycle, step, template, path)
+    run_step(lifecycle, step, case, deployment)
 
 
 def run_step(lifecycle, step, case, deployment):

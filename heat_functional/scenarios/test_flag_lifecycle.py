@@ -17,92 +17,23 @@ scenarios and ``heat_functional/probe.py`` for the black-box probe. Cases:
 
 import pytest
 
-from heat_functional import client
 from heat_functional import config
 from heat_functional import flag_lifecycle
 from heat_functional import lifecycle as lifecycle_module
 from heat_functional import probe
 
-SLOW_CREATE = {
-    'heat_template_version': '2021-04-16',
-    'resources': {'slow': {
-        'type': 'OS::Heat::TestResource',
-        'properties': {'value': 'slow',
-                       'action_wait_secs': {'create': 5}}}},
-}
-
 
 def test_flip(toggle, template, step, flips, case):
-    flips.get(toggle).outcome(template, step).hand_over(case)
-
-
-def _skip_unless_migrating(deployment):
-    path = flag_lifecycle.path_of(False)
-    if path not in deployment.paths:
-        pytest.skip('migration starts from legacy stacks; this run has no '
-                    '%s path' % path)
-    if deployment.cannot_migrate:
-        pytest.skip('this deployment cannot migrate stacks: %s'
-                    % deployment.cannot_migrate)
-    return path
+    flag_lifecycle.run_flip_case(flips.get, toggle, template, step, case)
 
 
 def test_migrate(template, step, deployment, migrations, case):
-    # Compared with a reference (set below), never paired: a step skipped
-    # before its reference is known must not become half a pair.
-    case.parity = 'none'
-    path = _skip_unless_migrating(deployment)
-    lifecycle_module.skip_unless_offered(template, deployment)
-    case.path = path
-    if step == template.steps[0].name:
-        driver = client.StackDriver(deployment, path, template.name)
-        lifecycle = migrations.start(template, path, driver, False)
-        case.reference = flag_lifecycle.reference(step, False,
-                                                  'created on legacy')
-        if template.error:
-            case.require([template.error])
-        lifecycle_module.run_step(lifecycle, template.steps[0], case,
-                                  deployment)
-        return
-    lifecycle = migrations.get(template, path)
-    if step == flag_lifecycle.MIGRATE:
-        case.parity = 'none'
-        lifecycle_module.skip_unless_runnable(
-            lifecycle, template.steps[1], template, path)
-        flag_lifecycle.migrate(lifecycle, case, deployment)
-        return
-    current = [s for s in template.steps if s.name == step][0]
-    lifecycle_module.skip_unless_runnable(lifecycle, current, template, path)
-    case.reference = flag_lifecycle.reference(
-        step, lifecycle.expected_convergence,
-        'migrated' if lifecycle.expected_convergence else 'not migrated')
-    lifecycle_module.run_step(lifecycle, current, case, deployment)
+    flag_lifecycle.run_migrate_case(template, step, deployment, migrations,
+                                    case)
 
 
 def test_migration_refused_while_in_progress(deployment, case):
-    case.parity = 'none'
-    path = _skip_unless_migrating(deployment)
-    case.path, case.template = path, 'slow_create'
-    case.scenario = 'migrate/refused-in-progress'
-    driver = client.StackDriver(deployment, path, 'slow_create')
-    stack_id = driver.create(case.stack_name(), SLOW_CREATE)
-    case.track(driver, stack_id)
-    refusal = None
-    try:
-        deployment.migrate_convergence(path, stack_id)
-    except Exception as error:  # DeploymentError with Heat's words
-        refusal = str(error)
-    case.migration = {'refused': refusal}
-    tree = [{'id': stack_id, 'path': ''}]
-    problems = case.check_flags(deployment, stack_id, tree, False)
-    if refusal is None:
-        problems.append('Heat migrated a stack whose create was still in '
-                        'progress')
-    elif flag_lifecycle.REFUSED not in refusal:
-        problems.append('the refusal does not give Heat\'s reason: %s'
-                        % refusal)
-    driver.wait(stack_id, 'CREATE', 'create')
-    case.require(problems)
+    flag_lifecycle.run_refused_migration(deployment, case)
 
 
 def test_probe(template, path, deployment, case):
