@@ -1,0 +1,237 @@
+"""Run the tempest plugin against an embedded deployment (``tox -e
+tempest-plugin``).
+
+It does what a devstack job does, with ``heat-functional deploy``
+playing the cloud:
+
+1. starts ``heat-functional deploy`` (``--toggles`` when the flip
+   scenario runs) and waits for the clouds.yaml it writes;
+2. writes a tempest.conf for it in a private workspace: tempest's
+   ``[identity]`` and ``[auth] admin_*`` take the deployment's test user
+   (or, with ``--clouds``, ``[heat_functional] clouds`` names the
+   clouds of its clouds.yaml), each path's region, its database URLs as
+   the flag source, and ``deployment/control.py`` as the toggle and
+   migration commands;
+3. runs ``tempest run --config-file ... --regex heat_functional``;
+4. stops the deployment and removes the workspace, keeping tempest's log
+   and the report in the report directory. A reaper
+   (``deployment/reaper.py``) stops the deployment and tempest and
+   removes the workspace should this process be killed first.
+
+The exit status is tempest's. Arguments after ``--`` go to ``tempest
+run`` (``--concurrency 4``).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+from heat_functional import config
+from heat_functional.tempest_plugin import config as plugin_config
+
+#: How long ``heat-functional deploy`` may take to write its clouds.yaml.
+DEPLOY_TIMEOUT = 2 * config.CELL_READY_TIMEOUT
+CONTROL = 'heat_functional.deployment.control'
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='python -m heat_functional.tempest_plugin.check',
+        description='Run the heat-functional tempest plugin against an '
+        'embedded deployment.')
+    parser.add_argument('--templates', default='',
+                        help='comma-separated templates to run (default: '
+                        'all of the template directory)')
+    parser.add_argument('--templates-dir', default=config.SHIPPED_TEMPLATES,
+                        help='template directory (default: %(default)s)')
+    parser.add_argument('--scenarios', default=','.join(
+        plugin_config.SCENARIOS), help='comma-separated scenarios '
+        '(default: %(default)s)')
+    parser.add_argument('--db', choices=config.DB_KINDS,
+                        default=config.DEFAULT_DB,
+                        help='database of the deployment (default: '
+                        '%(default)s)')
+    parser.add_argument('--clouds', action='store_true',
+                        help='reach the paths through the clouds of the '
+                        'deployment\'s clouds.yaml, not tempest\'s '
+                        'credentials and regions')
+    parser.add_argument('--report-dir', default=os.path.join(
+        'reports', os.environ.get('TOX_ENV_NAME', 'tempest-plugin')),
+        help='where the report, the deployment\'s logs and tempest.log '
+        'go (default: %(default)s)')
+    parser.add_argument('tempest_args', nargs='*', metavar='TEMPEST_ARG',
+                        help='more `tempest run` arguments, after "--"')
+    return parser
+
+
+def _ini(sections):
+    lines = []
+    for name, options in sections:
+        lines.append('[%s]' % name)
+        lines += ['%s = %s' % (key, value) for key, value in options
+                  if value is not None]
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def _pairs(mapping):
+    return ','.join('%s:%s' % item for item in mapping.items())
+
+
+def tempest_conf(description, clouds_file, args, workspace):
+    """tempest.conf's text for an embedded deployment's description and
+    the clouds.yaml it wrote."""
+    with open(clouds_file) as f:
+        clouds = yaml.safe_load(f)['clouds']
+    cells = dict(description['paths'], **description.get('toggles', {}))
+    control = '%s -m %s %s' % (sys.executable, CONTROL,
+                               os.path.join(os.path.dirname(clouds_file),
+                                            config.DESCRIPTION_JSON))
+    auth = clouds[cells[list(description['paths'])[0]]['cloud']]['auth']
+    plugin = [
+        ('paths', ','.join(description['paths'])),
+        ('db_urls', _pairs({c: i['db_url'] for c, i in cells.items()})),
+        ('toggle_command', control + ' engine {cloud} {convergence_engine}'),
+        ('migrate_command', control + ' migrate {cloud} {stack_id}'),
+        ('scenarios', args.scenarios),
+        ('templates_dir', os.path.abspath(args.templates_dir)),
+        ('templates', args.templates or None),
+        ('report_dir', os.path.abspath(args.report_dir)),
+    ]
+    if args.clouds:
+        plugin[:0] = [('clouds', _pairs({c: i['cloud']
+                                         for c, i in cells.items()})),
+                      ('clouds_file', clouds_file)]
+    else:
+        plugin[:0] = [('regions', _pairs({c: c for c in cells}))]
+    return _ini([
+        ('DEFAULT', [('log_dir', os.path.abspath(args.report_dir)),
+                     ('log_file', 'tempest.log')]),
+        ('oslo_concurrency', [('lock_path', os.path.join(workspace,
+                                                         'locks'))]),
+        ('identity', [('uri_v3', auth['auth_url']),
+                      ('auth_version', 'v3')]),
+        ('auth', [('use_dynamic_credentials', 'false'),
+                  ('admin_username', auth['username']),
+                  ('admin_password', auth['password']),
+                  ('admin_project_name', auth['project_name']),
+                  ('admin_domain_name', auth['user_domain_name'])]),
+        (plugin_config.GROUP, plugin),
+    ])
+
+
+def start_deploy(args, directory, reaper):
+    """A running ``heat-functional deploy`` and its (description,
+    clouds.yaml); raises SystemExit with its output if it fails."""
+    argv = [sys.executable, '-m', 'heat_functional.cli', 'deploy', '--db',
+            args.db, '--report-dir', directory]
+    if 'flip' in args.scenarios.split(','):
+        argv.append('--toggles')
+    log = open(os.path.join(directory, 'deploy.log'), 'w')
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    _tell(reaper, 'group %d' % process.pid)
+    clouds_file = os.path.join(directory, 'clouds.yaml')
+    deadline = time.monotonic() + DEPLOY_TIMEOUT
+    while not os.path.exists(clouds_file):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_deploy(process)
+            with open(log.name) as f:
+                raise SystemExit('heat-functional deploy did not start:\n%s'
+                                 % f.read()[-3000:])
+        time.sleep(config.POLL_INTERVAL)
+    with open(os.path.join(directory, config.DESCRIPTION_JSON)) as f:
+        return process, json.load(f), clouds_file
+
+
+def stop_deploy(process):
+    """Stop the deployment (SIGTERM: ``heat-functional`` then closes it
+    as on Ctrl-C, which a background job may ignore); kill it if it
+    hangs."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _reaper():
+    """A reaper (``deployment/reaper.py``) that stops what is told, should
+    this process die before its own cleanup."""
+    return subprocess.Popen(
+        [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+        stdin=subprocess.PIPE, start_new_session=True, text=True, bufsize=1)
+
+
+def _tell(reaper, line):
+    reaper.stdin.write(line + '\n')
+    reaper.stdin.flush()
+
+
+def run_tempest(workspace, tempest_args, reaper):
+    """``tempest run`` of the plugin's tests; its exit status."""
+    argv = [sys.executable, '-m', 'tempest.cmd.main', 'run',
+            '--config-file', os.path.join(workspace, 'tempest.conf'),
+            '--regex', 'heat_functional'] + list(tempest_args)
+    process = subprocess.Popen(argv, cwd=workspace, start_new_session=True)
+    _tell(reaper, 'group %d' % process.pid)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait()
+        raise
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
+    os.makedirs(args.report_dir, exist_ok=True)
+    deploy_dir = os.path.join(os.path.abspath(args.report_dir), 'deploy')
+    os.makedirs(deploy_dir, exist_ok=True)
+    workspace = tempfile.mkdtemp(prefix='hf-tempest-')
+    reaper = _reaper()
+    _tell(reaper, 'dir %s' % workspace)
+    process = None
+    try:
+        started = time.monotonic()
+        process, description, clouds_file = start_deploy(args, deploy_dir,
+                                                         reaper)
+        print('heat-functional deploy ready in %.1f s'
+              % (time.monotonic() - started), flush=True)
+        path = os.path.join(workspace, 'tempest.conf')
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600),
+                       'w') as f:
+            f.write(tempest_conf(description, clouds_file, args, workspace))
+        started = time.monotonic()
+        status = run_tempest(workspace, args.tempest_args, reaper)
+        print('tempest run ended with %d in %.1f s'
+              % (status, time.monotonic() - started), flush=True)
+        return status
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if process is not None:
+            stop_deploy(process)
+        shutil.rmtree(workspace, ignore_errors=True)
+        _tell(reaper, 'done')
+        reaper.stdin.close()
+        reaper.wait()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

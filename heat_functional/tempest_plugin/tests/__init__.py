@@ -1,0 +1,1 @@
+"""The tempest tests of heat-functional (``plan.py`` names them)."""

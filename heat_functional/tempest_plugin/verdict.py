@@ -1,0 +1,103 @@
+"""The parity verdict of a tempest run: the report, and why it fails.
+
+Once the run's cases are in (``session.wait_for``), ``judge`` builds the
+report exactly as ``heat-functional gate`` does (``report.build``: flag
+checks, parity with its allowances, references, known bugs) and writes
+it. A case the plan expected that never ran in this run gets a record
+saying so, as an error: the verdict must not pass on cases that did not
+run. ``failure_message`` is the text the verdict test fails with: the
+summary table with its reasons, then every difference beyond the
+allowances, with both values.
+"""
+
+import json
+import os
+import time
+
+from heat_functional import case as case_module
+from heat_functional import config
+from heat_functional import parity
+from heat_functional import report
+from heat_functional.tempest_plugin import session
+
+#: Differences shown per entry, and characters per value, in the message.
+SHOWN_DIFFERENCES = 10
+SHOWN_VALUE = 200
+
+
+def missing_record(planned, why):
+    """The record of a planned case that did not run."""
+    case = case_module.Case.detached(planned.case_id, planned.template,
+                                     planned.scenario, planned.path)
+    if not planned.scenario.startswith('lifecycle/'):
+        case.parity = 'none'  # the flag lifecycle's are never paired
+    return case.record('error', why, 0.0)
+
+
+def judge(directory, report_dir, description, paths, missing, started):
+    """Build and write the report of the run whose cases are in
+    `directory`; `missing` are the PlannedTests that did not run. Returns
+    the report; the cases end up in ``<report_dir>/cases``."""
+    for planned in missing:
+        session.write_record(directory, missing_record(
+            planned, 'did not run in this tempest run (select whole '
+            'scenarios with [heat_functional] templates and scenarios, '
+            'not with --regex, for the verdict to pass)'))
+    built = report.build(
+        report.load_cases(directory), description, paths,
+        parity.load_allowances(config.ALLOWANCES_FILE),
+        duration_s=round(time.monotonic() - started, 3),
+        known_bugs=report.load_known_bugs(config.KNOWN_BUGS_FILE))
+    os.makedirs(report_dir, exist_ok=True)
+    session.publish(directory, report_dir)
+    report.write(built, report_dir)
+    return built
+
+
+def _short(value):
+    text = json.dumps(value, sort_keys=True, default=str)
+    if len(text) > SHOWN_VALUE:
+        return text[:SHOWN_VALUE] + '...'
+    return text
+
+
+def _different(entry):
+    return not (entry['equal'] or entry['allowed'] or
+                entry.get('incomplete') or entry.get('not_compared'))
+
+
+def differences(built):
+    """Lines naming every difference beyond the allowances."""
+    lines = []
+    for entry in built['parity'] + built.get('references', []):
+        if not _different(entry):
+            continue
+        wanted = entry.get('reference')
+        if wanted:
+            lines.append('%s/%s on %s against %s on %s:' % (
+                entry['template'], entry['scenario'], entry['path'],
+                wanted['scenario'], wanted['path']))
+            sides = ('reference', 'this case')
+        else:
+            lines.append('%s/%s:' % (entry['template'], entry['scenario']))
+            sides = ('legacy', 'convergence')
+        unallowed = [d for d in entry['differences'] if not d['allowed_by']]
+        for difference in unallowed[:SHOWN_DIFFERENCES]:
+            lines.append('  %s: %s %s, %s %s' % (
+                difference['location'], sides[0],
+                _short(difference['legacy']), sides[1],
+                _short(difference['convergence'])))
+        hidden = len(unallowed) - SHOWN_DIFFERENCES
+        if hidden > 0:
+            lines.append('  ... and %d more' % hidden)
+    return lines
+
+
+def failure_message(built, report_dir):
+    lines = [report.table(built)]
+    shown = differences(built)
+    if shown:
+        lines += ['', 'differences beyond the allowances:'] + shown
+    lines += ['', 'report: %s' % os.path.join(os.path.abspath(report_dir),
+                                              config.REPORT_JSON)]
+    return '\n'.join(lines)
