@@ -10,7 +10,9 @@ step (each would pay keystone's imports again):
 2. makes the fernet token, receipt and credential keys;
 3. runs keystone's bootstrap (default domain, admin project, user and
    roles) and provisions the plan (``keystone.plan``);
-4. serves keystone's WSGI app on 127.0.0.1:P with a threaded server, and
+4. serves keystone's WSGI app on 127.0.0.1:P with a threaded server, the
+   app itself entered by one request at a time (``OneRequestAtATime``:
+   keystone's auth middleware is not safe for concurrent requests), and
    writes the state file (pid, port, ids) once it listens.
 
 SIGTERM or SIGINT stops it.
@@ -186,13 +188,45 @@ def provision(plan, default_domain_id):
     return make
 
 
+class OneRequestAtATime(object):
+    """A WSGI app entered by one request at a time, as keystone expects.
+
+    keystone 30's ``AuthContextMiddleware`` keeps the token it validated
+    on itself (``self.token``, set in ``fetch_token``, read back in
+    ``fill_context``), and the app holds one instance of it for every
+    request: two requests in flight at once can swap tokens. A request
+    with a project-scoped token then gets the domain of a concurrent
+    domain-scoped one (Heat's stack-domain admin makes those for every
+    stack) and policies that take only system or project scope refuse it
+    at random: 403 "requires a scope of ['system', 'project'], request
+    was made with domain scope". keystone's own sample Apache config
+    (``threads=1``) and uwsgi's default run it one request per process at
+    a time; this is that, for the one process here. The server's threads
+    still read requests and write answers in parallel.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b''.join(result)]
+            finally:
+                if hasattr(result, 'close'):
+                    result.close()
+
+
 def build_app():
     """keystone's public WSGI app, as its own wsgi entry point builds it,
-    without loading the backends a second time."""
+    without loading the backends a second time, entered by one request at
+    a time (OneRequestAtATime)."""
     from keystone.server.flask import application
     from keystone.server.flask import core as flask_core
-    return flask_core.setup_app_middleware(
-        application.application_factory('public'))
+    return OneRequestAtATime(flask_core.setup_app_middleware(
+        application.application_factory('public')))
 
 
 def serve(app, port):
