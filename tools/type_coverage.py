@@ -35,6 +35,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START = '.. type-coverage-start'
 END = '.. type-coverage-end'
 EXCLUSIONS = os.path.join(ROOT, 'tools', 'type-exclusions.yaml')
+TEMPLATES = os.path.join(ROOT, 'templates')
+SIDECAR = '.lifecycle.yaml'
 
 
 class CoverageError(ValueError):
@@ -98,6 +100,20 @@ def load_exclusions(path):
         raise CoverageError('%s: expected a mapping of resource type to a '
                             'non-empty reason' % path)
     return {k: ' '.join(v.split()) for k, v in loaded.items()}
+
+
+def templates_not_run(report, templates_dir):
+    """The shipped templates (those with a lifecycle sidecar) that have
+    no lifecycle case in the report: a run of part of the corpus (``-k``,
+    ``--templates``) shows part of the types."""
+    try:
+        shipped = {name[:-len(SIDECAR)] for name in os.listdir(templates_dir)
+                   if name.endswith(SIDECAR)}
+    except OSError:
+        return []
+    ran = {case.get('template') for case in report.get('cases') or []
+           if str(case.get('scenario', '')).startswith('lifecycle/')}
+    return sorted(shipped - ran)
 
 
 Row = collections.namedtuple('Row', 'type templates reason paths')
@@ -172,6 +188,9 @@ def main(argv=None):
     parser.add_argument('report', help='report.json of a run')
     parser.add_argument('--readme', default=os.path.join(ROOT, 'README.rst'))
     parser.add_argument('--exclusions', default=EXCLUSIONS)
+    parser.add_argument('--templates', default=TEMPLATES,
+                        help='the corpus the report should have run '
+                        '(default: the shipped templates/)')
     parser.add_argument('--check', action='store_true',
                         help='change nothing; exit 1 if the table in the '
                         'README differs from the report\'s, or a type is '
@@ -192,6 +211,12 @@ def main(argv=None):
           % (done, len(rows)))
     for problem in problems:
         print('  %s' % problem, file=sys.stderr)
+    not_run = templates_not_run(report, args.templates)
+    if problems and not_run:
+        print('the report is of part of the corpus: %d shipped templates '
+              'ran no lifecycle (%s); the table needs a run of all of them'
+              % (len(not_run), ', '.join(not_run[:5]) +
+                 (', ...' if len(not_run) > 5 else '')), file=sys.stderr)
     if args.check:
         if updated != text:
             problems.append('stale table')

@@ -205,3 +205,17 @@ def test_missing_markers_are_an_error(tmp_path, capsys):
     readme.write_text('no markers\n')
     assert type_coverage.main(args) == 2
     assert 'markers' in capsys.readouterr().err
+
+
+def test_a_partial_run_is_named_as_such(tmp_path, capsys):
+    corpus = tmp_path / 'templates'
+    corpus.mkdir()
+    for name in ('a', 'b'):
+        (corpus / (name + '.yaml')).write_text('{}')
+        (corpus / (name + '.lifecycle.yaml')).write_text('{}')
+    args, _ = _files(tmp_path, report(both('a', ['OS::Heat::Value'])), {})
+    assert type_coverage.main(['--templates', str(corpus)] + args) == 1
+    assert ('1 shipped templates ran no lifecycle (b)'
+            in capsys.readouterr().err)
+    assert type_coverage.templates_not_run(
+        report(both('a', []) + both('b', [])), str(corpus)) == []
