@@ -128,23 +128,38 @@ def tempest_conf(description, clouds_file, args, workspace):
     ])
 
 
+def _written(clouds_file):
+    """Whether deploy has written its clouds.yaml (it writes it last)."""
+    try:
+        with open(clouds_file) as f:
+            return bool((yaml.safe_load(f) or {}).get('clouds'))
+    except (OSError, yaml.YAMLError):
+        return False
+
+
 def start_deploy(args, directory, reaper):
     """A running ``heat-functional deploy`` and its (description,
     clouds.yaml); raises SystemExit with its output if it fails."""
+    clouds_file = os.path.join(directory, 'clouds.yaml')
+    for stale in (clouds_file, os.path.join(directory,
+                                            config.DESCRIPTION_JSON)):
+        if os.path.exists(stale):  # an earlier run's: its cells are gone
+            os.remove(stale)
     argv = [sys.executable, '-m', 'heat_functional.cli', 'deploy', '--db',
             args.db, '--report-dir', directory]
     if 'flip' in args.scenarios.split(','):
         argv.append('--toggles')
-    log = open(os.path.join(directory, 'deploy.log'), 'w')
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    log = os.path.join(directory, 'deploy.log')
+    with open(log, 'w') as output:
+        process = subprocess.Popen(argv, stdout=output,
+                                   stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     _tell(reaper, 'group %d' % process.pid)
-    clouds_file = os.path.join(directory, 'clouds.yaml')
     deadline = time.monotonic() + DEPLOY_TIMEOUT
-    while not os.path.exists(clouds_file):
+    while not _written(clouds_file):
         if process.poll() is not None or time.monotonic() > deadline:
             stop_deploy(process)
-            with open(log.name) as f:
+            with open(log) as f:
                 raise SystemExit('heat-functional deploy did not start:\n%s'
                                  % f.read()[-3000:])
         time.sleep(config.POLL_INTERVAL)
