@@ -294,12 +294,22 @@ def deploy_cloud(args):
     try:
         owner.start()
         external = owner.as_external()
+        # As the embedded deploy: the description, then clouds.yaml last.
+        with open(os.path.join(owner.report_dir, config.DESCRIPTION_JSON),
+                  'w') as f:
+            json.dump(owner.external_description(), f, indent=2)
+        with open(owner.clouds_file) as source:
+            text = source.read()
+        clouds_file = os.path.join(owner.report_dir, 'clouds.yaml')
+        with os.fdopen(os.open(clouds_file, os.O_WRONLY | os.O_CREAT |
+                               os.O_TRUNC, 0o600), 'w') as f:
+            f.write(text)
         print('heat-functional: devstack-like deployment of Heat %s ready '
               'in %.1f s; it is described in %s\n\nTest it as a real cloud:'
               '\n  heat-functional gate --target external --clouds-file %s'
               % (owner.description['heat_version'],
                  owner.description['ready_s'], owner.description_file,
-                 owner.clouds_file))
+                 clouds_file))
         for option in ('cloud', 'toggle', 'db_url'):
             for name, value in external[option]:
                 print('    --%s %s=%s'

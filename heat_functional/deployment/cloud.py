@@ -518,6 +518,19 @@ class CloudDeployment(object):
             db_url=[(info['cloud'], info['db_url'])
                     for info in cells.values()])
 
+    def external_description(self):
+        """What ``gate --target external`` would describe with the
+        arguments of ``as_external`` (annotated), for a tool that tests
+        this deployment as a real cloud (``deploy --target cloud``)."""
+        from heat_functional.deployment import external
+        args = self.as_external()
+        return self.annotate(external.describe(
+            dict(args['cloud']),
+            {name: (cloud, args['toggle_command'])
+             for name, cloud in args['toggle']},
+            dict(args['db_url']), args['migrate_command'],
+            args['clouds_file']))
+
     def annotate(self, description):
         """Add to an external description what the report shows of this
         deployment: Heat's version, how it was started, the logs."""

@@ -202,3 +202,36 @@ def test_a_missing_broker_stops_the_start_before_anything_runs(
                        match='apt-get install rabbitmq-server'):
         owner.start()
     assert owner.workdir is None and owner.reaper is None
+
+
+def _described_owner(tmp_path):
+    """An owner as start() leaves it, without starting anything."""
+    owner = cloud.CloudDeployment(str(tmp_path), toggles=['flip-on'])
+    owner.clouds_file = '/w/clouds.yaml'
+    owner.description = {
+        'heat_version': '27.0.1', 'ready_s': 20.5, 'timings': {'ready': 20.5},
+        'cells': {name: {'cloud': 'heat-functional-' + name,
+                         'db_url': 'postgresql://db/heat_' + name,
+                         'api_log': '/l/%s-api.log' % name}
+                  for name in ('legacy', 'convergence', 'flip-on')}}
+    return owner
+
+
+def test_external_description_of_a_deployment(tmp_path):
+    owner = _described_owner(tmp_path)
+    described = owner.external_description()
+    assert described['kind'] == 'external'
+    assert described['clouds_file'] == '/w/clouds.yaml'
+    assert described['paths']['legacy'] == {
+        'cloud': 'heat-functional-legacy', 'convergence_engine': False,
+        'db_url': 'postgresql://db/heat_legacy',
+        'log_file': '/l/legacy-api.log'}
+    flip = described['toggles']['flip-on']
+    assert flip['cloud'] == 'heat-functional-flip-on'
+    assert ' engine {cloud} {convergence_engine}' in flip['command']
+    assert described['migrate_command'].endswith(
+        ' migrate {cloud} {stack_id}')
+    assert owner.description_file in described['migrate_command']
+    assert described['ready_s'] == 20.5
+    assert described['started_by_harness']['engines_per_cell'] == \
+        config.CLOUD_ENGINES
