@@ -133,3 +133,44 @@ def test_wrong_credentials_are_one_error_naming_keystone(tmp_path, cloud):
         done.stderr
     assert 'wrong-password' not in done.stderr + done.stdout
     assert 'Traceback' not in done.stderr
+
+
+def test_an_expired_token_is_one_error_naming_keystone(tmp_path, cloud):
+    """A clouds.yaml that carries a token (auth_type v3token) which is no
+    longer valid: revoked here, as an expired one would be refused."""
+    description_file, clouds_file, description = cloud
+    import yaml
+    from keystoneauth1 import loading
+    from keystoneauth1 import session
+    with open(clouds_file) as f:
+        clouds = yaml.safe_load(f)
+    for entry in clouds['clouds'].values():
+        auth = entry['auth']
+        password = loading.get_plugin_loader('password').load_from_options(
+            **auth)
+        token = session.Session(auth=password).get_token()
+        identity = auth['auth_url'].rstrip('/')
+        if not identity.endswith('/v3'):
+            identity += '/v3'
+        session.Session().delete(
+            identity + '/auth/tokens',
+            headers={'X-Auth-Token': token, 'X-Subject-Token': token})
+        entry['auth_type'] = 'v3token'
+        entry['auth'] = {'auth_url': auth['auth_url'], 'token': token,
+                         'project_name': auth['project_name'],
+                         'project_domain_name': auth.get(
+                             'project_domain_name', 'Default')}
+    expired = tmp_path / 'clouds.yaml'
+    expired.write_text(yaml.safe_dump(clouds))
+    done = subprocess.run(_cli(
+        'gate', '--target', 'external', '--clouds-file', str(expired),
+        '--cloud', 'legacy=heat-functional-legacy',
+        '--cloud', 'convergence=heat-functional-convergence',
+        '--report-dir', str(tmp_path / 'report')),
+        capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+    assert done.returncode != 0
+    assert 'keystone at http://127.0.0.1:' in done.stderr
+    assert "refused the credentials of cloud 'heat-functional-" in \
+        done.stderr
+    assert token not in done.stderr + done.stdout
+    assert 'Traceback' not in done.stderr
