@@ -185,6 +185,23 @@ def test_reaper_cleans_up_on_eof_without_done(reaper):
     assert not owned.exists()
 
 
+def test_reaper_stops_stubborn_groups_in_one_grace_period(reaper, tmp_path):
+    process, _, _ = reaper
+    stubborn = [processes.start('sh', ['sh', '-c', STUBBORN % 'sleep 60'],
+                                str(tmp_path / ('s%d.log' % n)))
+                for n in range(3)]
+    try:
+        started = time.monotonic()
+        tell(process, *['group %d' % child.pid for child in stubborn])
+        assert process.wait(3 * config.STOP_GRACE) == 0
+        # One grace period for all three, not one each.
+        assert time.monotonic() - started < 2 * config.STOP_GRACE
+        assert not any(processes.group_alive(c.pid) for c in stubborn)
+    finally:
+        for child in stubborn:
+            processes.stop(child, grace=0.1)
+
+
 def test_reaper_leaves_things_alone_after_done(reaper):
     process, sleeper, owned = reaper
     tell(process, 'group %d' % sleeper.pid, 'dir %s' % owned, 'done')
