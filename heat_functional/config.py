@@ -79,7 +79,7 @@ STACK_POLL_MAX = 0.25
 STATE_PROBE_INTERVAL = 0.05
 #: After an action ends, how long resources still in progress or listed as
 #: deleted get to settle before the stack is observed as it is.
-SETTLE_TIMEOUT = 10.0
+SETTLE_TIMEOUT = 20.0
 SETTLE_INTERVAL = 0.2
 #: How long a request is repeated while Heat answers 409 ActionInProgress
 #: for a stack whose last action has ended (see client.retry_while_locked).
@@ -98,7 +98,7 @@ MAX_NESTED_DEPTH = 5
 
 #: Seconds the black-box probe's resource takes to create (probe.py): the
 #: window in which the probe's second update must arrive.
-PROBE_WAIT = 6
+PROBE_WAIT = 10
 #: Templates the probe is checked on against the database, on each path.
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Templates the actions suite (scenarios/test_actions.py) runs on by
@@ -133,7 +133,9 @@ TIMEOUT_TEMPLATES = ('res_test_resource',)
 #: path interrupts a resource's create when cancelling (legacy waits for
 #: it; convergence lets it finish after the stack has failed), so it
 #: stays below SETTLE_TIMEOUT, for the stack to be observed settled.
-SLOW_WAIT = 5
+#: 5 s was too short once on a loaded machine: the update had ended when
+#: the cancel came.
+SLOW_WAIT = 10
 #: Seconds the timeout sequence's slow resource takes (past 1 minute).
 TIMEOUT_WAIT = 120
 #: Threads a flip scenario runs its templates on.

@@ -107,3 +107,18 @@ def test_a_cancelled_update_may_clean_up_twice_on_convergence_only():
     assert _covered(scenario, location, once, once + ['DELETE_COMPLETE']) == [
         'cancelled-update-cleans-up-twice-on-convergence']
     assert _covered(scenario, location, once + ['DELETE_COMPLETE'], once) == []
+
+
+def test_a_cancelled_update_may_show_one_stray_complete_on_convergence():
+    rolled_back = ['UPDATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS',
+                   'ROLLBACK_COMPLETE']
+    stray = rolled_back[:2] + ['UPDATE_COMPLETE'] + rolled_back[2:]
+    scenario = 'failures/update-failures/cancel-update'
+    assert _covered(scenario, "events['<stack>']", rolled_back, stray) == [
+        'cancelled-update-completes-late-on-convergence']
+    assert _covered(scenario, "events['<stack>']", stray, rolled_back) == []
+    failed = ['UPDATE_IN_PROGRESS', 'UPDATE_FAILED']
+    assert _covered('failures/update-failures/cancel-without-rollback',
+                    "events['<stack>']", failed,
+                    failed[:1] + ['UPDATE_COMPLETE'] + failed[1:]) == [
+        'cancelled-update-completes-before-failing-on-convergence']
