@@ -129,11 +129,6 @@ def preview_resources(resources, base_url=None):
     return sorted(found)
 
 
-def _create(lifecycle, case, deployment):
-    return lifecycle_module.create_or_update(
-        lifecycle, lifecycle.template.steps[0], case, deployment)
-
-
 def _stack_action(name, status):
     def act(lifecycle, case, deployment):
         driver = lifecycle.driver
@@ -430,16 +425,9 @@ def _adopt(lifecycle, case, deployment):
         deployment)
 
 
-def _delete(lifecycle, case, deployment):
-    if lifecycle.stack_id is None:
-        pytest.skip('not run: %s on %s has no stack to delete'
-                    % (lifecycle.template.name, lifecycle.path))
-    return lifecycle_module.delete(lifecycle, case, deployment)
-
-
 _ACTIONS = {
     'preview': _preview,
-    'create': _create,
+    'create': lifecycle_module.create_from_template,
     'suspend': _stack_action('suspend', 'SUSPEND_COMPLETE'),
     'resume': _stack_action('resume', 'RESUME_COMPLETE'),
     'check': _stack_action('check', 'CHECK_COMPLETE'),
@@ -452,5 +440,5 @@ _ACTIONS = {
     'mark-unhealthy': _mark_unhealthy,
     'abandon': _abandon,
     'adopt': _adopt,
-    'delete': _delete,
+    'delete': lifecycle_module.delete_if_any,
 }

@@ -45,7 +45,6 @@ expectation, and the difference is an allowance in
 parity-allowances.yaml that says where Heat documents it.
 """
 
-import pytest
 from heatclient import exc as heat_exc
 
 from heat_functional import actions
@@ -141,10 +140,6 @@ def _check(lifecycle, step, stack, case, deployment, status):
 
 
 # -- the steps ---------------------------------------------------------------
-def _create(lifecycle, case, deployment):
-    return lifecycle_module.create_or_update(
-        lifecycle, lifecycle.template.steps[0], case, deployment)
-
 
 def _update_step(step, make_body, status, rollback=False):
     def act(lifecycle, case, deployment):
@@ -311,15 +306,8 @@ def _delete_during_create(lifecycle, case, deployment):
     return lifecycle_module.delete(lifecycle, case, deployment)
 
 
-def _delete(lifecycle, case, deployment):
-    if lifecycle.stack_id is None:
-        pytest.skip('not run: %s on %s has no stack to delete'
-                    % (lifecycle.template.name, lifecycle.path))
-    return lifecycle_module.delete(lifecycle, case, deployment)
-
-
 _STEPS = {
-    'create': _create,
+    'create': lifecycle_module.create_from_template,
     'update-fail': _update_step('update-fail', _fail_body, 'UPDATE_FAILED'),
     'repair': _update_step('repair', lambda body: body, 'UPDATE_COMPLETE'),
     'repair-after-cancel': _update_step('repair-after-cancel',
@@ -340,5 +328,5 @@ _STEPS = {
     'update-during-update': _update_during_update,
     'delete-during-create': _delete_during_create,
     'create-timeout': _create_timeout,
-    'delete': _delete,
+    'delete': lifecycle_module.delete_if_any,
 }

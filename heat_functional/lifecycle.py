@@ -300,6 +300,22 @@ def delete(lifecycle, case, deployment):
     return problems
 
 
+def create_from_template(lifecycle, case, deployment):
+    """The template's own create step, for suites that run other steps
+    on the same stack (actions, failures)."""
+    return create_or_update(lifecycle, lifecycle.template.steps[0], case,
+                            deployment)
+
+
+def delete_if_any(lifecycle, case, deployment):
+    """delete, or a skip naming why when there is no stack (abandoned,
+    never created)."""
+    if lifecycle.stack_id is None:
+        pytest.skip('not run: %s on %s has no stack to delete'
+                    % (lifecycle.template.name, lifecycle.path))
+    return delete(lifecycle, case, deployment)
+
+
 def skip_unless_offered(template, deployment):
     """Skip a case whose template requires what the deployment lacks."""
     for requirement in template.requires:

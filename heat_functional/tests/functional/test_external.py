@@ -119,10 +119,17 @@ def test_wrong_credentials_are_one_error_naming_keystone(tmp_path, cloud):
         clouds = yaml.safe_load(f)
     for entry in clouds['clouds'].values():
         entry['auth']['password'] = 'wrong-password'
-    wrong = tmp_path / 'clouds.yaml'
-    wrong.write_text(yaml.safe_dump(clouds))
+    _assert_refused_by_keystone(tmp_path, clouds, 'wrong-password')
+
+
+def _assert_refused_by_keystone(tmp_path, clouds, secret):
+    """A gate on these clouds stops at once with one error naming
+    keystone and the cloud, no traceback, and never shows the secret."""
+    import yaml
+    refused = tmp_path / 'clouds.yaml'
+    refused.write_text(yaml.safe_dump(clouds))
     done = subprocess.run(_cli(
-        'gate', '--target', 'external', '--clouds-file', str(wrong),
+        'gate', '--target', 'external', '--clouds-file', str(refused),
         '--cloud', 'legacy=heat-functional-legacy',
         '--cloud', 'convergence=heat-functional-convergence',
         '--report-dir', str(tmp_path / 'report')),
@@ -131,7 +138,7 @@ def test_wrong_credentials_are_one_error_naming_keystone(tmp_path, cloud):
     assert 'keystone at http://127.0.0.1:' in done.stderr
     assert "refused the credentials of cloud 'heat-functional-" in \
         done.stderr
-    assert 'wrong-password' not in done.stderr + done.stdout
+    assert secret not in done.stderr + done.stdout
     assert 'Traceback' not in done.stderr
 
 
@@ -160,17 +167,4 @@ def test_an_expired_token_is_one_error_naming_keystone(tmp_path, cloud):
                          'project_name': auth['project_name'],
                          'project_domain_name': auth.get(
                              'project_domain_name', 'Default')}
-    expired = tmp_path / 'clouds.yaml'
-    expired.write_text(yaml.safe_dump(clouds))
-    done = subprocess.run(_cli(
-        'gate', '--target', 'external', '--clouds-file', str(expired),
-        '--cloud', 'legacy=heat-functional-legacy',
-        '--cloud', 'convergence=heat-functional-convergence',
-        '--report-dir', str(tmp_path / 'report')),
-        capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
-    assert done.returncode != 0
-    assert 'keystone at http://127.0.0.1:' in done.stderr
-    assert "refused the credentials of cloud 'heat-functional-" in \
-        done.stderr
-    assert token not in done.stderr + done.stdout
-    assert 'Traceback' not in done.stderr
+    _assert_refused_by_keystone(tmp_path, clouds, token)
