@@ -43,6 +43,7 @@ backend.init_backend(backend.BackendType.THREADING)
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
+from heat_functional.deployment import processes  # noqa: E402
 from heat_functional.deployment import wsgi  # noqa: E402
 
 LOG = logging.getLogger('heat_functional.cell')
@@ -251,13 +252,6 @@ def _prepare_database():
         sqlite.harden_engine(engine)
 
 
-def _write_state(path, state):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(state, f)
-    os.rename(tmp, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-file', required=True)
@@ -286,8 +280,8 @@ def main(argv=None):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    _write_state(args.state_file, dict(cell.status(),
-                                       port=server.server_address[1]))
+    processes.write_state(args.state_file, dict(
+        cell.status(), port=server.server_address[1]))
     LOG.info('harness: cell ready on port %s', server.server_address[1])
     while not stop.wait(3600):
         pass

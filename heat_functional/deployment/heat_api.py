@@ -17,7 +17,6 @@ listens. SIGTERM or SIGINT stops it.
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -30,16 +29,10 @@ backend.init_backend(backend.BackendType.THREADING)
 
 from oslo_log import log as logging  # noqa: E402
 
+from heat_functional.deployment import processes  # noqa: E402
 from heat_functional.deployment import wsgi  # noqa: E402
 
 LOG = logging.getLogger('heat_functional.heat_api')
-
-
-def _write_state(path, state):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(state, f)
-    os.rename(tmp, path)
 
 
 def main(argv=None):
@@ -65,7 +58,7 @@ def main(argv=None):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    _write_state(args.state_file, {
+    processes.write_state(args.state_file, {
         'pid': os.getpid(), 'port': server.server_address[1],
         'heat_version': version.version_info.version_string()})
     LOG.info('harness: heat-api ready on port %s', server.server_address[1])

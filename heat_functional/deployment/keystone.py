@@ -313,12 +313,7 @@ class KeystoneServer(object):
         self.state = None
 
     def _write(self, name, text):
-        """Write a file only this user reads (the plan holds passwords)."""
-        path = os.path.join(self.workdir, name)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                               0o600), 'w') as f:
-            f.write(text)
-        return path
+        return processes.write_private(self.workdir, name, text)
 
     def start(self):
         os.makedirs(self.workdir, exist_ok=True)

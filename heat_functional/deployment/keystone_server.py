@@ -30,6 +30,7 @@ import uuid
 
 from oslo_log import log as logging
 
+from heat_functional.deployment import processes
 from heat_functional.deployment import wsgi
 
 LOG = logging.getLogger('heat_functional.keystone')
@@ -236,13 +237,6 @@ def serve(app, port):
     return server
 
 
-def _write_state(path, state):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(state, f)
-    os.rename(tmp, path)
-
-
 class _Stopwatch(object):
     """Seconds spent in each phase of the start, for the state file."""
 
@@ -294,8 +288,8 @@ def main(argv=None):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    _write_state(args.state_file, dict(state, pid=os.getpid(),
-                                       port=args.port, timings=watch.phases))
+    processes.write_state(args.state_file, dict(
+        state, pid=os.getpid(), port=args.port, timings=watch.phases))
     LOG.info('harness: keystone ready on port %s; seconds per phase: %s',
              args.port, watch.phases)
     while not stop.wait(3600):

@@ -8,6 +8,7 @@ a grace period.
 """
 
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -108,3 +109,22 @@ def stop(process, grace=config.STOP_GRACE, first_signal=signal.SIGTERM):
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         pass
+
+
+def write_state(path, state):
+    """Write a process's state file as JSON, atomically (a reader never
+    sees half of it)."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(state, f)
+    os.rename(tmp, path)
+
+
+def write_private(directory, name, text):
+    """Write a file only this user may read (configuration that holds
+    passwords); return its path."""
+    path = os.path.join(directory, name)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                           0o600), 'w') as f:
+        f.write(text)
+    return path

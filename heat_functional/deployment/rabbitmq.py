@@ -145,11 +145,7 @@ class RabbitServer(object):
         self.process = None
 
     def _write(self, name, text):
-        path = os.path.join(self.workdir, name)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                               0o600), 'w') as f:
-            f.write(text)
-        return path
+        return processes.write_private(self.workdir, name, text)
 
     def start(self):
         for directory in (self.workdir, self.env['HOME']):
