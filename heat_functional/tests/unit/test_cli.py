@@ -144,6 +144,17 @@ def test_pytest_environment_both_paths_without_templates(monkeypatch):
     assert config.TEMPLATES_ENV not in env
 
 
+def test_suite_template_choices_reach_pytest(monkeypatch):
+    for variable in (config.ACTIONS_ENV, config.FAILURES_ENV):
+        monkeypatch.delenv(variable, raising=False)
+    env = cli.pytest_environment(parse(
+        'gate', '--actions', 'all', '--failures', 'a,b'), '/reports/x')
+    assert env[config.ACTIONS_ENV] == 'all'
+    assert env[config.FAILURES_ENV] == 'a,b'
+    env = cli.pytest_environment(parse('gate'), '/reports/x')
+    assert config.FAILURES_ENV not in env
+
+
 # -- run and report ----------------------------------------------------------
 
 def test_run_with_a_missing_template_directory(tmp_path, capsys):
