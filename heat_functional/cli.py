@@ -467,9 +467,14 @@ def run_on_cloud(args):
         raise SystemExit('heat-functional: --target cloud writes its own '
                          'clouds.yaml and commands; drop --%s'
                          % ', --'.join(o.replace('_', '-') for o in given))
+    report_dir = os.path.abspath(args.report_dir)
+    os.makedirs(report_dir, exist_ok=True)
+    why_file = os.path.join(report_dir, config.INTERRUPTED_TXT)
+    if os.path.exists(why_file):  # an earlier run's
+        os.remove(why_file)
     owner = cloud.CloudDeployment(
         args.report_dir, args.paths, cloud.toggles_for(args.paths),
-        on_death=_cloud_died)
+        on_death=lambda message: _cloud_died(message, why_file))
     try:
         owner.start()
     except base.DeploymentError as error:
@@ -490,11 +495,14 @@ def run_on_cloud(args):
         owner.close()
 
 
-def _cloud_died(message):
-    """A part of the devstack-like deployment died: say which, and stop
-    the run as SIGTERM does (run() passes it on to pytest)."""
+def _cloud_died(message, why_file):
+    """A part of the devstack-like deployment died: say which, leave it
+    in `why_file` for the report's ``interrupted`` (the plugin reads it),
+    and stop the run as SIGTERM does (run() passes it on to pytest)."""
     sys.stderr.write('\nheat-functional: %s\n' % message)
     sys.stderr.flush()
+    with open(why_file, 'w') as f:
+        f.write(message)
     os.kill(os.getpid(), signal.SIGTERM)
 
 

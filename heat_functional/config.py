@@ -190,6 +190,9 @@ JUNIT_XML = 'junit.xml'
 CASES_DIR = 'cases'
 LOGS_DIR = 'logs'
 DESCRIPTION_JSON = 'deployment.json'
+#: Why a deployment the CLI owns (``--target cloud``) stopped the run: the
+#: dead part and its log tail, for the report's ``interrupted``.
+INTERRUPTED_TXT = 'interrupted.txt'
 
 #: The parity allowances shipped with the harness.
 ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')

@@ -103,15 +103,26 @@ def pytest_configure(config):
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
 
 
+def _interrupted_by_owner(directory):
+    """Why the process owning the deployment (``--target cloud``) stopped
+    the run, if it said so (config.INTERRUPTED_TXT)."""
+    try:
+        with open(os.path.join(directory, settings.INTERRUPTED_TXT)) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
 def pytest_sessionfinish(session, exitstatus):
     pytest_config = session.config
     owner = getattr(pytest_config, '_heat_functional', None)
     if owner is None or pytest_config.option.collectonly:
         return
+    directory = report_dir()
     interrupted = owner.interrupted
     if interrupted is None and exitstatus == pytest.ExitCode.INTERRUPTED:
-        interrupted = 'interrupted by the user (Ctrl-C) or a signal'
-    directory = report_dir()
+        interrupted = (_interrupted_by_owner(directory) or
+                       'interrupted by the user (Ctrl-C) or a signal')
     description = deployment_module.load_description()
     allowances = parity.load_allowances(settings.ALLOWANCES_FILE)
     built = report_module.build(

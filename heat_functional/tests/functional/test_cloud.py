@@ -9,7 +9,8 @@ parity, the flips (engines restarted with the option flipped) and
 migration. Both engines of each path must have created resources of the
 run's stacks (their logs say so), and when the gate has ended no
 process of the deployment is left and its work directory is gone. A
-Ctrl-C in the middle of a run leaves nothing either.
+Ctrl-C in the middle of a run leaves nothing either, nor does a
+heat-engine that dies, which the report names as the run's end.
 
 Skipped, saying why, where Debian's rabbitmq-server is not installed
 (.ci/run installs it).
@@ -140,7 +141,23 @@ def test_gate_on_the_devstack_like_deployment(tmp_path):
     assert description['cells']['flip-back']['convergence_engine'] is False
 
 
-def test_ctrl_c_stops_the_deployment(tmp_path):
+def _kill_an_engine(process, report_dir):
+    """SIGKILL the first engine of the legacy cell, as the OOM killer
+    would; the message the report must then give."""
+    with open(os.path.join(str(report_dir), 'cloud.json')) as f:
+        engine = json.load(f)['cells']['legacy']['engines'][0]
+    os.kill(engine['pid'], signal.SIGKILL)
+    return 'heat-engine %s died' % engine['host']
+
+
+def _ctrl_c(process, report_dir):
+    os.killpg(process.pid, signal.SIGINT)
+    return 'Ctrl-C'
+
+
+@pytest.mark.parametrize('stop', [_ctrl_c, _kill_an_engine],
+                         ids=['ctrl-c', 'dead-engine'])
+def test_a_stopped_run_leaves_nothing_and_says_why(tmp_path, stop):
     report_dir = tmp_path / 'report'
     process = subprocess.Popen(_command([
         'run', '--target', 'cloud', '--paths', 'legacy', '--templates',
@@ -154,13 +171,16 @@ def test_ctrl_c_stops_the_deployment(tmp_path):
         assert process.poll() is None, process.stdout.read()[-3000:]
         assert time.monotonic() < deadline, 'no case ended in 600 s'
         time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGINT)
+    reason = stop(process, report_dir)
     try:
-        process.communicate(timeout=120)
+        output = process.communicate(timeout=120)[0]
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail('the run did not end within 120 s of Ctrl-C')
+        pytest.fail('the run did not end within 120 s of its %s' % reason)
     assert process.returncode != 0
     report = json.loads((report_dir / 'report.json').read_text())
-    assert report['interrupted']
+    assert report['interrupted'], output[-3000:]
+    if reason != 'Ctrl-C':
+        assert reason in report['interrupted'], report['interrupted']
+        assert reason in output
     _assert_nothing_left(str(report_dir))
