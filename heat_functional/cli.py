@@ -22,6 +22,7 @@ import sys
 import threading
 
 from heat_functional import config
+from heat_functional import corpus
 from heat_functional import htmlreport
 from heat_functional import report as report_module
 
@@ -216,6 +217,10 @@ def build_parser():
                              help='template directory (default: the '
                              'shipped templates/)')
         _add_target_options(command)
+        command.add_argument('--only', metavar='TEMPLATES',
+                             help='only these templates of the template '
+                             'directory, in every suite (comma-separated '
+                             'names; default: all)')
         command.add_argument('--actions', metavar='TEMPLATES',
                              help='templates the actions suite runs on: '
                              '"all", or comma-separated names (default: '
@@ -410,6 +415,8 @@ def pytest_environment(args, report_dir):
         env[config.ACTIONS_ENV] = args.actions
     if getattr(args, 'failures', None):
         env[config.FAILURES_ENV] = args.failures
+    if getattr(args, 'only', None):
+        env[config.ONLY_ENV] = args.only
     env[config.REPEAT_ENV] = str(args.repeat)
     try:
         env[config.RUN_ID_ENV] = config.run_id()
@@ -506,18 +513,32 @@ def _cloud_died(message, why_file):
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def selection_problem(args):
+    """What is wrong with --templates and --only, or None."""
+    if args.templates and not os.path.isdir(args.templates):
+        return 'template directory %s does not exist' % args.templates
+    if args.only:
+        try:
+            corpus.select(corpus.discover(
+                args.templates or config.SHIPPED_TEMPLATES),
+                [n.strip() for n in args.only.split(',') if n.strip()])
+        except corpus.CorpusError as error:
+            return '--only: %s' % error
+    return None
+
+
 def run(args):
-    if args.target == 'cloud':
-        return run_on_cloud(args)
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
     stale = os.path.join(report_dir, config.REPORT_JSON)
     if os.path.exists(stale):
         os.remove(stale)
-    if args.templates and not os.path.isdir(args.templates):
-        sys.stderr.write('heat-functional: template directory %s does not '
-                         'exist\n' % args.templates)
+    problem = selection_problem(args)
+    if problem:
+        sys.stderr.write('heat-functional: %s\n' % problem)
         return 2
+    if args.target == 'cloud':
+        return run_on_cloud(args)
     env = pytest_environment(args, report_dir)
     print('heat-functional: run %s; its stacks are tagged %s%s'
           % (env[config.RUN_ID_ENV], config.RUN_TAG_PREFIX,

@@ -123,6 +123,9 @@ ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
 #: whose create completes when $HEAT_FUNCTIONAL_FAILURES is "all"; a
 #: comma-separated list picks others.
 FAILURES_ENV = 'HEAT_FUNCTIONAL_FAILURES'
+#: Comma-separated template names every suite is limited to (``--only``);
+#: the actions and failures suites run on their templates among them.
+ONLY_ENV = 'HEAT_FUNCTIONAL_ONLY'
 FAILURE_TEMPLATES = ('resource_group', 'provider_via_files',
                      'v_cfn_2010_09_09', 'res_test_resource')
 #: Templates the failures suite's stack timeout runs on (it takes a
@@ -208,6 +211,12 @@ def action_templates():
 def failure_templates():
     """The template names the failures suite runs on, or None for all."""
     return _chosen_templates(FAILURES_ENV, FAILURE_TEMPLATES)
+
+
+def only_templates():
+    """The template names every suite is limited to, or None for the
+    whole corpus."""
+    return _chosen_templates(ONLY_ENV, None)
 
 
 def _chosen_templates(variable, default):

@@ -252,6 +252,19 @@ def discover(directory):
     return templates
 
 
+def select(templates, names):
+    """The templates named (all for None), in the corpus's order; raises
+    CorpusError naming the names the corpus lacks."""
+    if names is None:
+        return templates
+    known = {t.name for t in templates}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CorpusError('no template named %s in %s' % (
+            ', '.join(unknown), os.path.dirname(templates[0].path)))
+    return [t for t in templates if t.name in names]
+
+
 def lifecycle_path(template_path):
     directory, filename = os.path.split(template_path)
     return os.path.join(directory, _stem(filename) + LIFECYCLE_SUFFIX)

@@ -52,6 +52,12 @@ def templates_dir():
     return os.environ.get(settings.TEMPLATES_ENV) or settings.SHIPPED_TEMPLATES
 
 
+def selected_templates():
+    """The corpus, limited to ``--only``'s templates when given."""
+    return corpus.select(corpus.discover(templates_dir()),
+                         settings.only_templates())
+
+
 def _is_worker(pytest_config):
     return hasattr(pytest_config, 'workerinput')
 
@@ -181,7 +187,7 @@ def pytest_generate_tests(metafunc):
     paths = settings.selected_paths()
     special = FLAG_SUITES.get(metafunc.function.__name__)
     if special is not None:
-        special(metafunc, corpus.discover(templates_dir()))
+        special(metafunc, selected_templates())
         return
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
         repeat = settings.selected_repeat() \
@@ -193,7 +199,7 @@ def pytest_generate_tests(metafunc):
             marks=pytest.mark.xdist_group('%s.%s%s' % (
                 template.name, path,
                 '.r%d' % repetition if repeat > 1 else '')))
-            for template in corpus.discover(templates_dir())
+            for template in selected_templates()
             for repetition in range(1, repeat + 1)
             for step in template.steps for path in paths]
         names = ['template', 'step', 'path', 'repetition']
@@ -204,7 +210,7 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize(names, cases)
         return
     if 'template' in fixtures:
-        templates = corpus.discover(templates_dir())
+        templates = selected_templates()
         metafunc.parametrize('template', templates,
                              ids=[t.name for t in templates])
     if 'path' in fixtures:

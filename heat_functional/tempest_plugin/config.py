@@ -272,12 +272,7 @@ def selected_templates(section):
     for names the corpus lacks, CorpusError for a bad directory."""
     templates = corpus.discover(section.templates_dir)
     wanted = [n.strip() for n in section.templates if n.strip()]
-    if not wanted:
-        return templates
-    known = {t.name for t in templates}
-    unknown = [n for n in wanted if n not in known]
-    if unknown:
-        raise ConfigError('%s names %s, not in %s' % (
-            _option('templates'), ', '.join(unknown),
-            section.templates_dir))
-    return [t for t in templates if t.name in wanted]
+    try:
+        return corpus.select(templates, wanted or None)
+    except corpus.CorpusError as error:
+        raise ConfigError('%s: %s' % (_option('templates'), error))

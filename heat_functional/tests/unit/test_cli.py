@@ -169,6 +169,21 @@ def test_run_with_a_missing_template_directory(tmp_path, capsys):
     assert not (report_dir / 'report.json').exists()
 
 
+def test_only_reaches_pytest_and_names_unknown_templates(tmp_path,
+                                                         monkeypatch, capsys):
+    monkeypatch.delenv(config.ONLY_ENV, raising=False)
+    env = cli.pytest_environment(parse('gate', '--only', 'a,b'), '/r')
+    assert env[config.ONLY_ENV] == 'a,b'
+    monkeypatch.setenv(config.ONLY_ENV, ' a, b ,')
+    assert config.only_templates() == ('a', 'b')
+    status = cli.main(['gate', '--target', 'cloud', '--only',
+                       'resource_group,nothing,nor-this', '--report-dir',
+                       str(tmp_path)])
+    assert status == 2
+    assert ('--only: no template named nothing, nor-this in %s'
+            % config.SHIPPED_TEMPLATES) in capsys.readouterr().err
+
+
 def write_report(directory, cases):
     built = report.build(cases, {}, ['legacy'])
     return report.write(built, str(directory))

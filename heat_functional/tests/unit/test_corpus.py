@@ -55,6 +55,18 @@ def test_discovery_picks_top_level_templates_sorted(tmp_path):
     assert templates[1].lifecycle == {'description': 'the beta'}
 
 
+def test_select_keeps_the_corpus_order_and_names_unknown_names(tmp_path):
+    for name in ('a.yaml', 'b.yaml', 'c.yaml'):
+        write(tmp_path, name)
+    templates = corpus.discover(str(tmp_path))
+    assert corpus.select(templates, None) == templates
+    assert [t.name for t in corpus.select(templates, ('c', 'a'))] == \
+        ['a', 'c']
+    with pytest.raises(corpus.CorpusError,
+                       match='no template named x, y in %s' % tmp_path):
+        corpus.select(templates, ('a', 'x', 'y'))
+
+
 def test_discovery_of_a_missing_directory(tmp_path):
     missing = str(tmp_path / 'missing')
     with pytest.raises(corpus.CorpusError, match='does not exist') as err:

@@ -227,7 +227,7 @@ def test_selected_templates(tmp_path):
     group = section(tmp_path, 'templates_dir = %s\ntemplates = a,zz\n'
                     % directory)
     with pytest.raises(plugin_config.ConfigError,
-                       match=r'templates names zz, not in .*corpus'):
+                       match=r'templates: no template named zz in .*corpus'):
         plugin_config.selected_templates(group)
 
 
