@@ -1,8 +1,10 @@
-"""Run the tempest plugin against an embedded deployment (``tox -e
-tempest-plugin``).
+"""Run the tempest plugin against a deployment the harness starts
+(``tox -e tempest-plugin``, ``tox -e functional-cloud``).
 
 It does what a devstack job does, with ``heat-functional deploy``
-playing the cloud:
+playing the cloud: the embedded cells, or with ``--target cloud`` the
+devstack-like deployment (keystone, RabbitMQ, a Heat API and several
+heat-engine processes per path):
 
 1. starts ``heat-functional deploy`` (``--toggles`` when the flip
    scenario runs) and waits for the clouds.yaml it writes;
@@ -10,8 +12,9 @@ playing the cloud:
    ``[identity]`` and ``[auth] admin_*`` take the deployment's test user
    (or, with ``--clouds``, ``[heat_functional] clouds`` names the
    clouds of its clouds.yaml), each path's region, its database URLs as
-   the flag source, and ``deployment/control.py`` as the toggle and
-   migration commands;
+   the flag source, and its toggle and migration commands (the ones the
+   devstack-like deployment describes, or ``deployment/control.py`` for
+   embedded cells);
 3. runs ``tempest run --config-file ... --regex heat_functional``;
 4. stops the deployment and removes the workspace, keeping tempest's log
    and the report in the report directory. A reaper
@@ -45,8 +48,12 @@ CONTROL = 'heat_functional.deployment.control'
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='python -m heat_functional.tempest_plugin.check',
-        description='Run the heat-functional tempest plugin against an '
-        'embedded deployment.')
+        description='Run the heat-functional tempest plugin against a '
+        'deployment it starts.')
+    parser.add_argument('--target', choices=('embedded', 'cloud'),
+                        default='embedded',
+                        help='the deployment: embedded cells, or the '
+                        'devstack-like cloud (default: %(default)s)')
     parser.add_argument('--templates', default='',
                         help='comma-separated templates to run (default: '
                         'all of the template directory)')
@@ -57,8 +64,8 @@ def build_parser():
         '(default: %(default)s)')
     parser.add_argument('--db', choices=config.DB_KINDS,
                         default=config.DEFAULT_DB,
-                        help='database of the deployment (default: '
-                        '%(default)s)')
+                        help='database of the embedded deployment '
+                        '(default: %(default)s)')
     parser.add_argument('--clouds', action='store_true',
                         help='reach the paths through the clouds of the '
                         'deployment\'s clouds.yaml, not tempest\'s '
@@ -86,21 +93,36 @@ def _pairs(mapping):
     return ','.join('%s:%s' % item for item in mapping.items())
 
 
-def tempest_conf(description, clouds_file, args, workspace):
-    """tempest.conf's text for an embedded deployment's description and
-    the clouds.yaml it wrote."""
-    with open(clouds_file) as f:
-        clouds = yaml.safe_load(f)['clouds']
-    cells = dict(description['paths'], **description.get('toggles', {}))
+def operator_commands(description, clouds_file):
+    """The (toggle, migrate) command templates for a deployment that
+    ``heat-functional deploy`` described: the devstack-like cloud's own
+    (it describes itself as an external target), else
+    ``deployment/control.py`` on the embedded cells' description."""
+    if description.get('kind') == 'external':
+        toggles = [t['command'] for t in description['toggles'].values()]
+        return (toggles[0] if toggles else None,
+                description['migrate_command'])
     control = '%s -m %s %s' % (sys.executable, CONTROL,
                                os.path.join(os.path.dirname(clouds_file),
                                             config.DESCRIPTION_JSON))
+    return (control + ' engine {cloud} {convergence_engine}',
+            control + ' migrate {cloud} {stack_id}')
+
+
+def tempest_conf(description, clouds_file, args, workspace):
+    """tempest.conf's text for the description of a deployment that
+    ``heat-functional deploy`` started and the clouds.yaml it wrote."""
+    with open(clouds_file) as f:
+        clouds = yaml.safe_load(f)['clouds']
+    cells = dict(description['paths'], **description.get('toggles', {}))
+    toggle_command, migrate_command = operator_commands(description,
+                                                        clouds_file)
     auth = clouds[cells[list(description['paths'])[0]]['cloud']]['auth']
     plugin = [
         ('paths', ','.join(description['paths'])),
         ('db_urls', _pairs({c: i['db_url'] for c, i in cells.items()})),
-        ('toggle_command', control + ' engine {cloud} {convergence_engine}'),
-        ('migrate_command', control + ' migrate {cloud} {stack_id}'),
+        ('toggle_command', toggle_command),
+        ('migrate_command', migrate_command),
         ('scenarios', args.scenarios),
         ('templates_dir', os.path.abspath(args.templates_dir)),
         ('templates', args.templates or None),
@@ -145,8 +167,10 @@ def start_deploy(args, directory, reaper):
                                             config.DESCRIPTION_JSON)):
         if os.path.exists(stale):  # an earlier run's: its cells are gone
             os.remove(stale)
-    argv = [sys.executable, '-m', 'heat_functional.cli', 'deploy', '--db',
-            args.db, '--report-dir', directory]
+    target = (['--target', 'cloud'] if args.target == 'cloud'
+              else ['--db', args.db])
+    argv = [sys.executable, '-m', 'heat_functional.cli', 'deploy',
+            '--report-dir', directory] + target
     if 'flip' in args.scenarios.split(','):
         argv.append('--toggles')
     log = os.path.join(directory, 'deploy.log')

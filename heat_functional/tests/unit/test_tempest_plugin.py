@@ -481,6 +481,23 @@ def test_check_writes_a_tempest_conf_the_plugin_reads(tmp_path, clouds):
             'flip-on'
 
 
+def test_check_takes_the_commands_a_devstack_like_cloud_describes(tmp_path):
+    description, clouds_file = _deployment(tmp_path)
+    description['kind'] = 'external'
+    description['toggles']['flip-on']['command'] = 'op engine {cloud} ' \
+        '{convergence_engine}'
+    description['migrate_command'] = 'op migrate {cloud} {stack_id}'
+    args = check.build_parser().parse_args(
+        ['--target', 'cloud', '--report-dir', str(tmp_path / 'r')])
+    text = check.tempest_conf(description, clouds_file, args, str(tmp_path))
+    group = section(tmp_path, text.split('[heat_functional]\n')[1])
+    described = plugin_config.describe(group, clouds_file)
+    assert described['toggles']['flip-on']['command'] == \
+        'op engine {cloud} {convergence_engine}'
+    assert described['migrate_command'] == 'op migrate {cloud} {stack_id}'
+    assert 'heat_functional.deployment.control' not in text
+
+
 # -- plugin.py ---------------------------------------------------------------
 def test_plugin_registers_its_group_and_finds_its_tests():
     pytest.importorskip('tempest.test_discover.plugins',
