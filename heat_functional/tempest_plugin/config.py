@@ -192,7 +192,7 @@ def db_urls(section, chosen):
 
 def _check_shared(section, chosen):
     """Paths on one cloud (run in phases, the option flipped between
-    them: docs/tempest-plugin.rst) need the flags: nothing else shows
+    them: doc/tempest-plugin.rst) need the flags: nothing else shows
     which path a case really ran on."""
     paths = [p for p in config.PATH_NAMES if p in chosen]
     if len({chosen[p] for p in paths}) < len(paths) and \
