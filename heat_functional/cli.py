@@ -219,8 +219,8 @@ def build_parser():
         _add_target_options(command)
         command.add_argument('--only', metavar='TEMPLATES',
                              help='only these templates of the template '
-                             'directory, in every suite (comma-separated '
-                             'names; default: all)')
+                             'directory, in every suite: comma-separated '
+                             'names, or "all" (default: all)')
         command.add_argument('--actions', metavar='TEMPLATES',
                              help='templates the actions suite runs on: '
                              '"all", or comma-separated names (default: '
@@ -517,11 +517,11 @@ def selection_problem(args):
     """What is wrong with --templates and --only, or None."""
     if args.templates and not os.path.isdir(args.templates):
         return 'template directory %s does not exist' % args.templates
-    if args.only:
+    names = config.template_names(args.only)
+    if names is not None:
         try:
             corpus.select(corpus.discover(
-                args.templates or config.SHIPPED_TEMPLATES),
-                [n.strip() for n in args.only.split(',') if n.strip()])
+                args.templates or config.SHIPPED_TEMPLATES), names)
         except corpus.CorpusError as error:
             return '--only: %s' % error
     return None

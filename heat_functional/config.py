@@ -219,13 +219,19 @@ def only_templates():
     return _chosen_templates(ONLY_ENV, None)
 
 
-def _chosen_templates(variable, default):
-    raw = os.environ.get(variable, '').strip()
+def template_names(raw, default=None):
+    """Template names from comma-separated text: None (every template)
+    for "all", `default` for nothing."""
+    raw = (raw or '').strip()
     if raw == 'all':
         return None
     if raw:
         return tuple(name.strip() for name in raw.split(',') if name.strip())
     return default
+
+
+def _chosen_templates(variable, default):
+    return template_names(os.environ.get(variable), default)
 
 
 def selected_toggles():
