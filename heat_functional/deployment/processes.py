@@ -56,6 +56,36 @@ def alive(pid):
     return state not in ('Z', 'X')
 
 
+def naming(text):
+    """(pid, command line) of live processes, other than this one, whose
+    command line holds `text` (a deployment's work directory, say)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                cmdline = f.read().decode(errors='replace')
+        except OSError:
+            continue
+        if text in cmdline and alive(int(entry)):
+            found.append((int(entry), cmdline.replace('\0', ' ')[:160]))
+    return found
+
+
+def leftovers(pids, workdir):
+    """What of a stopped deployment is still there: its recorded process
+    (group leader)s alive, processes naming its work directory, the
+    directory itself; one message each."""
+    problems = ['process %d of the deployment is alive' % pid
+                for pid in pids if alive(pid)]
+    problems += ['process %d is alive: %s' % found
+                 for found in naming(workdir)]
+    if os.path.exists(workdir):
+        problems.append('its work directory %s is left' % workdir)
+    return problems
+
+
 def group_alive(pgid):
     try:
         os.killpg(pgid, 0)
