@@ -13,7 +13,6 @@ delete run B's and still leave the untagged one.
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -22,6 +21,7 @@ from heatclient import exc as heat_exc
 from heat_functional import client
 from heat_functional.deployment import external
 from heat_functional.deployment import processes
+from heat_functional.tests.functional import helpers
 
 CLOUD = 'heat-functional-legacy'
 GROUP = {
@@ -37,23 +37,15 @@ PLAIN = {
 }
 
 
-def _cli(*args):
-    return [sys.executable, '-m', 'heat_functional.cli'] + list(args)
-
-
 @pytest.fixture(scope='module')
 def clouds_file(tmp_path_factory):
     report_dir = tmp_path_factory.mktemp('cleanup-cloud')
     process = subprocess.Popen(
-        _cli('deploy', '--paths', 'legacy', '--db', 'sqlite', '--auth',
-             'noauth', '--report-dir', str(report_dir)),
+        helpers.cli('deploy', '--paths', 'legacy', '--db', 'sqlite',
+                    '--auth', 'noauth', '--report-dir', str(report_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
-    deadline = time.monotonic() + 180
-    while not (report_dir / 'clouds.yaml').exists():
-        assert process.poll() is None, process.stdout.read()
-        assert time.monotonic() < deadline, 'deploy was not ready in 180 s'
-        time.sleep(0.2)
+    helpers.wait_for_deploy(process, report_dir)
     description = json.loads((report_dir / 'deployment.json').read_text())
     yield str(report_dir / 'clouds.yaml')
     process.send_signal(signal.SIGINT)
@@ -84,8 +76,8 @@ def _exists(heat, stack_id):
 
 def _cleanup(clouds_file, *args):
     done = subprocess.run(
-        _cli('cleanup', '--clouds-file', clouds_file, '--cloud',
-             'legacy=' + CLOUD, *args),
+        helpers.cli('cleanup', '--clouds-file', clouds_file, '--cloud',
+                    'legacy=' + CLOUD, *args),
         capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout + done.stderr
 

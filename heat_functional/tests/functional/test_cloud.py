@@ -14,16 +14,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from heat_functional.deployment import processes
 from heat_functional.deployment import rabbitmq
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+from heat_functional.tests.functional import helpers
 
 
 @pytest.fixture(autouse=True)
@@ -32,32 +29,6 @@ def broker_installed():
         rabbitmq.find_binaries()
     except rabbitmq.BrokerMissing as missing:
         pytest.skip(str(missing))
-
-
-def _command(args):
-    return [sys.executable, '-m', 'heat_functional.cli'] + list(args)
-
-
-def _env():
-    env = dict(os.environ)
-    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in [ROOT, env.get('PYTHONPATH')] if p)
-    return env
-
-
-def _templates(tmp_path, names):
-    """The named shipped templates with their sidecars and files/."""
-    directory = tmp_path / 'templates'
-    directory.mkdir()
-    os.symlink(os.path.join(ROOT, 'templates', 'files'),
-               str(directory / 'files'))
-    for name in names:
-        for suffix in ('.yaml', '.lifecycle.yaml'):
-            source = os.path.join(ROOT, 'templates', name + suffix)
-            if os.path.exists(source):
-                os.symlink(source, str(directory / (name + suffix)))
-    return str(directory)
 
 
 def _assert_nothing_left(report_dir):
@@ -85,12 +56,12 @@ def _ctrl_c(process, report_dir):
                          ids=['ctrl-c', 'dead-engine'])
 def test_a_stopped_run_leaves_nothing_and_says_why(tmp_path, stop):
     report_dir = tmp_path / 'report'
-    process = subprocess.Popen(_command([
-        'run', '--target', 'cloud', '--paths', 'legacy', '--templates',
-        _templates(tmp_path, ['resource_group']), '-n', '2',
-        '--report-dir', str(report_dir), '-k', 'test_lifecycle']),
-        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True)
+    process = subprocess.Popen(helpers.cli(
+        'run', '--target', 'cloud', '--paths', 'legacy', '--only',
+        'resource_group', '-n', '2', '--report-dir', str(report_dir),
+        '-k', 'test_lifecycle'),
+        env=helpers.cli_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
     cases = report_dir / 'cases'
     deadline = time.monotonic() + 600
     while not (cases.exists() and list(cases.iterdir())):

@@ -14,19 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from heat_functional.deployment import processes
+from heat_functional.tests.functional import helpers
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))
 TEMPLATE = 'resource_group'
-
-
-def _cli(*args):
-    return [sys.executable, '-m', 'heat_functional.cli'] + list(args)
 
 
 @pytest.fixture(scope='module')
@@ -34,15 +28,11 @@ def cloud(tmp_path_factory):
     """A running `heat-functional deploy --toggles`: its description."""
     report_dir = tmp_path_factory.mktemp('cloud')
     process = subprocess.Popen(
-        _cli('deploy', '--toggles', '--report-dir', str(report_dir)),
+        helpers.cli('deploy', '--toggles', '--report-dir', str(report_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
     description_file = report_dir / 'deployment.json'
-    deadline = time.monotonic() + 180
-    while not (report_dir / 'clouds.yaml').exists():
-        assert process.poll() is None, process.stdout.read()
-        assert time.monotonic() < deadline, 'deploy was not ready in 180 s'
-        time.sleep(0.2)
+    helpers.wait_for_deploy(process, report_dir)
     description = json.loads(description_file.read_text())
     yield str(description_file), str(report_dir / 'clouds.yaml'), description
     process.send_signal(signal.SIGINT)
@@ -53,25 +43,15 @@ def cloud(tmp_path_factory):
     assert not os.path.exists(description['workdir'])
 
 
-def _templates(tmp_path):
-    directory = tmp_path / 'templates'
-    directory.mkdir()
-    for suffix in ('.yaml', '.lifecycle.yaml'):
-        source = os.path.join(REPO, 'templates', TEMPLATE + suffix)
-        with open(source) as f:
-            (directory / (TEMPLATE + suffix)).write_text(f.read())
-    return str(directory)
-
-
 def _gate(tmp_path, cloud, with_db):
     description_file, clouds_file, description = cloud
     control = '%s -m heat_functional.deployment.control %s' % (
         sys.executable, description_file)
     cells = dict(description['paths'], **description['toggles'])
     args = ['gate', '--target', 'external', '--clouds-file', clouds_file,
-            '--templates', _templates(tmp_path), '-n', '2',
+            '--only', TEMPLATE, '-n', '2',
             '--report-dir', str(tmp_path / 'report'),
-            '-k', 'not gabbi and not probe',
+            '-k', 'test_lifecycle or test_flip or test_migrate',
             '--migrate-command', control + ' migrate {cloud} {stack_id}']
     for path in description['paths']:
         args += ['--cloud', '%s=heat-functional-%s' % (path, path)]
@@ -83,7 +63,7 @@ def _gate(tmp_path, cloud, with_db):
         for name, info in cells.items():
             args += ['--db-url', 'heat-functional-%s=%s'
                      % (name, info['db_url'])]
-    done = subprocess.run(_cli(*args), capture_output=True, text=True,
+    done = subprocess.run(helpers.cli(*args), capture_output=True, text=True,
                           cwd=str(tmp_path), timeout=900)
     with open(tmp_path / 'report' / 'report.json') as f:
         return done, json.load(f)
@@ -128,7 +108,7 @@ def _assert_refused_by_keystone(tmp_path, clouds, secret):
     import yaml
     refused = tmp_path / 'clouds.yaml'
     refused.write_text(yaml.safe_dump(clouds))
-    done = subprocess.run(_cli(
+    done = subprocess.run(helpers.cli(
         'gate', '--target', 'external', '--clouds-file', str(refused),
         '--cloud', 'legacy=heat-functional-legacy',
         '--cloud', 'convergence=heat-functional-convergence',

@@ -10,15 +10,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from heat_functional.deployment import embedded
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+from heat_functional.tests.functional import helpers
 
 GOOD = """heat_template_version: 2021-04-16
 resources:
@@ -46,18 +43,9 @@ resources:
 """
 
 
-def _command(args):
-    return [sys.executable, '-m', 'heat_functional.cli'] + args
-
-
 def _env():
-    env = dict(os.environ)
-    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
     # The lifecycle suite on two cells is all these faults need.
-    env['HEAT_FUNCTIONAL_TOGGLES'] = '0'
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in [ROOT, env.get('PYTHONPATH')] if p)
-    return env
+    return helpers.cli_env(HEAT_FUNCTIONAL_TOGGLES=0)
 
 
 def _templates(tmp_path, **templates):
@@ -102,9 +90,9 @@ def test_bad_templates_fail_their_own_cases_only(tmp_path):
                            rejected=REJECTED)
     report_dir = tmp_path / 'report'
     result = subprocess.run(
-        _command(['gate', '--templates', str(templates), '--db', 'sqlite',
-                  '--report-dir', str(report_dir), '-n', '2',
-                  '-k', 'test_lifecycle']),
+        helpers.cli('gate', '--templates', str(templates), '--db', 'sqlite',
+                    '--report-dir', str(report_dir), '-n', '2',
+                    '-k', 'test_lifecycle'),
         env=_env(), capture_output=True, text=True, timeout=600)
 
     assert result.returncode == 1, result.stdout + result.stderr
@@ -138,9 +126,9 @@ def _start_slow_run(tmp_path):
     templates = _templates(tmp_path, slow=SLOW)
     report_dir = tmp_path / 'report'
     process = subprocess.Popen(
-        _command(['run', '--templates', str(templates), '--db', 'sqlite',
-                  '--report-dir', str(report_dir), '-n', '2',
-                  '-k', 'test_lifecycle']),
+        helpers.cli('run', '--templates', str(templates), '--db', 'sqlite',
+                    '--report-dir', str(report_dir), '-n', '2',
+                    '-k', 'test_lifecycle'),
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True)
     description_file = report_dir / 'deployment.json'

@@ -17,13 +17,13 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))
+from heat_functional.tests.functional import helpers
+
+ROOT = helpers.ROOT
 TEMPLATES = [('divergences', 'nested_output_feeds_sibling'),
              ('templates', 'res_fail_update_rollback')]
 #: Files the templates use, relative to their directory.
@@ -50,17 +50,13 @@ def report_dir(tmp_path_factory):
         shutil.copy(os.path.join(ROOT, directory, name),
                     str(templates / name))
     report_dir = tmp_path_factory.mktemp('run') / 'report'
-    env = dict(os.environ)
-    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in [ROOT, env.get('PYTHONPATH')] if p)
-    env['HEAT_FUNCTIONAL_STACK_TIMEOUT'] = '120'
     # The parity lifecycles are what the page is about; no toggle cells.
-    env['HEAT_FUNCTIONAL_TOGGLES'] = '0'
+    env = helpers.cli_env(HEAT_FUNCTIONAL_STACK_TIMEOUT=120,
+                          HEAT_FUNCTIONAL_TOGGLES=0)
     result = subprocess.run(
-        [sys.executable, '-m', 'heat_functional.cli', 'run', '--templates',
-         str(templates), '--db', 'sqlite', '-n', '2', '-k', 'test_lifecycle',
-         '--report-dir', str(report_dir)],
+        helpers.cli('run', '--templates', str(templates), '--db', 'sqlite',
+                    '-n', '2', '-k', 'test_lifecycle', '--report-dir',
+                    str(report_dir)),
         env=env, capture_output=True, text=True, timeout=900)
     assert (report_dir / 'report.html').exists(), \
         result.stdout[-3000:] + result.stderr

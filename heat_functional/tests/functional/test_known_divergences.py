@@ -9,11 +9,10 @@ disappears or changes shape, this test fails and says which.
 import json
 import os
 import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))
-DIVERGENCES = os.path.join(ROOT, 'divergences')
+from heat_functional.tests.functional import helpers
+
+DIVERGENCES = os.path.join(helpers.ROOT, 'divergences')
 #: Seconds a step may take here (nullable_if_false_on_update never ends).
 STACK_TIMEOUT = 40
 
@@ -38,18 +37,14 @@ def recorded():
 
 def test_recorded_divergences_are_still_exactly_so(tmp_path):
     report_dir = tmp_path / 'report'
-    env = dict(os.environ)
-    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in [ROOT, env.get('PYTHONPATH')] if p)
-    # One divergence leaves a legacy stack in progress for ever.
-    env['HEAT_FUNCTIONAL_STACK_TIMEOUT'] = str(STACK_TIMEOUT)
-    # The divergences are the lifecycle suite's; no flip cells needed.
-    env['HEAT_FUNCTIONAL_TOGGLES'] = '0'
+    # One divergence leaves a legacy stack in progress for ever; the
+    # divergences are the lifecycle suite's, no flip cells needed.
+    env = helpers.cli_env(HEAT_FUNCTIONAL_STACK_TIMEOUT=STACK_TIMEOUT,
+                          HEAT_FUNCTIONAL_TOGGLES=0)
     result = subprocess.run(
-        [sys.executable, '-m', 'heat_functional.cli', 'gate', '--templates',
-         DIVERGENCES, '--db', 'sqlite', '-n', '4', '-k', 'test_lifecycle',
-         '--report-dir', str(report_dir)],
+        helpers.cli('gate', '--templates', DIVERGENCES, '--db', 'sqlite',
+                    '-n', '4', '-k', 'test_lifecycle', '--report-dir',
+                    str(report_dir)),
         env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr
     report = json.loads((report_dir / 'report.json').read_text())
