@@ -44,7 +44,6 @@ as the embedded cells do, and says so.
 
 import json
 import os
-import shlex
 import shutil
 import signal
 import sys
@@ -58,6 +57,7 @@ import sqlalchemy
 
 from heat_functional import config
 from heat_functional.deployment import base
+from heat_functional.deployment import control
 from heat_functional.deployment import database
 from heat_functional.deployment import embedded
 from heat_functional.deployment import keystone
@@ -122,10 +122,8 @@ def engine_command(conf_files):
 
 def operator_commands(description_file, python=sys.executable):
     """The external target's --toggle-command and --migrate-command."""
-    head = ' '.join(shlex.quote(part) for part in (
-        python, '-m', 'heat_functional.deployment.cloud', description_file))
-    return {'toggle_command': head + ' engine {cloud} {convergence_engine}',
-            'migrate_command': head + ' migrate {cloud} {stack_id}'}
+    return control.operator_commands(description_file, module=__name__,
+                                     python=python)
 
 
 def cell_of(cloud, cells):

@@ -17,12 +17,23 @@ answer on stderr, as heat-manage would print it.
 """
 
 import json
+import shlex
 import sys
 
 from heat_functional.deployment import base
 from heat_functional.deployment import embedded
 
 CLOUD_PREFIX = 'heat-functional-'
+
+
+def operator_commands(description_file, module=__name__,
+                      python=sys.executable):
+    """The external target's --toggle-command and --migrate-command:
+    `module`'s operator commands on a deployment's description."""
+    head = ' '.join(shlex.quote(part) for part in (
+        python, '-m', module, description_file))
+    return {'toggle_command': head + ' engine {cloud} {convergence_engine}',
+            'migrate_command': head + ' migrate {cloud} {stack_id}'}
 
 
 def main(argv=None):

@@ -38,11 +38,11 @@ import time
 import yaml
 
 from heat_functional import config
+from heat_functional.deployment import control
 from heat_functional.tempest_plugin import config as plugin_config
 
 #: How long ``heat-functional deploy`` may take to write its clouds.yaml.
 DEPLOY_TIMEOUT = 2 * config.CELL_READY_TIMEOUT
-CONTROL = 'heat_functional.deployment.control'
 
 
 def build_parser():
@@ -102,11 +102,9 @@ def operator_commands(description, clouds_file):
         toggles = [t['command'] for t in description['toggles'].values()]
         return (toggles[0] if toggles else None,
                 description['migrate_command'])
-    control = '%s -m %s %s' % (sys.executable, CONTROL,
-                               os.path.join(os.path.dirname(clouds_file),
-                                            config.DESCRIPTION_JSON))
-    return (control + ' engine {cloud} {convergence_engine}',
-            control + ' migrate {cloud} {stack_id}')
+    commands = control.operator_commands(os.path.join(
+        os.path.dirname(clouds_file), config.DESCRIPTION_JSON))
+    return commands['toggle_command'], commands['migrate_command']
 
 
 def tempest_conf(description, clouds_file, args, workspace):

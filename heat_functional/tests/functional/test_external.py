@@ -13,10 +13,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
+from heat_functional.deployment import control
 from heat_functional.deployment import processes
 from heat_functional.tests.functional import helpers
 
@@ -45,20 +45,18 @@ def cloud(tmp_path_factory):
 
 def _gate(tmp_path, cloud, with_db):
     description_file, clouds_file, description = cloud
-    control = '%s -m heat_functional.deployment.control %s' % (
-        sys.executable, description_file)
+    commands = control.operator_commands(description_file)
     cells = dict(description['paths'], **description['toggles'])
     args = ['gate', '--target', 'external', '--clouds-file', clouds_file,
             '--only', TEMPLATE, '-n', '2',
             '--report-dir', str(tmp_path / 'report'),
             '-k', 'test_lifecycle or test_flip or test_migrate',
-            '--migrate-command', control + ' migrate {cloud} {stack_id}']
+            '--migrate-command', commands['migrate_command']]
     for path in description['paths']:
         args += ['--cloud', '%s=heat-functional-%s' % (path, path)]
     for toggle in description['toggles']:
         args += ['--toggle', '%s=heat-functional-%s' % (toggle, toggle)]
-    args += ['--toggle-command',
-             control + ' engine {cloud} {convergence_engine}']
+    args += ['--toggle-command', commands['toggle_command']]
     if with_db:
         for name, info in cells.items():
             args += ['--db-url', 'heat-functional-%s=%s'
