@@ -2,17 +2,12 @@
 matching, the table and the README block; fake routes and gabbits, no
 Heat."""
 
-import importlib.util
-import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    'api_coverage', os.path.join(ROOT, 'tools', 'api_coverage.py'))
-api_coverage = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(api_coverage)
+from heat_functional.tests.unit import tools
+
+api_coverage = tools.load('api_coverage')
 
 #: As Heat's mapper holds them, in its order.
 ROUTES = [api_coverage.from_mapper(path, methods, name)

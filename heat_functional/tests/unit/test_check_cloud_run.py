@@ -2,18 +2,13 @@
 deployment must leave true (nothing alive, every engine worked, the run
 went through the external target with flags from the databases)."""
 
-import importlib.util
 import json
-import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    'check_cloud_run', os.path.join(ROOT, 'tools', 'check_cloud_run.py'))
-check_cloud_run = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check_cloud_run)
+from heat_functional.tests.unit import tools
+
+check_cloud_run = tools.load('check_cloud_run')
 
 WORKED = 'creating TestResource "thing" Stack "hf-abc-legacy" [x]\n'
 

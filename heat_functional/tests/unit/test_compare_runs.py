@@ -2,16 +2,11 @@
 (outcome and observation, path with path), cases of one run only, the
 summary, --out and --check, a missing report; crafted reports, no Heat."""
 
-import importlib.util
 import json
-import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    'compare_runs', os.path.join(ROOT, 'tools', 'compare_runs.py'))
-compare_runs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(compare_runs)
+from heat_functional.tests.unit import tools
+
+compare_runs = tools.load('compare_runs')
 
 
 def case(case_id, status='CREATE_COMPLETE', outcome='passed'):

@@ -2,18 +2,13 @@
 exercised on both paths, exclusions, the table, the README block and
 --check; crafted reports, no Heat."""
 
-import importlib.util
 import json
-import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-_spec = importlib.util.spec_from_file_location(
-    'type_coverage', os.path.join(ROOT, 'tools', 'type_coverage.py'))
-type_coverage = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(type_coverage)
+from heat_functional.tests.unit import tools
+
+type_coverage = tools.load('type_coverage')
 
 TYPES = ['OS::Heat::None', 'OS::Heat::Value', 'OS::Keystone::Project']
 
