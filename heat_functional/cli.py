@@ -431,6 +431,7 @@ def pytest_environment(args, report_dir):
     # The pytest controller starts (and owns) an embedded deployment; an
     # external one is described here and only attached to.
     env.pop(config.DEPLOYMENT_ENV, None)
+    env.pop(config.DEPLOYMENT_JSON_ENV, None)
     if args.target == 'external':
         from heat_functional.deployment import base
         from heat_functional.deployment import external
@@ -441,10 +442,14 @@ def pytest_environment(args, report_dir):
             external.check_credentials(description)
         except base.DeploymentError as error:
             raise SystemExit('heat-functional: %s' % error)
-        description_file = os.path.join(report_dir, config.DESCRIPTION_JSON)
-        with open(description_file, 'w') as f:
-            json.dump(description, f, indent=2)
-        env[config.DEPLOYMENT_ENV] = description_file
+        # Database URLs may hold passwords: the description goes to
+        # pytest in its environment; what is kept in the report directory
+        # is redacted.
+        text = json.dumps(description, indent=2)
+        with open(os.path.join(report_dir, config.DESCRIPTION_JSON),
+                  'w') as f:
+            f.write(external.redact(text))
+        env[config.DEPLOYMENT_JSON_ENV] = text
     return env
 
 

@@ -31,6 +31,10 @@ TOGGLES = {
 #: JSON file describing a running deployment (written by its owner,
 #: read by pytest workers).
 DEPLOYMENT_ENV = 'HEAT_FUNCTIONAL_DEPLOYMENT'
+#: The description itself, where it holds secrets (an external target's
+#: database URLs): it then reaches pytest in its environment, never a
+#: file; the report directory gets a redacted copy.
+DEPLOYMENT_JSON_ENV = 'HEAT_FUNCTIONAL_DEPLOYMENT_JSON'
 #: Directory where a run writes its report, case records and logs.
 REPORT_DIR_ENV = 'HEAT_FUNCTIONAL_REPORT_DIR'
 #: Directory of templates to run (defaults to the shipped ``templates/``).

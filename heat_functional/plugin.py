@@ -94,7 +94,7 @@ def pytest_configure(config):
     os.makedirs(cases_dir, exist_ok=True)
     for stale in os.listdir(cases_dir):
         os.remove(os.path.join(cases_dir, stale))
-    if os.environ.get(settings.DEPLOYMENT_ENV):
+    if deployment_module.given():
         return
     if config.option.collectonly:
         return

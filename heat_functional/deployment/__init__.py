@@ -1,8 +1,9 @@
 """Deployments: how the harness reaches Heat on each path.
 
-``attach(description)`` turns a deployment's description (a dict, or the
-JSON file named by ``$HEAT_FUNCTIONAL_DEPLOYMENT``) into a handle with the
-interface of ``base.Deployment``. Suites use only that interface.
+``attach(description)`` turns a deployment's description (a dict, the
+JSON in ``$HEAT_FUNCTIONAL_DEPLOYMENT_JSON``, or the JSON file named by
+``$HEAT_FUNCTIONAL_DEPLOYMENT``) into a handle with the interface of
+``base.Deployment``. Suites use only that interface.
 """
 
 import json
@@ -33,8 +34,17 @@ def attach(description):
     return kinds[kind](description)
 
 
+def given():
+    """Whether the environment names a deployment to attach to."""
+    return bool(os.environ.get(config.DEPLOYMENT_JSON_ENV) or
+                os.environ.get(config.DEPLOYMENT_ENV))
+
+
 def load_description(path=None):
-    """The description in path, or in the file $HEAT_FUNCTIONAL_DEPLOYMENT."""
+    """The description in path, in $HEAT_FUNCTIONAL_DEPLOYMENT_JSON, or in
+    the file $HEAT_FUNCTIONAL_DEPLOYMENT."""
+    if path is None and os.environ.get(config.DEPLOYMENT_JSON_ENV):
+        return json.loads(os.environ[config.DEPLOYMENT_JSON_ENV])
     path = path or os.environ.get(config.DEPLOYMENT_ENV)
     if not path:
         return None

@@ -9,6 +9,7 @@ without a database URL reads no flag, and one without a migration
 command says it cannot migrate.
 """
 
+import json
 import sys
 
 import pytest
@@ -78,6 +79,27 @@ def test_cli_builds_the_description():
     assert description['toggles']['flip-back']['command'] == \
         'flip {convergence_engine}'
     assert description['paths']['convergence']['db_url'] == 'sqlite://'
+
+
+def test_database_passwords_reach_pytest_but_no_file(tmp_path, monkeypatch):
+    from heat_functional import config
+    from heat_functional import deployment
+    from heat_functional import report
+    monkeypatch.setattr(external, 'check_credentials', lambda d: None)
+    args = parse('--cloud', 'legacy=dev-l', '--cloud', 'convergence=dev-c',
+                 '--db-url', 'dev-c=postgresql://ro:s3cret@db/heat')
+    env = cli.pytest_environment(args, str(tmp_path))
+    kept = (tmp_path / config.DESCRIPTION_JSON).read_text()
+    assert 's3cret' not in kept and 'postgresql://ro:***@db/heat' in kept
+    assert config.DEPLOYMENT_ENV not in env
+    monkeypatch.setenv(config.DEPLOYMENT_JSON_ENV,
+                       env[config.DEPLOYMENT_JSON_ENV])
+    assert deployment.given()
+    description = deployment.load_description()
+    assert description['paths']['convergence']['db_url'] == \
+        'postgresql://ro:s3cret@db/heat'
+    built = report.build([], description, ['legacy', 'convergence'])
+    assert 's3cret' not in json.dumps(built)
 
 
 @pytest.mark.parametrize('argv, message', [
