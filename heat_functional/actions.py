@@ -188,7 +188,7 @@ def _reads(lifecycle, case, deployment):
         'events': sorted(_event_owner(event, stack_id) for event in events),
         'listed_by_name': [s.id == stack_id for s in named],
         'nested': sorted(s.stack_status for s in nested),
-        'tags': sorted(stack.tags or []),
+        'tags': observed_tags(stack.tags),
     }
     problems = []
     if keys != sorted(o['output_key'] for o in stack.outputs or []):
@@ -200,6 +200,15 @@ def _reads(lifecycle, case, deployment):
             problems.append('%s: %s paged one at a time differ from the '
                             'whole list' % (where, what))
     return problems
+
+
+def observed_tags(tags):
+    """A stack's tags as observed: this run's own tag by its shape
+    (``hf-run-<run>``), so that one run's observations compare with
+    another's (tools/compare_runs.py); any other tag as it is."""
+    own = config.RUN_TAG_PREFIX + config.run_id()
+    return sorted(config.RUN_TAG_PREFIX + '<run>' if tag == own else tag
+                  for tag in tags or [])
 
 
 def _paged(list_page):

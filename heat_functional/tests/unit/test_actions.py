@@ -3,6 +3,7 @@ templates the sequence applies to, previews and abandon data made
 comparable across paths, and the resources Heat could not adopt."""
 
 from heat_functional import actions
+from heat_functional import config
 
 
 class Fake(object):
@@ -72,3 +73,10 @@ def test_reads_pages_one_at_a_time_and_reads_the_whole_list_once():
     paged, whole = actions._paged(list_page)
     assert [i.id for i in paged] == ['a', 'b', 'c'] == [i.id for i in whole]
     assert calls == [(1, None), (1, 'a'), (1, 'b'), (1, 'c'), (None, None)]
+
+
+def test_this_runs_tag_is_observed_by_its_shape(monkeypatch):
+    monkeypatch.setenv(config.RUN_ID_ENV, 'ci-1')
+    assert actions.observed_tags(['x', 'hf-run-ci-1', 'hf-run-ci-0', 'hf']) \
+        == ['hf', 'hf-run-<run>', 'hf-run-ci-0', 'x']
+    assert actions.observed_tags(None) == []
