@@ -27,6 +27,7 @@ import shutil
 import time
 
 from heat_functional import config
+from heat_functional.deployment import processes
 
 RUNS_DIR = 'runs'
 RUNNING_DIR = 'running'
@@ -121,16 +122,6 @@ def _listing(directory, name):
         return set()
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def busy(directory):
     """The cases running now in a live worker."""
     found = []
@@ -140,7 +131,7 @@ def busy(directory):
                 pid = int(f.read().strip() or 0)
         except (OSError, ValueError):
             continue  # just ended, or being written
-        if pid and _alive(pid):
+        if pid and processes.alive(pid):
             found.append(name)
     return found
 
