@@ -126,14 +126,7 @@ def operator_commands(description_file, python=sys.executable):
                                      python=python)
 
 
-def cell_of(cloud, cells):
-    """The cell a cloud name of the clouds.yaml stands for."""
-    name = cloud[len(CLOUD_PREFIX):] if cloud.startswith(CLOUD_PREFIX) \
-        else cloud
-    if name not in cells:
-        raise base.DeploymentError('no cell %r in this deployment (it has '
-                                   '%s)' % (name, ', '.join(sorted(cells))))
-    return name
+cell_of = control.cell_of
 
 
 def live_engines(db_url):
@@ -696,23 +689,12 @@ USAGE = ('usage: python -m heat_functional.deployment.cloud CLOUD_JSON '
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 4 or argv[1] not in ('engine', 'migrate'):
-        sys.stderr.write(USAGE)
-        return 2
-    description_file, command, cloud, value = argv
-    try:
-        with open(description_file) as f:
-            description = json.load(f)
-        cell = cell_of(cloud, description['cells'])
-        if command == 'engine':
-            print(json.dumps(set_engine(description, cell, value)))
-        else:
-            print(json.dumps(migrate(description, cell, value)))
-    except (OSError, ValueError, base.DeploymentError) as error:
-        sys.stderr.write('%s\n' % error)
-        return 1
-    return 0
+    return control.run(
+        argv, USAGE,
+        lambda description, cloud, value: json.dumps(set_engine(
+            description, cell_of(cloud, description['cells']), value)),
+        lambda description, cloud, stack_id: json.dumps(migrate(
+            description, cell_of(cloud, description['cells']), stack_id)))
 
 
 if __name__ == '__main__':

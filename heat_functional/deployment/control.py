@@ -36,27 +36,57 @@ def operator_commands(description_file, module=__name__,
             'migrate_command': head + ' migrate {cloud} {stack_id}'}
 
 
-def main(argv=None):
+def cell_of(cloud, cells):
+    """The cell a cloud name of the clouds.yaml stands for."""
+    name = cloud[len(CLOUD_PREFIX):] if cloud.startswith(CLOUD_PREFIX) \
+        else cloud
+    if name not in cells:
+        raise base.DeploymentError('no cell %r in this deployment (it has '
+                                   '%s)' % (name, ', '.join(sorted(cells))))
+    return name
+
+
+def run(argv, usage, engine, migrate):
+    """An operator command's main: ``DESCRIPTION engine CLOUD true|false``
+    or ``DESCRIPTION migrate CLOUD STACK_ID``. `engine` and `migrate`
+    take (description, cloud, value) and return what to print; a
+    DeploymentError, or a description that cannot be read, is one line on
+    stderr and exit status 1; a wrong command line, `usage` and 2."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 4 or argv[1] not in ('engine', 'migrate'):
-        sys.stderr.write(__doc__)
+        sys.stderr.write(usage)
         return 2
     description_file, command, cloud, value = argv
-    with open(description_file) as f:
-        handle = embedded.EmbeddedDeployment(json.load(f))
-    cell = cloud[len(CLOUD_PREFIX):] if cloud.startswith(CLOUD_PREFIX) \
-        else cloud
     try:
-        if command == 'engine':
-            handle.restart(cell, value.lower() == 'true')
-            print('%s: convergence_engine=%s'
-                  % (cell, handle.convergence_engine(cell)))
-        else:
-            print(json.dumps(handle.migrate_convergence(cell, value)))
-    except base.DeploymentError as error:
+        with open(description_file) as f:
+            description = json.load(f)
+        action = engine if command == 'engine' else migrate
+        print(action(description, cloud, value))
+    except (OSError, ValueError, base.DeploymentError) as error:
         sys.stderr.write('%s\n' % error)
         return 1
     return 0
+
+
+def _handle_and_cell(description, cloud):
+    cells = dict(description['paths'], **description.get('toggles', {}))
+    return embedded.EmbeddedDeployment(description), cell_of(cloud, cells)
+
+
+def _engine(description, cloud, value):
+    handle, cell = _handle_and_cell(description, cloud)
+    handle.restart(cell, value.lower() == 'true')
+    return '%s: convergence_engine=%s' % (cell,
+                                          handle.convergence_engine(cell))
+
+
+def _migrate(description, cloud, stack_id):
+    handle, cell = _handle_and_cell(description, cloud)
+    return json.dumps(handle.migrate_convergence(cell, stack_id))
+
+
+def main(argv=None):
+    return run(argv, __doc__, _engine, _migrate)
 
 
 if __name__ == '__main__':
