@@ -169,6 +169,10 @@ CLOUD_DESCRIPTION_JSON = 'cloud.json'
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30
 
+#: The clouds.yaml name of a cell that the harness writes (deploy, the
+#: devstack-like deployment, the tempest plugin): CLOUD_PREFIX + cell.
+CLOUD_PREFIX = 'heat-functional-'
+
 #: Prefix of every stack the harness creates, and its first tag.
 STACK_PREFIX = 'hf'
 #: Every stack also carries RUN_TAG_PREFIX + the run's id, so that

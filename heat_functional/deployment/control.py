@@ -20,10 +20,11 @@ import json
 import shlex
 import sys
 
+from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import embedded
 
-CLOUD_PREFIX = 'heat-functional-'
+CLOUD_PREFIX = config.CLOUD_PREFIX
 
 
 def operator_commands(description_file, module=__name__,

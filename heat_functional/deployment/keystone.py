@@ -63,7 +63,7 @@ INTERFACES = ('public', 'internal', 'admin')
 PASSWORD_HASH_ROUNDS = 4
 #: Same budget as a cell's start: both are Python processes importing a lot.
 READY_TIMEOUT = config.CELL_READY_TIMEOUT
-CLOUD_PREFIX = 'heat-functional-'
+CLOUD_PREFIX = config.CLOUD_PREFIX
 
 
 def region_name(path):

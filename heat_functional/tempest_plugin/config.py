@@ -46,7 +46,7 @@ FLAG_SOURCES = ('db', 'none')
 SCENARIOS = ('lifecycle', 'flip', 'migrate')
 #: Name of the cloud a region becomes in the clouds.yaml written from
 #: tempest's credentials (``{cloud}`` in the operator commands).
-CLOUD_PREFIX = 'heat-functional-'
+CLOUD_PREFIX = config.CLOUD_PREFIX
 #: tempest.conf's options the clouds of ``regions`` are made of.
 TEMPEST_OPTIONS = {
     'auth_url': '[identity] uri_v3',

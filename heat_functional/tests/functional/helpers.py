@@ -6,6 +6,8 @@ import os
 import sys
 import time
 
+from heat_functional import config
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 #: How long ``heat-functional deploy`` may take to write its clouds.yaml.
@@ -21,7 +23,8 @@ def cli_env(**variables):
     """The environment for a ``cli`` child: this checkout importable, no
     deployment of the calling run, and the given variables."""
     env = dict(os.environ)
-    env.pop('HEAT_FUNCTIONAL_DEPLOYMENT', None)
+    env.pop(config.DEPLOYMENT_ENV, None)
+    env.pop(config.DEPLOYMENT_JSON_ENV, None)
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in [ROOT, env.get('PYTHONPATH')] if p)
     env.update({name: str(value) for name, value in variables.items()})
