@@ -235,3 +235,19 @@ def test_external_description_of_a_deployment(tmp_path):
     assert described['ready_s'] == 20.5
     assert described['started_by_harness']['engines_per_cell'] == \
         config.CLOUD_ENGINES
+
+
+def test_control_commands_refuse_unknown_clouds_and_descriptions(
+        tmp_path, capsys):
+    from heat_functional.deployment import control
+    missing = str(tmp_path / 'none.json')
+    assert control.main([missing, 'engine', 'heat-functional-legacy',
+                         'true']) == 1
+    assert 'none.json' in capsys.readouterr().err
+    described = tmp_path / 'deployment.json'
+    described.write_text('{"kind": "embedded", "paths": {"legacy": {}}}')
+    assert control.main([str(described), 'migrate', 'heat-functional-other',
+                         'x']) == 1
+    assert "no cell 'other' in this deployment (it has legacy)" in \
+        capsys.readouterr().err
+    assert control.main([str(described), 'reboot', 'a', 'b']) == 2
