@@ -7,12 +7,27 @@ files (``*.env.yaml``). Files a template uses (provider templates,
 ``get_file`` data, environments) live in subdirectories, so that they are
 not taken for templates of their own.
 
+A template's name is its case name: it names the test ids, the record
+files, the stacks and the tempest tests, each of which folds characters
+outside letters, digits and ``_`` into ``_`` or ``-``. So a name must be
+letters, digits and ``_`` only (TEMPLATE_NAME), and two files must not
+give names that are equal once folded, case ignored (``x.yaml`` and
+``x.yml``, ``a b.yaml`` and ``a_b.yaml``, ``A.yaml`` and ``a.yaml``):
+otherwise one template's records would overwrite the other's.
+``discover`` refuses such a directory, naming the files.
+
 A template may have a sidecar ``<name>.lifecycle.yaml`` that declares how
 it runs (README.rst documents the format): create parameters, expected
 status and outputs, and update steps. Every lifecycle is a list of steps:
 ``create``, the declared updates in order, ``delete``. A template without
 a sidecar, or one whose sidecar declares no ``updates`` key, gets one
 update to itself (``update-self``: same template, same parameters).
+
+The paths a sidecar names (SIDECAR_PATHS: the environment, an update's
+template and environment) are relative to the template directory and
+must stay inside it, symbolic links resolved: a corpus cannot make the
+harness read, and send to Heat, a file from elsewhere on the machine.
+``discover`` refuses a sidecar whose path leaves the directory.
 """
 
 import copy
@@ -58,6 +73,11 @@ SIGNAL_KEYS = {'resource': str, 'data': dict}
 EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list,
                'signal': str}
 STEP_NAME = re.compile(r'[a-z0-9][a-z0-9_-]*')
+#: What a template's name (its file name without the extension) may be.
+TEMPLATE_NAME = re.compile(r'[A-Za-z0-9_]+')
+#: Characters that some name derived from a case name (record file,
+#: stack name, tempest test) replaces.
+FOLDED = re.compile(r'[^A-Za-z0-9_]')
 RESERVED_STEPS = ('create', 'delete')
 SELF_UPDATE = 'update-self'
 
@@ -233,23 +253,87 @@ def is_template_file(filename):
 def discover(directory):
     """The templates of a corpus directory, sorted by name.
 
-    Raises CorpusError for a missing or empty directory. A broken sidecar
-    does not stop discovery: its template carries the error instead.
+    Raises CorpusError for a missing or empty directory, for template
+    files whose names collide or are not safe as case names
+    (check_names), and for a sidecar path that leaves the directory
+    (check_sidecar_paths). A sidecar broken otherwise does not stop
+    discovery: its template carries the error instead.
     """
     if not os.path.isdir(directory):
         raise CorpusError('template directory %s does not exist' % directory)
-    templates = []
-    for filename in sorted(os.listdir(directory)):
-        path = os.path.join(directory, filename)
-        if os.path.isfile(path) and is_template_file(filename):
-            try:
-                templates.append(Template(path, read_lifecycle(path)))
-            except CorpusError as err:
-                templates.append(Template(path, error=str(err)))
-    if not templates:
+    filenames = [filename for filename in sorted(os.listdir(directory))
+                 if is_template_file(filename) and
+                 os.path.isfile(os.path.join(directory, filename))]
+    if not filenames:
         raise CorpusError('template directory %s holds no template (%s files)'
                           % (directory, ', '.join(TEMPLATE_SUFFIXES)))
-    return templates
+    check_names(directory, filenames)
+    return [_template(os.path.join(directory, filename))
+            for filename in filenames]
+
+
+def _template(path):
+    """The Template of a file; its sidecar's error, if broken, carried,
+    except a path leaving the directory, which is raised."""
+    try:
+        lifecycle = read_lifecycle(path)
+    except CorpusError as err:
+        return Template(path, error=str(err))
+    check_sidecar_paths(path, lifecycle)
+    return Template(path, lifecycle)
+
+
+def check_names(directory, filenames):
+    """Raise CorpusError unless the template files' names are distinct
+    case names (see the module's docstring), naming the files."""
+    by_folded = {}
+    for filename in filenames:
+        folded = FOLDED.sub('_', _stem(filename)).lower()
+        by_folded.setdefault(folded, []).append(filename)
+    clashes = ['%s collide as case %r' % (
+        ' and '.join(repr(f) for f in group), folded)
+        for folded, group in by_folded.items() if len(group) > 1]
+    if clashes:
+        raise CorpusError(
+            'template directory %s: %s: rename one of each (a case name is '
+            'the file name without its extension; record files, stack names '
+            'and tests fold characters other than letters, digits and "_", '
+            'and some file systems ignore case)'
+            % (directory, '; '.join(clashes)))
+    unsafe = [f for f in filenames if not TEMPLATE_NAME.fullmatch(_stem(f))]
+    if unsafe:
+        raise CorpusError(
+            'template directory %s: %s: a case name (the file name without '
+            'its extension) must be letters, digits and "_" only, since '
+            'record files, stack names and tests fold other characters: '
+            'rename %s' % (directory, ', '.join(repr(f) for f in unsafe),
+                           'it' if len(unsafe) == 1 else 'them'))
+
+
+def sidecar_paths(lifecycle):
+    """(where, path) of every file a lifecycle names, where naming the
+    key as validate_lifecycle does (``update 2 (grow): template``)."""
+    found = [('environment', lifecycle.get('environment'))]
+    for number, update in enumerate(lifecycle.get('updates') or [], 1):
+        for key in ('template', 'environment'):
+            found.append(('update %d (%s): %s' % (number, update.get('name'),
+                                                  key), update.get(key)))
+    return [(where, path) for where, path in found if path]
+
+
+def check_sidecar_paths(template_path, lifecycle):
+    """Raise CorpusError if a path of the template's sidecar resolves,
+    symbolic links followed, outside the template's directory."""
+    directory = os.path.dirname(os.path.abspath(template_path))
+    root = os.path.realpath(directory)
+    for where, path in sidecar_paths(lifecycle):
+        target = os.path.realpath(os.path.join(directory, path))
+        if os.path.commonpath([root, target]) != root:
+            raise CorpusError(
+                'template %s: %s: %s %r resolves to %s, outside the template '
+                'directory %s; a sidecar may only name files inside it'
+                % (_stem(os.path.basename(template_path)),
+                   lifecycle_path(template_path), where, path, target, root))
 
 
 def select(templates, names):

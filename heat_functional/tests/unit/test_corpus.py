@@ -2,7 +2,10 @@
 
 Covers discovery (which files are templates, order, missing or empty
 directories), lifecycle sidecars (valid values, broken ones carried as
-the template's error), ``Template.load`` (errors naming the file,
+the template's error), the names a corpus refuses (two files of one
+case name, names folded in record files), sidecar paths that leave the
+directory (refused, symbolic links followed), ``Template.load`` (errors
+naming the file,
 provider and get_file files as str keyed by file:// URL, environments)
 and ``base_url``; the steps of a lifecycle (create, declared updates or
 ``update-self``, delete: files, parameters, environments, expectations)
@@ -78,6 +81,47 @@ def test_discovery_of_an_empty_directory(tmp_path):
     write(tmp_path, 'only.env.yaml')
     with pytest.raises(corpus.CorpusError, match='holds no template'):
         corpus.discover(str(tmp_path))
+
+
+@pytest.mark.parametrize('first, second, case', [
+    ('x.yaml', 'x.yml', 'x'),
+    ('x.template', 'x.yaml', 'x'),
+    ('a b.yaml', 'a_b.yaml', 'a_b'),
+    ('a-b.yaml', 'a_b.yaml', 'a_b'),
+    ('A.yaml', 'a.yaml', 'a'),
+])
+def test_files_of_one_case_name_are_refused_naming_both(tmp_path, first,
+                                                         second, case):
+    for name in (first, second, 'unrelated.yaml'):
+        write(tmp_path, name)
+    with pytest.raises(corpus.CorpusError) as err:
+        corpus.discover(str(tmp_path))
+    assert ("template directory %s: '%s' and '%s' collide as case '%s': "
+            "rename one of each" % (tmp_path, first, second, case)
+            ) in str(err.value)
+    assert 'unrelated' not in str(err.value)
+
+
+def test_every_collision_is_named(tmp_path):
+    for name in ('x.yaml', 'x.yml', 'y.yaml', 'y.template', 'z.yaml'):
+        write(tmp_path, name)
+    with pytest.raises(corpus.CorpusError) as err:
+        corpus.discover(str(tmp_path))
+    assert "'x.yaml' and 'x.yml' collide as case 'x'; " \
+        "'y.template' and 'y.yaml' collide as case 'y'" in str(err.value)
+
+
+@pytest.mark.parametrize('filename', [
+    'a b.yaml', 'v1.2.yaml', 'with-dash.yml', 'caf\u00e9.template'])
+def test_names_not_safe_as_case_names_are_refused(tmp_path, filename):
+    write(tmp_path, 'fine_Name_2.yaml')
+    write(tmp_path, filename)
+    with pytest.raises(corpus.CorpusError) as err:
+        corpus.discover(str(tmp_path))
+    assert ("template directory %s: %r: a case name (the file name without "
+            "its extension) must be letters, digits and \"_\" only"
+            % (tmp_path, filename)) in str(err.value)
+    assert 'fine_Name_2' not in str(err.value)
 
 
 def test_template_name_path_and_directory(tmp_path):
@@ -159,6 +203,74 @@ def test_broken_sidecar_is_carried_as_error(tmp_path, sidecar, message):
     with pytest.raises(corpus.CorpusError) as err:
         bad.load()
     assert str(err.value) == bad.error
+
+
+# -- sidecar paths -----------------------------------------------------------
+
+def update(**fields):
+    return {'updates': [{'name': 'first'}, dict({'name': 'grow'}, **fields)]}
+
+
+@pytest.mark.parametrize('sidecar, where, path', [
+    ({'environment': '../e.env.yaml'}, 'environment', '../e.env.yaml'),
+    ({'environment': '/etc/passwd'}, 'environment', '/etc/passwd'),
+    (update(template='../../etc/passwd'), 'update 2 (grow): template',
+     '../../etc/passwd'),
+    (update(environment='files/../../e.env.yaml'),
+     'update 2 (grow): environment', 'files/../../e.env.yaml'),
+])
+def test_a_sidecar_path_leaving_the_directory_is_refused(tmp_path, sidecar,
+                                                         where, path):
+    corpus_dir = tmp_path / 'corpus'
+    write(corpus_dir, 'good.yaml')
+    write(corpus_dir, 't.yaml')
+    write(tmp_path, 'e.env.yaml', 'parameters: {}\n')
+    sidecar_path = write(corpus_dir, 't.lifecycle.yaml', sidecar)
+    with pytest.raises(corpus.CorpusError) as err:
+        corpus.discover(str(corpus_dir))
+    assert str(err.value).startswith(
+        'template t: %s: %s %r resolves to ' % (sidecar_path, where, path))
+    assert 'outside the template directory %s' % corpus_dir in str(err.value)
+
+
+def test_a_symbolic_link_out_of_the_directory_is_refused(tmp_path):
+    corpus_dir = tmp_path / 'corpus'
+    write(corpus_dir, 't.yaml')
+    outside = write(tmp_path, 'secret.yaml')
+    (corpus_dir / 'files').mkdir()
+    (corpus_dir / 'files' / 'v2.yaml').symlink_to(outside)
+    write(corpus_dir, 't.lifecycle.yaml', update(template='files/v2.yaml'))
+    with pytest.raises(corpus.CorpusError,
+                       match="update 2 \\(grow\\): template 'files/v2.yaml' "
+                       "resolves to %s, outside" % outside):
+        corpus.discover(str(corpus_dir))
+
+
+def test_sidecar_paths_inside_the_directory_are_kept(tmp_path):
+    corpus_dir = tmp_path / 'corpus'
+    write(corpus_dir, 't.yaml')
+    write(corpus_dir, 'files/v2.yaml')
+    write(corpus_dir, 'files/t.env.yaml', 'parameters: {}\n')
+    (corpus_dir / 'files' / 'link.yaml').symlink_to(corpus_dir / 't.yaml')
+    write(corpus_dir, 't.lifecycle.yaml', {
+        'environment': 'files/t.env.yaml',
+        'updates': [{'name': 'a', 'template': 'files/../files/v2.yaml'},
+                    {'name': 'b', 'template': 'files/link.yaml'},
+                    {'name': 'c', 'environment': str(corpus_dir / 'files' /
+                                                     't.env.yaml')}]})
+    template = only_template(corpus_dir)
+    assert template.error is None
+    assert [s.template_file for s in template.steps[1:3]] == [
+        str(corpus_dir / 'files/../files/v2.yaml'),
+        str(corpus_dir / 'files/link.yaml')]
+
+
+def test_a_broken_sidecar_is_carried_before_its_paths_are_read(tmp_path):
+    # Its paths cannot be trusted to be strings: the validation error is
+    # the template's, as for any broken sidecar.
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {'environment': ['../x']})
+    assert "'environment' must be a str" in only_template(tmp_path).error
 
 
 # -- load --------------------------------------------------------------------
