@@ -522,13 +522,15 @@ def selection_problem(args):
     """What is wrong with --templates and --only, or None."""
     if args.templates and not os.path.isdir(args.templates):
         return 'template directory %s does not exist' % args.templates
-    names = config.template_names(args.only)
-    if names is not None:
-        try:
-            corpus.select(corpus.discover(
-                args.templates or config.SHIPPED_TEMPLATES), names)
-        except corpus.CorpusError as error:
-            return '--only: %s' % error
+    try:
+        templates = corpus.discover(args.templates or
+                                    config.SHIPPED_TEMPLATES)
+    except corpus.CorpusError as error:
+        return str(error)
+    try:
+        corpus.select(templates, config.template_names(args.only))
+    except corpus.CorpusError as error:
+        return '--only: %s' % error
     return None
 
 

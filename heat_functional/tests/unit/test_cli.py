@@ -184,6 +184,30 @@ def test_only_reaches_pytest_and_names_unknown_templates(tmp_path,
             % config.SHIPPED_TEMPLATES) in capsys.readouterr().err
 
 
+@pytest.mark.parametrize('files, message', [
+    ({'x.yaml': 'heat_template_version: 2018-08-31\n',
+      'x.yml': 'heat_template_version: 2018-08-31\n'},
+     "'x.yaml' and 'x.yml' collide as case 'x'"),
+    ({'t.yaml': 'heat_template_version: 2018-08-31\n',
+      't.lifecycle.yaml': 'environment: ../../etc/passwd\n'},
+     "environment '../../etc/passwd' resolves to"),
+])
+def test_a_refused_corpus_stops_the_gate_before_it_starts(
+        tmp_path, capsys, monkeypatch, files, message):
+    # Without --only too: the corpus is read before pytest starts.
+    templates = tmp_path / 'templates'
+    templates.mkdir()
+    for name, text in files.items():
+        (templates / name).write_text(text)
+    monkeypatch.setattr(cli.subprocess, 'Popen', None)  # never reached
+    status = cli.main(['gate', '--templates', str(templates),
+                       '--report-dir', str(tmp_path / 'r')])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith('heat-functional: ') and message in err
+    assert err.count('\n') == 1
+
+
 def write_report(directory, cases):
     built = report.build(cases, {}, ['legacy'])
     return report.write(built, str(directory))
