@@ -90,8 +90,8 @@ def test_discovery_of_an_empty_directory(tmp_path):
     ('a-b.yaml', 'a_b.yaml', 'a_b'),
     ('A.yaml', 'a.yaml', 'a'),
 ])
-def test_files_of_one_case_name_are_refused_naming_both(tmp_path, first,
-                                                         second, case):
+def test_files_of_one_case_name_are_refused_naming_both(
+        tmp_path, first, second, case):
     for name in (first, second, 'unrelated.yaml'):
         write(tmp_path, name)
     with pytest.raises(corpus.CorpusError) as err:
