@@ -160,9 +160,10 @@ def _minutes(text):
         value = float(text)
     except ValueError:
         value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError('expected minutes (a number of '
-                                         'at least 0), got %r' % text)
+    if not 0 <= value < float('inf'):  # nan compares false
+        raise argparse.ArgumentTypeError('expected minutes (a finite '
+                                         'number of at least 0), got %r'
+                                         % text)
     return value
 
 
@@ -184,7 +185,10 @@ def _add_cleanup_command(commands):
                          help='only the stacks of this run (its run_id in '
                          'report.json)')
     cleanup.add_argument('--older-than', type=_minutes, metavar='MINUTES',
-                         help='only stacks created more than MINUTES ago')
+                         help='leave every run one of whose stacks changed '
+                         'within the last MINUTES (default: %s; with '
+                         '--run, no limit); runs alive on this machine '
+                         'are always left' % config.CLEANUP_OLDER_THAN)
     cleanup.add_argument('--dry-run', action='store_true',
                          help='list what would be deleted; delete nothing')
 

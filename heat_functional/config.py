@@ -184,6 +184,16 @@ RUN_TAG_PREFIX = STACK_PREFIX + '-run-'
 #: What a run id may look like (a Heat tag holds at most 80 characters
 #: and no comma).
 RUN_ID_PATTERN = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
+#: ``cleanup`` without ``--run`` leaves every run one of whose stacks
+#: changed within this many minutes (``--older-than`` sets another): a
+#: run going on elsewhere is not deleted under it.
+CLEANUP_OLDER_THAN = 60
+#: Where the runs alive on this machine register themselves, for
+#: ``cleanup`` to leave them alone (live_runs.py): a directory private
+#: to the user, by default LIVE_RUNS_DIR in $XDG_RUNTIME_DIR, or else
+#: LIVE_RUNS_DIR-<uid> in the system's temporary directory.
+LIVE_RUNS_ENV = 'HEAT_FUNCTIONAL_LIVE_RUNS'
+LIVE_RUNS_DIR = 'heat-functional-runs'
 
 #: Where the shipped templates live.
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
