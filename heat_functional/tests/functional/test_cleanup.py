@@ -6,11 +6,19 @@ python-heatclient the test creates what earlier runs could have left:
 a stack of run A (with a nested stack), one of run B, and one named like
 the harness's but without its tag. ``cleanup --run A --dry-run`` must
 delete nothing; ``cleanup --run A`` must delete exactly run A's stack
-(and with it its nested stack); ``cleanup`` without ``--run`` then must
-delete run B's and still leave the untagged one.
+(and with it its nested stack); ``cleanup`` without ``--run`` must then
+keep run B's, created a moment ago (the default ``--older-than``), and
+with ``--older-than 0`` delete it, and still leave the untagged one.
+
+A run registered as alive on this machine (live_runs.py; here the test
+process registers it) keeps its stack through ``--older-than 0``, and
+``--run`` naming it is refused with the pid; once its registration ends,
+``--run`` deletes it.
 """
 
 import json
+import os
+import re
 import signal
 import subprocess
 import time
@@ -19,6 +27,8 @@ import pytest
 from heatclient import exc as heat_exc
 
 from heat_functional import client
+from heat_functional import config
+from heat_functional import live_runs
 from heat_functional.deployment import external
 from heat_functional.deployment import processes
 from heat_functional.tests.functional import helpers
@@ -45,13 +55,40 @@ def clouds_file(tmp_path_factory):
                     '--auth', 'noauth', '--report-dir', str(report_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
-    helpers.wait_for_deploy(process, report_dir)
+    try:
+        yield _wait_for_clouds_file(process, report_dir)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
     description = json.loads((report_dir / 'deployment.json').read_text())
-    yield str(report_dir / 'clouds.yaml')
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
     assert not processes.alive(
         description['paths']['legacy']['pid'])
+
+
+def _wait_for_clouds_file(process, report_dir):
+    """The clouds.yaml of a ``deploy`` child once it is ready: the one
+    its description names, or else the one in its report directory."""
+    deadline = time.monotonic() + helpers.DEPLOY_TIMEOUT
+    while True:
+        try:
+            named = json.loads(
+                (report_dir / 'deployment.json').read_text()).get(
+                'clouds_file')
+        except (OSError, ValueError):
+            named = None
+        for path in (named, str(report_dir / 'clouds.yaml')):
+            if path and os.path.exists(path):
+                return path
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, 'deploy was not ready'
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """A registry of live runs of the test's own, which the cleanup
+    children inherit."""
+    monkeypatch.setenv(config.LIVE_RUNS_ENV, str(tmp_path / 'live'))
 
 
 def _create(heat, name, template, tags):
@@ -82,7 +119,7 @@ def _cleanup(clouds_file, *args):
     return done.returncode, done.stdout + done.stderr
 
 
-def test_cleanup_deletes_exactly_the_runs_stacks(clouds_file):
+def test_cleanup_deletes_exactly_the_runs_stacks(clouds_file, registry):
     heat = client.cloud_client(external.cloud_region(CLOUD, clouds_file))
     run_a = _create(heat, 'hf-cleanup-a', GROUP, 'hf,hf-run-test-a')
     run_b = _create(heat, 'hf-cleanup-b', PLAIN, 'hf,hf-run-test-b')
@@ -107,6 +144,14 @@ def test_cleanup_deletes_exactly_the_runs_stacks(clouds_file):
 
         status, output = _cleanup(clouds_file)
         assert status == 0, output
+        assert ('kept hf-cleanup-b (%s' % run_b) in output
+        assert re.search(r'its run changed \d+ minutes ago, within '
+                         r'--older-than %d\n' % config.CLEANUP_OLDER_THAN,
+                         output), output
+        assert _exists(heat, run_b)
+
+        status, output = _cleanup(clouds_file, '--older-than', '0')
+        assert status == 0, output
         assert 'deleted hf-cleanup-b (%s' % run_b in output
         assert 'untagged' not in output
         assert not _exists(heat, run_b)
@@ -115,3 +160,31 @@ def test_cleanup_deletes_exactly_the_runs_stacks(clouds_file):
         for stack_id in (run_a, run_b, untagged):
             if _exists(heat, stack_id):
                 heat.stacks.delete(stack_id)
+
+
+def test_cleanup_leaves_a_live_run(clouds_file, registry):
+    heat = client.cloud_client(external.cloud_region(CLOUD, clouds_file))
+    run_c = _create(heat, 'hf-cleanup-c', PLAIN, 'hf,hf-run-test-c')
+    try:
+        with live_runs.register('test-c') as registration:
+            status, output = _cleanup(clouds_file, '--older-than', '0')
+            assert status == 0, output
+            assert ('kept hf-cleanup-c (%s, CREATE_COMPLETE, run test-c'
+                    % run_c) in output
+            assert ('run test-c is alive on this machine (pid %d)'
+                    % registration.pid) in output
+            assert _exists(heat, run_c)
+
+            status, output = _cleanup(clouds_file, '--run', 'test-c')
+            assert status == 2, output
+            assert ('run test-c is alive on this machine (pid %d): its '
+                    'stacks are not touched' % registration.pid) in output
+            assert _exists(heat, run_c)
+
+        status, output = _cleanup(clouds_file, '--run', 'test-c')
+        assert status == 0, output
+        assert 'deleted hf-cleanup-c (%s' % run_c in output
+        assert not _exists(heat, run_c)
+    finally:
+        if _exists(heat, run_c):
+            heat.stacks.delete(run_c)
