@@ -115,6 +115,11 @@ def compare_runs(template, scenario, legacy, convergence, allowances=()):
     """A parity entry for one (template, scenario) from every legacy
     observation against every convergence observation (lists, in
     repetition order). One observation each: exactly ``parity.compare``.
+
+    Allowances are applied to each comparison on its own: a difference
+    is excused only where one allowance covers it in EVERY comparison
+    that shows it (``allowed_in`` counts those it covered). Where some
+    comparison is not covered, the entry shows that comparison's values.
     """
     if len(legacy) == 1 and len(convergence) == 1:
         return parity.compare(template, scenario, legacy[0], convergence[0],
@@ -122,14 +127,37 @@ def compare_runs(template, scenario, legacy, convergence, allowances=()):
     merged = collections.OrderedDict()
     for left in legacy:
         for right in convergence:
-            for difference in parity.differences(left, right):
-                known = merged.setdefault(difference['location'],
-                                          dict(difference, seen_in=0))
-                known['seen_in'] += 1
-    found = parity.apply_allowances(allowances, template, scenario,
-                                    list(merged.values()))
-    return dict(parity.entry(template, scenario, found),
+            found = parity.apply_allowances(
+                allowances, template, scenario,
+                parity.differences(left, right))
+            for difference in found:
+                _merge(merged, difference)
+    for difference in merged.values():
+        ids = difference.pop('allowed_ids')
+        covered = len(ids) == 1 and \
+            difference['allowed_in'] == difference['seen_in']
+        difference['allowed_by'] = ids.pop() if covered else None
+    return dict(parity.entry(template, scenario, list(merged.values())),
                 comparisons=len(legacy) * len(convergence))
+
+
+def _merge(merged, difference):
+    """Count one comparison's difference into the merged one at its
+    location, keeping the values of a comparison no allowance covers."""
+    location = difference['location']
+    known = merged.get(location)
+    if known is None:
+        known = merged[location] = dict(difference, seen_in=0, allowed_in=0,
+                                        allowed_ids=set())
+    elif not difference['allowed_by'] and known['allowed_by']:
+        known.update(legacy=difference['legacy'],
+                     convergence=difference['convergence'], allowed_by=None)
+    known['seen_in'] += 1
+    if difference['allowed_by']:
+        known['allowed_in'] += 1
+        known['allowed_ids'].add(difference['allowed_by'])
+    else:
+        known['allowed_by'] = None
 
 
 def mark_flaky(entries, noise):

@@ -89,13 +89,24 @@ def _run_name(case, runs):
     return '%s r%d' % (case['path'], repeats.repetition(case))
 
 
+def parity_sides(paths):
+    """(legacy path, convergence path) by what each path is, whatever
+    the order the paths were given in; None unless both ran."""
+    legacy = [p for p in paths if config.PATHS.get(p) is False]
+    convergence = [p for p in paths if config.PATHS.get(p) is True]
+    if not legacy or not convergence:
+        return None
+    return legacy[0], convergence[0]
+
+
 def compare_pairs(cases, paths, allowances):
     """One parity entry per (template, scenario) run on both paths; with
     repetitions, every run of one path against every run of the other
     (``repeats.compare_runs``)."""
-    if len(paths) < 2:
+    sides = parity_sides(paths)
+    if sides is None:
         return []
-    legacy_path, convergence_path = paths[0], paths[1]
+    legacy_path, convergence_path = sides
     entries = []
     for (template, scenario), by_path in pair_cases(cases).items():
         runs = {p: by_path.get(p) or [None]

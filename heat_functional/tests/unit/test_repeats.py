@@ -295,3 +295,64 @@ def test_progress_counts_a_pair_once_every_run_finished():
         failed=False, when='teardown',
         nodeid='t.py::test_gabbi[f-a-convergence]'))
     assert shown.pairs == 2
+
+
+# -- allowances per comparison -----------------------------------------
+DELETES = {'id': 'replaced-deleted', 'location': 'events*',
+           'legacy': '*"CREATE_COMPLETE"]',
+           'convergence_appends': ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE'],
+           'reason': 'documented', 'source': 'heat'}
+CREATED = ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+
+
+def with_events(events, **kwargs):
+    made = case(**kwargs)
+    made['observation']['events']['thing'] = events
+    return made
+
+
+def test_an_allowance_must_cover_every_comparison_that_differs():
+    # Convergence r1 shows the allowed extra DELETE; r2 ends DELETE_FAILED.
+    cases = [with_events(CREATED, path='legacy', repetition=r)
+             for r in (1, 2)]
+    cases += [
+        with_events(CREATED + ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE'],
+                    path='convergence', repetition=1),
+        with_events(CREATED + ['DELETE_IN_PROGRESS', 'DELETE_FAILED'],
+                    path='convergence', repetition=2)]
+    built = build(cases, [DELETES])
+    assert built['verdict'] == 'fail'
+    [difference] = built['parity'][0]['differences']
+    assert difference['allowed_by'] is None
+    assert (difference['seen_in'], difference['allowed_in']) == (4, 2)
+    # The values shown are those of a comparison the allowance missed.
+    assert difference['convergence'][-1] == 'DELETE_FAILED'
+
+
+def test_an_allowance_covering_every_comparison_excuses():
+    cases = [with_events(CREATED, path='legacy', repetition=r)
+             for r in (1, 2)]
+    cases += [with_events(CREATED + ['DELETE_IN_PROGRESS',
+                                     'DELETE_COMPLETE'],
+                          path='convergence', repetition=r) for r in (1, 2)]
+    built = build(cases, [DELETES])
+    assert built['verdict'] == 'pass', built['reasons']
+    [difference] = built['parity'][0]['differences']
+    assert difference['allowed_by'] == 'replaced-deleted'
+
+
+def test_sides_follow_path_names_not_the_order_given():
+    # Legacy shows the extra DELETE events: the mirror image of what the
+    # allowance describes, whatever order the paths were given in.
+    cases = [with_events(CREATED + ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE'],
+                         path='legacy', repetition=None),
+             with_events(CREATED, path='convergence', repetition=None)]
+    for paths in (['legacy', 'convergence'], ['convergence', 'legacy']):
+        built = report.build(cases, {}, paths, [DELETES])
+        assert built['verdict'] == 'fail', paths
+    mirrored = [dict(c, path={'legacy': 'convergence',
+                              'convergence': 'legacy'}[c['path']])
+                for c in cases]
+    for paths in (['legacy', 'convergence'], ['convergence', 'legacy']):
+        built = report.build(mirrored, {}, paths, [DELETES])
+        assert built['parity'][0]['allowed'], paths
