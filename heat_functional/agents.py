@@ -215,7 +215,8 @@ def signal_and_wait(driver, stack_id, spec, step,
                 return event.resource_status
         if time.monotonic() > deadline:
             driver._fail(step, 'the signal to %s had no outcome after %s s'
-                         % (name, timeout))
+                         '\n%s' % (name, timeout,
+                                   driver.hang_evidence(stack_id)))
         time.sleep(config.AGENT_POLL_INTERVAL)
 
 

@@ -9,7 +9,9 @@ error says so and shows its log.
 Waiting follows the root stack's own events (Heat writes one when an
 action starts and one when it ends) until the action asked for has
 started after the request and ended, then confirms the final status
-through the API; a deadline names what it waited for. Counting events
+through the API. A deadline names what it waited for and shows the
+evidence of the hang (``hang_evidence``): the stack's last events,
+nested stacks included, and the last lines of the cell's log. Counting events
 since the request, rather than reading the status, tells an update that
 has not started yet from the previous one that ended. Events come from
 the deployment's timeline where it has one (the embedded deployment reads
@@ -27,6 +29,7 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 
 from heat_functional import config
+from heat_functional.deployment import processes
 
 IN_PROGRESS = 'IN_PROGRESS'
 
@@ -234,8 +237,9 @@ class StackDriver(object):
             if time.monotonic() > deadline:
                 last = '_'.join(events[-1]) if events else 'none'
                 self._fail(step, 'not finished after %s s (waited for %s '
-                           'to finish; the stack\'s last event: %s)'
-                           % (timeout, action, last))
+                           'to finish; the stack\'s last event: %s)\n%s'
+                           % (timeout, action, last,
+                              self.hang_evidence(stack_id)))
             if from_timeline:
                 time.sleep(config.STATE_PROBE_INTERVAL)
             else:
@@ -261,9 +265,38 @@ class StackDriver(object):
                 config.STACK_TIMEOUT if seen else config.SETTLE_TIMEOUT)
             if (seen and not running) or late:
                 self._fail(step, 'the stack was %s before %s was seen alone '
-                           'in progress: %s' % (stack.stack_status, resource,
-                                                stack.stack_status_reason))
+                           'in progress: %s%s' % (
+                               stack.stack_status, resource,
+                               stack.stack_status_reason,
+                               '\n' + self.hang_evidence(stack_id)
+                               if late else ''))
             time.sleep(config.SETTLE_INTERVAL)
+
+    def hang_evidence(self, stack_id):
+        """What a reader of a timed-out wait needs: the stack's last
+        HANG_EVENTS events and the tail of the cell's log, as lines of
+        text (``hang_message``). Never raises: what cannot be read is
+        said instead."""
+        try:
+            events = self.last_events(stack_id)
+        except Exception as error:  # Heat itself may be what hangs
+            events = 'could not be listed: %s' % heat_message(error)
+        log_file = self.deployment.log_file(self.path)
+        log = processes.log_tail(log_file) if log_file else None
+        return hang_message(self.path, self.deployment.kind, events,
+                            log_file, log)
+
+    def last_events(self, stack_id, count=config.HANG_EVENTS):
+        """The stack's last `count` events, nested stacks included, oldest
+        first, as ``event_line`` fields."""
+        listed = self.heat.events.list(
+            stack_id, nested_depth=config.MAX_NESTED_DEPTH,
+            sort_dir='desc', limit=count)
+        if not listed:  # no resource yet: Heat finds no nested stack
+            listed = self.heat.events.list(stack_id, sort_dir='desc',
+                                           limit=count)
+        return [event_fields(event, stack_id)
+                for event in reversed(list(listed)[:count])]
 
     def _show(self, stack_id, step):
         """The stack, or None when Heat answers 404."""
@@ -295,6 +328,45 @@ class StackDriver(object):
         if stack is None or stack.status == 'COMPLETE':
             return None
         return stack
+
+
+def event_fields(event, root_id):
+    """(time, where, status, reason) of a heatclient event; `where` is
+    the resource's name, after its nested stack's name when the event is
+    a nested stack's (not the nested stack's own)."""
+    where = getattr(event, 'resource_name', None) or '?'
+    stack = [link['href'] for link in getattr(event, 'links', None) or ()
+             if link.get('rel') == 'stack']
+    if stack and root_id not in stack[0]:
+        nested = stack[0].rstrip('/').split('/')[-2]
+        where = where if where == nested else '%s/%s' % (nested, where)
+    return (getattr(event, 'event_time', None) or '?', where,
+            getattr(event, 'resource_status', None) or '?',
+            getattr(event, 'resource_status_reason', None) or '')
+
+
+def hang_message(path, kind, events, log_file, log):
+    """The evidence of a hang, as lines of text: `events` (``event_fields``
+    tuples, oldest first, or why there are none) and the `log` tail of
+    the cell's `log_file` (None when the deployment has no log file)."""
+    lines = ['The stack\'s last events (oldest first, nested stacks '
+             'included):']
+    if isinstance(events, str):
+        lines.append('  (%s)' % events)
+    elif not events:
+        lines.append('  (none)')
+    else:
+        lines += [('  %s  %s  %s  %s' % event).rstrip() for event in events]
+    if not log_file:
+        lines.append('No log of %s: the %s deployment has no log file '
+                     'the harness can read.' % (path, kind))
+    else:
+        lines.append('The last lines of the log of %s (%s):'
+                     % (path, log_file))
+        tail = (log or '').rstrip('\n')
+        lines += ['  ' + line for line in tail.split('\n')] if tail else \
+            ['  (empty)']
+    return '\n'.join(lines)
 
 
 def alone_in_progress(resources, name):

@@ -168,6 +168,9 @@ CLOUD_DESCRIPTION_JSON = 'cloud.json'
 
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30
+#: Events of a stack (nested stacks included) shown when a wait for it
+#: times out, with the cell's last LOG_TAIL_LINES log lines.
+HANG_EVENTS = 10
 
 #: The clouds.yaml name of a cell that the harness writes (deploy, the
 #: devstack-like deployment, the tempest plugin): CLOUD_PREFIX + cell.

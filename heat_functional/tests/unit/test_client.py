@@ -182,6 +182,10 @@ class ScriptedHeat(object):
         self.delete_error = None
         self.stacks = Fake(get=self._get, update=self._update,
                            delete=self._delete, create=self._create)
+        #: What events.list answers, each call: a list, or an exception.
+        self.event_lists = []
+        self.event_queries = []
+        self.events = Fake(list=self._events)
 
     def _get(self, stack_id, resolve_outputs=True):
         assert (stack_id, resolve_outputs) == (STACK, False)
@@ -207,18 +211,32 @@ class ScriptedHeat(object):
         self.created = fields
         return {'stack': {'id': STACK, 'links': []}}
 
+    def _events(self, stack_id, **query):
+        self.event_queries.append((stack_id, query))
+        answer = self.event_lists.pop(0) if self.event_lists else []
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
 
 class ScriptedDeployment(object):
     """stack_timeline answers the script, one entry a call, then its last
     entry again. Each entry should be repeated (see script()): the driver
     may read the timeline more than once a poll."""
 
-    def __init__(self, script):
+    kind = 'embedded'
+
+    def __init__(self, script, log=None):
         self.script = script
         self.reads = 0
         self.current = None
         self.checked = []
         self.heat = ScriptedHeat(self)
+        self.log = log  # the cell's log file, if it has one
+
+    def log_file(self, path):
+        assert path == 'legacy'
+        return self.log
 
     def client(self, path):
         assert path == 'legacy'
@@ -382,7 +400,7 @@ def test_wait_timeout_names_the_step_action_and_last_event(clock):
     with pytest.raises(client.HeatError) as raised:
         driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=4,
                                    timeout=30)
-    assert str(raised.value) == (
+    assert str(raised.value).splitlines()[0] == (
         "grow of group on legacy: not finished after 30 s (waited for "
         "UPDATE to finish; the stack's last event: UPDATE_IN_PROGRESS)")
     assert 30 <= clock.now - 1000 <= 30.1
@@ -394,7 +412,7 @@ def test_wait_timeout_of_an_update_that_never_started(fast):
     with pytest.raises(client.HeatError) as raised:
         driver_of(deployment).wait(STACK, 'UPDATE', 'shrink', since=4,
                                    timeout=0.05)
-    assert str(raised.value) == (
+    assert str(raised.value).splitlines()[0] == (
         "shrink of group on legacy: not finished after 0.05 s (waited for "
         "UPDATE to finish; the stack's last event: UPDATE_COMPLETE)")
     assert deployment.heat.gets == []
@@ -404,9 +422,88 @@ def test_wait_timeout_without_any_event(clock):
     deployment = ScriptedDeployment([timeline()])
     with pytest.raises(client.HeatError) as raised:
         driver_of(deployment).wait(STACK, 'CREATE', 'create', timeout=5)
-    assert str(raised.value) == (
+    assert str(raised.value).splitlines()[0] == (
         "create of group on legacy: not finished after 5 s (waited for "
         "CREATE to finish; the stack's last event: none)")
+
+
+# -- the evidence of a hang ---------------------------------------------------
+
+def heat_event(second, name, status, reason='', stack='hf-group-x'):
+    return Fake(event_time='2024-05-01T10:00:%02d' % second,
+                resource_name=name, resource_status=status,
+                resource_status_reason=reason,
+                links=[{'rel': 'self', 'href': 'http://h/events/e'},
+                       {'rel': 'stack', 'href': 'http://h/v1/p/stacks/'
+                        '%s/%s' % (stack, STACK if stack == 'hf-group-x'
+                                   else 'nested-id')}])
+
+
+def test_wait_timeout_shows_the_last_events_and_the_log_tail(clock,
+                                                             tmp_path):
+    log = tmp_path / 'legacy.log'
+    log.write_text(''.join('line %d\n' % n for n in range(100)))
+    deployment = ScriptedDeployment([timeline(
+        *UPDATED + ('UPDATE_IN_PROGRESS',))], log=str(log))
+    newest_first = [
+        heat_event(9, 'inner', 'UPDATE_IN_PROGRESS', 'state changed',
+                   stack='hf-group-x-group-abc'),
+        heat_event(9, 'hf-group-x-group-abc', 'UPDATE_IN_PROGRESS',
+                   'Stack UPDATE started', stack='hf-group-x-group-abc'),
+        heat_event(8, 'group', 'UPDATE_IN_PROGRESS', 'state changed'),
+        heat_event(7, 'hf-group-x', 'UPDATE_IN_PROGRESS',
+                   'Stack UPDATE started')]
+    deployment.heat.event_lists = [newest_first]
+    with pytest.raises(client.HeatError) as raised:
+        driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=4,
+                                   timeout=30)
+    lines = str(raised.value).splitlines()
+    assert lines[1:6] == [
+        "The stack's last events (oldest first, nested stacks included):",
+        '  2024-05-01T10:00:07  hf-group-x  UPDATE_IN_PROGRESS  Stack '
+        'UPDATE started',
+        '  2024-05-01T10:00:08  group  UPDATE_IN_PROGRESS  state changed',
+        '  2024-05-01T10:00:09  hf-group-x-group-abc  UPDATE_IN_PROGRESS  '
+        'Stack UPDATE started',
+        '  2024-05-01T10:00:09  hf-group-x-group-abc/inner  '
+        'UPDATE_IN_PROGRESS  state changed']
+    assert lines[6] == 'The last lines of the log of legacy (%s):' % log
+    assert lines[7:] == ['  line %d' % n
+                         for n in range(100 - config.LOG_TAIL_LINES, 100)]
+    assert deployment.heat.event_queries == [(STACK, {
+        'nested_depth': config.MAX_NESTED_DEPTH, 'sort_dir': 'desc',
+        'limit': config.HANG_EVENTS})]
+
+
+def test_hang_evidence_of_a_stack_without_resources_lists_its_own():
+    deployment = ScriptedDeployment([timeline()])
+    deployment.heat.event_lists = [
+        [], [heat_event(1, 'hf-group-x', 'CREATE_IN_PROGRESS')]]
+    evidence = driver_of(deployment).hang_evidence(STACK).splitlines()
+    assert evidence[1] == '  2024-05-01T10:00:01  hf-group-x  ' \
+        'CREATE_IN_PROGRESS'
+    assert deployment.heat.event_queries[1] == (STACK, {
+        'sort_dir': 'desc', 'limit': config.HANG_EVENTS})
+
+
+def test_hang_evidence_never_raises_when_heat_does_not_answer():
+    deployment = ScriptedDeployment([timeline()])
+    deployment.heat.event_lists = [ks_exc.ConnectTimeout('no answer')]
+    evidence = driver_of(deployment).hang_evidence(STACK).splitlines()
+    assert evidence[1] == ('  (could not be listed: ConnectTimeout: '
+                           'no answer)')
+
+
+def test_hang_message_says_what_it_cannot_show():
+    message = client.hang_message('legacy', 'external', [], None, None)
+    assert message.splitlines() == [
+        "The stack's last events (oldest first, nested stacks included):",
+        '  (none)',
+        'No log of legacy: the external deployment has no log file the '
+        'harness can read.']
+    message = client.hang_message('flip-on', 'embedded', [], '/l/x.log', '')
+    assert message.splitlines()[-2:] == [
+        'The last lines of the log of flip-on (/l/x.log):', '  (empty)']
 
 
 def test_wait_returns_none_when_the_stack_is_gone(fast):
