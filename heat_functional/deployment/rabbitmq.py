@@ -13,7 +13,10 @@ nothing shared with a system broker:
 - the node (``/usr/lib/rabbitmq/bin/rabbitmq-server``, the script behind
   Debian's ``su rabbitmq`` wrapper) with a private node name, Erlang
   distribution port, home (its cookie), database and log directories,
-  an empty ``rabbitmq-env.conf`` and no plugins; AMQP on 127.0.0.1 only;
+  an empty ``rabbitmq-env.conf`` and no plugins (so no management or
+  other listener); AMQP and the Erlang distribution on 127.0.0.1 only
+  (the distribution listens on every interface unless the kernel's
+  ``inet_dist_use_interface`` says otherwise: ``DIST_ERL_ARGS``);
 - a definitions file that the node imports at boot: one virtual host per
   cell and one user with a random password, allowed on each. With
   definitions to load the broker creates no ``guest`` user.
@@ -36,6 +39,10 @@ from heat_functional import config
 from heat_functional.deployment import processes
 
 USER = 'heat-functional'
+#: Erlang arguments of the node: no epmd of its own (see above), and
+#: the distribution port on loopback only.
+DIST_ERL_ARGS = ('-start_epmd false '
+                 '-kernel inet_dist_use_interface {127,0,0,1}')
 INSTALL_HINT = ('install Debian\'s rabbitmq-server package: apt-get install '
                 'rabbitmq-server (README.rst, "A devstack-like deployment")')
 
@@ -102,7 +109,7 @@ def environment(base_env, workdir, node, ports):
         'RABBITMQ_ENABLED_PLUGINS_FILE': os.path.join(workdir,
                                                       'enabled_plugins'),
         'RABBITMQ_PID_FILE': os.path.join(workdir, 'rabbitmq.pid'),
-        'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS': '-start_epmd false',
+        'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS': DIST_ERL_ARGS,
         'ERL_EPMD_ADDRESS': '127.0.0.1',
         'ERL_EPMD_PORT': str(ports['epmd']),
     })
