@@ -1,7 +1,8 @@
 """One embedded Heat cell: the real Heat API and engine in one process.
 
 Run as ``python -m heat_functional.deployment.cell --config-file heat.conf
---state-file state.json``. The process:
+--state-file state.json --control-secret-file control-secret``. The
+process:
 
 1. prepares its database (``db_sync``; on SQLite also the hardening that
    ``sqlite.py`` describes),
@@ -12,7 +13,9 @@ Run as ``python -m heat_functional.deployment.cell --config-file heat.conf
    kernel picks, and writes that port into the state file once ready.
 
 Beside Heat's API it answers three harness-only routes under ``/harness/``
-(Heat never sees them):
+(Heat never sees them), only to a request that carries the run's control
+secret (``control_secret.py``; the cell reads it from the file that
+``--control-secret-file`` names), 403 otherwise:
 
 - ``GET  /harness/status``: pid, Heat version and where it was imported
   from, current convergence_engine;
@@ -43,6 +46,7 @@ backend.init_backend(backend.BackendType.THREADING)
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
+from heat_functional.deployment import control_secret  # noqa: E402
 from heat_functional.deployment import processes  # noqa: E402
 from heat_functional.deployment import wsgi  # noqa: E402
 
@@ -51,10 +55,12 @@ CONTROL_PREFIX = '/harness/'
 
 
 class Cell(object):
-    """The Heat API app, the engine service and the harness routes."""
+    """The Heat API app, the engine service and the harness routes
+    (for requests that carry `secret`)."""
 
-    def __init__(self, host):
+    def __init__(self, host, secret):
         self.host = host
+        self.secret = secret
         self.engine = None
         self._engine_lock = threading.Lock()
         self.api_app = None
@@ -149,6 +155,8 @@ class Cell(object):
 
     def __call__(self, environ, start_response):
         if environ.get('PATH_INFO', '').startswith(CONTROL_PREFIX):
+            if not control_secret.allows(environ, self.secret):
+                return control_secret.forbidden(start_response)
             return self.control_app(environ, start_response)
         return self.api_app(environ, start_response)
 
@@ -256,9 +264,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-file', required=True)
     parser.add_argument('--state-file', required=True)
+    parser.add_argument('--control-secret-file', required=True,
+                        help='the file holding the secret that the '
+                        'harness routes require')
     parser.add_argument('--rpc-poll', type=float, default=0.005,
                         help='seconds between polls of fake:// queues')
     args = parser.parse_args(argv)
+    secret = control_secret.read(args.control_secret_file)
 
     _load_config(args.config_file)
     from heat.common import config as heat_config
@@ -268,7 +280,7 @@ def main(argv=None):
     _prepare_database()
 
     _warm_up_yaql()
-    cell = Cell(cfg.CONF.host)
+    cell = Cell(cfg.CONF.host, secret)
     cell.api_app = heat_config.load_paste_app('heat-api')
     cell.start_engine()
 

@@ -32,9 +32,11 @@ operator commands are this module's ``main``::
     python -m heat_functional.deployment.cloud CLOUD_JSON engine CLOUD true
     python -m heat_functional.deployment.cloud CLOUD_JSON migrate CLOUD ID
 
-``engine`` asks the owner (over its loopback control server) to stop the
-cell's engines and start new ones with ``convergence_engine`` set, on the
-same database and broker, and returns once they are up; ``migrate`` runs
+``engine`` asks the owner (over its loopback control server, with the
+run's control secret: ``control_secret.py``; the description names the
+private file that holds it) to stop the cell's engines and start new
+ones with ``convergence_engine`` set, on the same database and broker,
+and returns once they are up; ``migrate`` runs
 ``heat-manage migrate_convergence_1`` against the cell (it reaches the
 engines over RabbitMQ). On Heat 27.0.1 that call fails for every stack
 with NoEngineContextEstablished (README.rst, "The per-stack flag"); the
@@ -58,6 +60,7 @@ import sqlalchemy
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import control
+from heat_functional.deployment import control_secret
 from heat_functional.deployment import database
 from heat_functional.deployment import embedded
 from heat_functional.deployment import keystone
@@ -168,6 +171,7 @@ class CloudDeployment(object):
         self.postgres = self.keystone = self.rabbit = None
         self.cells = {}
         self.control = None
+        self.control_secret_file = None
         self.clouds_file = None
         self.description = None
         self.description_file = os.path.join(self.report_dir,
@@ -199,6 +203,7 @@ class CloudDeployment(object):
         os.chmod(self.workdir, 0o711)  # PostgreSQL's user reaches its data
         self.reaper = reaper.Link(env=self._child_env())
         self.reaper.directory(self.workdir)
+        self.control_secret_file = control_secret.create(self.workdir)
         try:
             self._start_parts(started)
         except BaseException:
@@ -442,10 +447,16 @@ class CloudDeployment(object):
                         ('Content-Length', str(len(payload)))])
         return [payload]
 
+    def control_application(self):
+        """The control server's app: the routes, for the run's secret."""
+        return control_secret.guard(
+            self._control_app, control_secret.read(self.control_secret_file))
+
     def _start_control(self):
         import logging
         self.control = wsgi.make_server(
-            self._control_app, 0, logging.getLogger(__name__), 'control')
+            self.control_application(), 0, logging.getLogger(__name__),
+            'control')
         threading.Thread(target=self.control.serve_forever,
                          name='cloud-control', daemon=True).start()
 
@@ -488,6 +499,7 @@ class CloudDeployment(object):
             'workdir': self.workdir,
             'clouds_file': self.clouds_file,
             'control': 'http://127.0.0.1:%d' % self.control.server_port,
+            'control_secret_file': self.control_secret_file,
             'keystone': {'url': self.keystone.url,
                          'log_file': self.keystone.log_file},
             'rabbitmq': {'log_file': self.rabbit.log_file},
@@ -588,10 +600,11 @@ class CloudDeployment(object):
 
 
 # -- the operator commands ------------------------------------------------
-def _post(url, body):
+def _post(url, body, secret):
+    headers = control_secret.headers(secret)
+    headers['Content-Type'] = 'application/json'
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method='POST',
-        headers={'Content-Type': 'application/json'})
+        url, data=json.dumps(body).encode(), method='POST', headers=headers)
     try:
         with urllib.request.urlopen(
                 request, timeout=config.OPERATOR_COMMAND_TIMEOUT) as resp:
@@ -611,8 +624,12 @@ def _post(url, body):
 
 def set_engine(description, cell, value):
     """The toggle command: restart a cell's engines with the option."""
+    try:
+        secret = control_secret.read(description.get('control_secret_file'))
+    except control_secret.SecretMissing as error:
+        raise base.DeploymentError(str(error))
     return _post('%s/engine/%s' % (description['control'], cell),
-                 {'convergence_engine': value.lower() == 'true'})
+                 {'convergence_engine': value.lower() == 'true'}, secret)
 
 
 def migrate(description, cell, stack_id):

@@ -10,7 +10,10 @@ instead of the installed openstack-heat (``source.py``).
 
 ``EmbeddedCells`` is the owner: it starts, watches and stops the processes
 and writes the description. ``EmbeddedDeployment`` is the handle every
-process (pytest workers included) uses.
+process (pytest workers included) uses; it reaches the cells' harness
+routes with the run's control secret (``control_secret.py``), which the
+owner keeps in a private file of its work directory and the description
+names.
 """
 
 import importlib.util
@@ -29,6 +32,7 @@ import urllib.request
 
 from heat_functional import config
 from heat_functional.deployment import base
+from heat_functional.deployment import control_secret
 from heat_functional.deployment import database
 from heat_functional.deployment import keystone
 from heat_functional.deployment import processes
@@ -126,6 +130,7 @@ class EmbeddedCells(object):
         self.toggles = list(toggles)
         self.on_death = on_death
         self.workdir = None
+        self.control_secret_file = None
         self.reaper = None
         self.postgres = None
         self.cells = {}
@@ -147,6 +152,7 @@ class EmbeddedCells(object):
         self.workdir = tempfile.mkdtemp(prefix='heat-functional-')
         self._start_reaper()
         self._tell_reaper('dir %s' % self.workdir)
+        self.control_secret_file = control_secret.create(self.workdir)
         try:
             db_urls = self._start_database()
             if self.heat_source:
@@ -299,6 +305,7 @@ class EmbeddedCells(object):
             'cell %s' % path,
             [sys.executable, '-m', 'heat_functional.deployment.cell',
              '--config-file', conf_file, '--state-file', state_file,
+             '--control-secret-file', self.control_secret_file,
              '--rpc-poll', str(config.FAKE_RPC_POLL)],
             log_file, env=self._cell_env())
         self._tell_reaper('group %d' % process.pid)
@@ -342,6 +349,7 @@ class EmbeddedCells(object):
             'db': self.db,
             'auth': self.auth,
             'clouds_file': getattr(self, 'clouds_file', None),
+            'control_secret_file': self.control_secret_file,
             'keystone': self._keystone_info(),
             'heat_version': any_state['heat_version'],
             'heat_source': self.heat_source and self.heat_source.info,
@@ -421,12 +429,23 @@ class EmbeddedDeployment(base.Deployment):
                                        self.description['clouds_file'])
         return client.cloud_client(region)
 
+    def _control_secret(self):
+        """The run's control secret, from the file the description names."""
+        if getattr(self, '_secret', None) is None:
+            try:
+                self._secret = control_secret.read(
+                    self.description.get('control_secret_file'))
+            except control_secret.SecretMissing as error:
+                raise base.DeploymentError(str(error))
+        return self._secret
+
     def _control(self, path, method, route, body=None):
         url = '%s/%s' % (self.path_info(path)['control'], route)
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            url, data=data, method=method,
-            headers={'Content-Type': 'application/json'})
+        headers = control_secret.headers(self._control_secret())
+        headers['Content-Type'] = 'application/json'
+        request = urllib.request.Request(url, data=data, method=method,
+                                         headers=headers)
         try:
             with urllib.request.urlopen(request,
                                         timeout=config.API_TIMEOUT) as resp:
