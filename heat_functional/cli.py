@@ -284,6 +284,33 @@ def source_note(description):
         heat_source.get('version'))
 
 
+def clouds_note(clouds_file):
+    """Where deploy's clouds.yaml is (it is not shown: it may hold the
+    test user's password)."""
+    return ('clouds.yaml (one cloud per cell, heat-functional-<cell>; '
+            'readable by you only, outside the report directory): %s'
+            % clouds_file)
+
+
+def private_clouds_file(cells):
+    """The clouds.yaml of started embedded cells, in their private work
+    directory: keystone's, or one written there for noauth cells (and
+    then named in the description, written again)."""
+    from heat_functional.deployment import processes
+    if not cells.description.get('clouds_file'):
+        cells.set_clouds_file(processes.write_private(
+            cells.workdir, 'clouds.yaml', clouds_yaml(cells.description)))
+    return cells.description['clouds_file']
+
+
+def write_description(directory, description):
+    """Write deployment.json into directory at once (readers poll it)."""
+    path = os.path.join(directory, config.DESCRIPTION_JSON)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(description, f, indent=2)
+    os.rename(path + '.tmp', path)
+
+
 def deploy_cloud(args):
     """deploy --target cloud: start the devstack-like deployment, say
     how to reach it and test it as an external cloud, stay up until
@@ -303,22 +330,16 @@ def deploy_cloud(args):
     try:
         owner.start()
         external = owner.as_external()
-        # As the embedded deploy: the description, then clouds.yaml last.
-        with open(os.path.join(owner.report_dir, config.DESCRIPTION_JSON),
-                  'w') as f:
-            json.dump(owner.external_description(), f, indent=2)
-        with open(owner.clouds_file) as source:
-            text = source.read()
-        clouds_file = os.path.join(owner.report_dir, 'clouds.yaml')
-        with os.fdopen(os.open(clouds_file, os.O_WRONLY | os.O_CREAT |
-                               os.O_TRUNC, 0o600), 'w') as f:
-            f.write(text)
+        # Last, as the embedded deploy's: the description naming the
+        # private clouds.yaml (readers wait for it).
+        write_description(owner.report_dir, owner.external_description())
         print('heat-functional: devstack-like deployment of Heat %s ready '
-              'in %.1f s; it is described in %s\n\nTest it as a real cloud:'
-              '\n  heat-functional gate --target external --clouds-file %s'
+              'in %.1f s; it is described in %s\n\n%s\n\nTest it as a '
+              'real cloud:\n  heat-functional gate --target external '
+              '--clouds-file %s'
               % (owner.description['heat_version'],
                  owner.description['ready_s'], owner.description_file,
-                 clouds_file))
+                 clouds_note(owner.clouds_file), owner.clouds_file))
         for option in ('cloud', 'toggle', 'db_url'):
             for name, value in external[option]:
                 print('    --%s %s=%s'
@@ -359,9 +380,7 @@ def deploy(args):
         return 2
     try:
         description = cells.start()
-        clouds_file = os.path.join(cells.report_dir, 'clouds.yaml')
-        with open(clouds_file, 'w') as f:
-            f.write(clouds_yaml(description))
+        clouds_file = private_clouds_file(cells)
         print('heat-functional: Heat %s ready in %.1f s (%s database)%s'
               % (description['heat_version'], description['ready_s'],
                  description['db'], source_note(description)))
@@ -371,8 +390,7 @@ def deploy(args):
                   % (path, info['endpoint'],
                      str(info['convergence_engine']).lower(),
                      info['log_file']))
-        print('\nclouds.yaml written to %s:\n' % clouds_file)
-        print(clouds_yaml(description))
+        print('\n%s\n' % clouds_note(clouds_file))
         first = args.paths[0]
         print('For example:\n  export OS_CLIENT_CONFIG_FILE=%s\n'
               '  openstack --os-cloud heat-functional-%s stack list\n'

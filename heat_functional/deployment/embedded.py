@@ -375,11 +375,21 @@ class EmbeddedCells(object):
                 'log_file': self.keystone.log_file,
                 'timings': self.keystone.state.get('timings')}
 
+    def set_clouds_file(self, path):
+        """Name the clients' clouds.yaml in the description (``deploy``
+        writes one for noauth cells) and write the description again."""
+        self.clouds_file = path
+        self.description['clouds_file'] = path
+        self._write_description()
+
     def _write_description(self):
         self.description_file = os.path.join(self.report_dir,
                                              config.DESCRIPTION_JSON)
-        with open(self.description_file, 'w') as f:
+        # Atomically: `deploy` writes it again, and readers poll it.
+        tmp = self.description_file + '.tmp'
+        with open(tmp, 'w') as f:
             json.dump(self.description, f, indent=2)
+        os.rename(tmp, self.description_file)
 
     # -- watching -------------------------------------------------------
     def dead_parts(self):

@@ -7,7 +7,10 @@ devstack-like deployment (keystone, RabbitMQ, a Heat API and several
 heat-engine processes per path):
 
 1. starts ``heat-functional deploy`` (``--toggles`` when the flip
-   scenario runs) and waits for the clouds.yaml it writes;
+   scenario runs) and waits for the description it writes last, which
+   names its clouds.yaml (in the deployment's private work directory:
+   it holds the test user's password, which neither the report
+   directory nor deploy's output, kept there as ``deploy.log``, shows);
 2. writes a tempest.conf for it in a private workspace: tempest's
    ``[identity]`` and ``[auth] admin_*`` take the deployment's test user
    (or, with ``--clouds``, ``[heat_functional] clouds`` names the
@@ -41,7 +44,7 @@ from heat_functional import config
 from heat_functional.deployment import control
 from heat_functional.tempest_plugin import config as plugin_config
 
-#: How long ``heat-functional deploy`` may take to write its clouds.yaml.
+#: How long ``heat-functional deploy`` may take to describe itself.
 DEPLOY_TIMEOUT = 2 * config.CELL_READY_TIMEOUT
 
 
@@ -93,28 +96,30 @@ def _pairs(mapping):
     return ','.join('%s:%s' % item for item in mapping.items())
 
 
-def operator_commands(description, clouds_file):
+def operator_commands(description, description_file):
     """The (toggle, migrate) command templates for a deployment that
-    ``heat-functional deploy`` described: the devstack-like cloud's own
-    (it describes itself as an external target), else
-    ``deployment/control.py`` on the embedded cells' description."""
+    ``heat-functional deploy`` described (in `description_file`): the
+    devstack-like cloud's own (it describes itself as an external
+    target), else ``deployment/control.py`` on the embedded cells'
+    description."""
     if description.get('kind') == 'external':
         toggles = [t['command'] for t in description['toggles'].values()]
         return (toggles[0] if toggles else None,
                 description['migrate_command'])
-    commands = control.operator_commands(os.path.join(
-        os.path.dirname(clouds_file), config.DESCRIPTION_JSON))
+    commands = control.operator_commands(description_file)
     return commands['toggle_command'], commands['migrate_command']
 
 
-def tempest_conf(description, clouds_file, args, workspace):
-    """tempest.conf's text for the description of a deployment that
-    ``heat-functional deploy`` started and the clouds.yaml it wrote."""
+def tempest_conf(description, description_file, args, workspace):
+    """tempest.conf's text for the description (in `description_file`)
+    of a deployment that ``heat-functional deploy`` started, and the
+    clouds.yaml it names."""
+    clouds_file = description['clouds_file']
     with open(clouds_file) as f:
         clouds = yaml.safe_load(f)['clouds']
     cells = dict(description['paths'], **description.get('toggles', {}))
     toggle_command, migrate_command = operator_commands(description,
-                                                        clouds_file)
+                                                        description_file)
     auth = clouds[cells[list(description['paths'])[0]]['cloud']]['auth']
     plugin = [
         ('paths', ','.join(description['paths'])),
@@ -148,21 +153,24 @@ def tempest_conf(description, clouds_file, args, workspace):
     ])
 
 
-def _written(clouds_file):
-    """Whether deploy has written its clouds.yaml (it writes it last)."""
+def ready_description(description_file):
+    """The description deploy wrote, once it names a clouds.yaml that
+    holds clouds (deploy writes it so last), else None."""
     try:
-        with open(clouds_file) as f:
-            return bool((yaml.safe_load(f) or {}).get('clouds'))
-    except (OSError, yaml.YAMLError):
-        return False
+        with open(description_file) as f:
+            description = json.load(f)
+        with open(description.get('clouds_file') or '') as f:
+            ready = bool((yaml.safe_load(f) or {}).get('clouds'))
+    except (OSError, ValueError, AttributeError, yaml.YAMLError):
+        return None
+    return description if ready else None
 
 
 def start_deploy(args, directory, reaper):
-    """A running ``heat-functional deploy`` and its (description,
-    clouds.yaml); raises SystemExit with its output if it fails."""
-    clouds_file = os.path.join(directory, 'clouds.yaml')
-    for stale in (clouds_file, os.path.join(directory,
-                                            config.DESCRIPTION_JSON)):
+    """A running ``heat-functional deploy``, its description and the
+    description's file; raises SystemExit with its output if it fails."""
+    description_file = os.path.join(directory, config.DESCRIPTION_JSON)
+    for stale in (os.path.join(directory, 'clouds.yaml'), description_file):
         if os.path.exists(stale):  # an earlier run's: its cells are gone
             os.remove(stale)
     target = (['--target', 'cloud'] if args.target == 'cloud'
@@ -178,15 +186,16 @@ def start_deploy(args, directory, reaper):
                                    start_new_session=True)
     _tell(reaper, 'group %d' % process.pid)
     deadline = time.monotonic() + DEPLOY_TIMEOUT
-    while not _written(clouds_file):
+    while True:
+        description = ready_description(description_file)
+        if description:
+            return process, description, description_file
         if process.poll() is not None or time.monotonic() > deadline:
             stop_deploy(process)
             with open(log) as f:
                 raise SystemExit('heat-functional deploy did not start:\n%s'
                                  % f.read()[-3000:])
         time.sleep(config.POLL_INTERVAL)
-    with open(os.path.join(directory, config.DESCRIPTION_JSON)) as f:
-        return process, json.load(f), clouds_file
 
 
 def stop_deploy(process):
@@ -246,14 +255,15 @@ def main(argv=None):
     process = None
     try:
         started = time.monotonic()
-        process, description, clouds_file = start_deploy(args, deploy_dir,
-                                                         reaper)
+        process, description, description_file = start_deploy(
+            args, deploy_dir, reaper)
         print('heat-functional deploy ready in %.1f s'
               % (time.monotonic() - started), flush=True)
         path = os.path.join(workspace, 'tempest.conf')
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600),
                        'w') as f:
-            f.write(tempest_conf(description, clouds_file, args, workspace))
+            f.write(tempest_conf(description, description_file, args,
+                                 workspace))
         started = time.monotonic()
         status = run_tempest(workspace, args.tempest_args, reaper)
         print('tempest run ended with %d in %.1f s'

@@ -7,10 +7,11 @@ import sys
 import time
 
 from heat_functional import config
+from heat_functional.tempest_plugin import check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-#: How long ``heat-functional deploy`` may take to write its clouds.yaml.
+#: How long ``heat-functional deploy`` may take to describe itself.
 DEPLOY_TIMEOUT = 180
 
 
@@ -32,11 +33,47 @@ def cli_env(**variables):
 
 
 def wait_for_deploy(process, report_dir, timeout=DEPLOY_TIMEOUT):
-    """Wait until a ``heat-functional deploy`` child has written its
-    clouds.yaml in `report_dir` (it writes it last)."""
+    """Wait until a ``heat-functional deploy`` child has written, in
+    `report_dir`, the description that names its (private) clouds.yaml
+    (it writes it last); return that description."""
+    description_file = os.path.join(str(report_dir), config.DESCRIPTION_JSON)
     deadline = time.monotonic() + timeout
-    while not os.path.exists(os.path.join(str(report_dir), 'clouds.yaml')):
+    while True:
+        description = check.ready_description(description_file)
+        if description:
+            return description
         assert process.poll() is None, process.stdout.read()
         assert time.monotonic() < deadline, \
             'deploy was not ready in %d s' % timeout
         time.sleep(0.2)
+
+
+def _stat_fields(pid):
+    """(ppid, pgid) of a process, or None if it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rpartition(')')[2].split()
+    except OSError:
+        return None
+    return int(fields[1]), int(fields[2])
+
+
+def harness_processes(group_leaders, extra=()):
+    """The pids of the members of the given process groups (a
+    deployment's parts each lead one), of their descendants, and
+    `extra`."""
+    family = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            fields = _stat_fields(int(entry))
+            if fields:
+                family[int(entry)] = fields
+    leaders = set(group_leaders)
+    found = {pid for pid, (_, pgid) in family.items()
+             if pgid in leaders} | set(extra)
+    while True:
+        children = {pid for pid, (ppid, _) in family.items()
+                    if ppid in found} - found
+        if not children:
+            return found
+        found |= children

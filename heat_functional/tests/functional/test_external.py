@@ -32,9 +32,8 @@ def cloud(tmp_path_factory):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
     description_file = report_dir / 'deployment.json'
-    helpers.wait_for_deploy(process, report_dir)
-    description = json.loads(description_file.read_text())
-    yield str(description_file), str(report_dir / 'clouds.yaml'), description
+    description = helpers.wait_for_deploy(process, report_dir)
+    yield str(description_file), description['clouds_file'], description
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     pids = [info['pid'] for info in dict(

@@ -443,7 +443,8 @@ def _deployment(tmp_path):
                 'db_url': 'postgresql://pg@/heat_%s?host=/d' % c}
             for c in ('legacy', 'convergence', 'flip-on')}
     description = {'paths': {p: cell[p] for p in ('legacy', 'convergence')},
-                   'toggles': {'flip-on': cell['flip-on']}}
+                   'toggles': {'flip-on': cell['flip-on']},
+                   'clouds_file': str(clouds_file)}
     return description, str(clouds_file)
 
 
@@ -453,7 +454,8 @@ def test_check_writes_a_tempest_conf_the_plugin_reads(tmp_path, clouds):
     args = check.build_parser().parse_args(
         ['--templates', 'resource_group', '--report-dir',
          str(tmp_path / 'r')] + (['--clouds'] if clouds else []))
-    text = check.tempest_conf(description, clouds_file, args, str(tmp_path))
+    text = check.tempest_conf(description, str(
+        tmp_path / config.DESCRIPTION_JSON), args, str(tmp_path))
     assert 'admin_password = pw' in text and 'uri_v3 = http://127.0.0.1:5/v3' \
         in text
     group = section(tmp_path, text.split('[heat_functional]\n')[1])
@@ -489,7 +491,8 @@ def test_check_takes_the_commands_a_devstack_like_cloud_describes(tmp_path):
     description['migrate_command'] = 'op migrate {cloud} {stack_id}'
     args = check.build_parser().parse_args(
         ['--target', 'cloud', '--report-dir', str(tmp_path / 'r')])
-    text = check.tempest_conf(description, clouds_file, args, str(tmp_path))
+    text = check.tempest_conf(description, str(
+        tmp_path / config.DESCRIPTION_JSON), args, str(tmp_path))
     group = section(tmp_path, text.split('[heat_functional]\n')[1])
     described = plugin_config.describe(group, clouds_file)
     assert described['toggles']['flip-on']['command'] == \
