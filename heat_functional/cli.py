@@ -82,6 +82,25 @@ def _pair(text):
     return name.strip(), value.strip()
 
 
+def _db_url(text):
+    """CLOUD=URL, or CLOUD=@FILE: the URL read from FILE, so that its
+    password stays out of the command line (which `ps` shows)."""
+    cloud, url = _pair(text)
+    if not url.startswith('@'):
+        return cloud, url
+    try:
+        with open(url[1:]) as f:
+            url = f.read().strip()
+    except OSError as error:
+        raise argparse.ArgumentTypeError(
+            'cannot read the database URL of %s from %s: %s'
+            % (cloud, error.filename, error.strerror))
+    if not url:
+        raise argparse.ArgumentTypeError(
+            'the database URL file of %s is empty' % cloud)
+    return cloud, url
+
+
 def _add_target_options(parser):
     target = parser.add_argument_group(
         'external target', 'run against a real cloud instead of the '
@@ -111,11 +130,13 @@ def _add_target_options(parser):
                         help='sets convergence_engine and restarts Heat, '
                         'returning once it answers; {convergence_engine} '
                         '(true/false) and {cloud} are substituted')
-    target.add_argument('--db-url', type=_pair, action='append', default=[],
-                        metavar='CLOUD=URL',
+    target.add_argument('--db-url', type=_db_url, action='append',
+                        default=[], metavar='CLOUD=URL|CLOUD=@FILE',
                         help='a read-only URL of a cloud\'s Heat database, '
                         'to read the per-stack flag (without one, no flag '
-                        'is read and the report says so)')
+                        'is read and the report says so); @FILE reads the '
+                        'URL from FILE, which keeps its password out of '
+                        'the command line that ps shows')
     target.add_argument('--migrate-command', metavar='CMD',
                         help='migrates one stack, e.g. "ssh ctl heat-manage '
                         'migrate_convergence_1 {stack_id}"')

@@ -20,9 +20,13 @@ the embedded deployment, so suites see the same interface:
 
 Passwords and tokens never reach the description, a report or a log:
 the description names clouds, never their credentials, and command
-output is redacted (``redact``) before it is shown.
+output is redacted (``redact``) before it is shown. Operator commands
+run without the harness's variables that hold secrets
+(``operator_environment``): the description with its database URLs, a
+gabbi token.
 """
 
+import os
 import re
 import shlex
 import subprocess
@@ -36,6 +40,9 @@ from heat_functional.deployment import database
 _SECRET = re.compile(r'(?i)((?:password|passwd|secret|token|credential)'
                      r'[\w-]*["\']?\s*[:=]\s*["\']?)[^\s"\',}]+')
 _URL_PASSWORD = re.compile(r'(://[^:/@\s]+:)[^@\s]+@')
+#: The harness's environment variables that may hold secrets: an operator
+#: command gets none of them.
+SECRET_VARIABLES = (config.DEPLOYMENT_JSON_ENV, config.GABBI_TOKEN_ENV)
 
 
 def redact(text):
@@ -106,12 +113,23 @@ def describe(clouds, toggles=None, db_urls=None, migrate_command=None,
     }
 
 
+def operator_environment(environ=None):
+    """The environment of an operator command: this process's (or
+    `environ`), without SECRET_VARIABLES."""
+    env = dict(os.environ if environ is None else environ)
+    for name in SECRET_VARIABLES:
+        env.pop(name, None)
+    return env
+
+
 def run_command(template, what, **values):
-    """Run an operator command (a template with {names}); return its
-    output; raise DeploymentError with its redacted output if it fails."""
+    """Run an operator command (a template with {names}) in
+    operator_environment(); return its output; raise DeploymentError
+    with its redacted output if it fails."""
     argv = [part.format(**values) for part in shlex.split(template)]
     try:
         done = subprocess.run(argv, capture_output=True, text=True,
+                              env=operator_environment(),
                               timeout=config.OPERATOR_COMMAND_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise base.DeploymentError('%s: %s' % (what, redact(str(error))))
