@@ -3,34 +3,61 @@
 The actions suite (``scenarios/test_actions.py``) runs every template
 whose create must complete through this sequence, one case per action and
 path, each observed and compared across the paths like a lifecycle step
-(scenario ``actions/<action>``):
+(scenario ``actions/<action>``). Each action also checks the effect that
+only a working action leaves (``action_checks.py``), so that a Heat that
+answers it with the right status and does nothing for it fails:
 
 ``preview``
-    a preview of the create: the resources Heat would make (no stack);
+    a preview of the create: the resources Heat would make; no stack of
+    the preview's name exists after it, and it lists the template's
+    resources (at least the unconditioned ones);
 ``create``
     the template's own create step;
 ``suspend``, ``resume``, ``check``
-    the stack actions, each waited for on the root's own events;
+    the stack actions, each waited for on the root's own events; every
+    resource of the tree, nested stacks included, ends ACTION_COMPLETE
+    with its own event of the step;
 ``reads``
     the read APIs on the complete stack: outputs list and show, template,
     environment and files show, each top-level resource's metadata (its
     keys: values hold times and ids), the root's events filtered and paged,
     stacks listed by name and the nested ones by owner, sorted and paged,
-    and the tags (each paged list must equal the unpaged one);
-``snapshot``, ``restore``, ``snapshot-delete``
-    a snapshot, a restore from it, its deletion;
+    and the tags (each paged list must equal the unpaged one); each must
+    answer what the harness sent or observed (the template and files
+    sent, the outputs observed, only CREATE_COMPLETE events, exactly the
+    nested stacks, the run's tags);
+``snapshot``
+    a snapshot: every top-level resource SNAPSHOT_COMPLETE, the snapshot's
+    data holding the stack's template and each top-level resource's
+    physical id;
+``update-after-snapshot``
+    the stack changed before it is restored: a full update to the
+    template's first declared update that replaces a resource (else its
+    first update, else its own create template), with the harness's
+    marker added (a parameter, an OS::Heat::TestResource of that value,
+    an output of it: CHANGE_MARKER), so that every template changes;
+``restore``, ``snapshot-delete``
+    a restore from the snapshot, which must bring back the snapshot's
+    outputs, parameters and resources (``action_checks.restored``: the
+    marker gone, each resource as at snapshot time or, where the change
+    replaced it, replaced or updated back), then the snapshot's deletion;
 ``preview-update``
-    a preview of the template's first declared update (or an update to
-    itself): which resources it would add, delete, replace, update or
-    leave unchanged;
+    a preview of the PATCH ``patch`` sends: it changes nothing (same
+    status, no event, no new physical id) and sorts every top-level
+    resource into one of deleted, replaced, updated or unchanged;
 ``patch``
-    a PATCH update (``existing``) with the first update's parameters;
+    a PATCH update (``existing``) with the first update's parameters,
+    which must do what the preview said and show the parameters sent;
 ``mark-unhealthy``
-    the first top-level resource with a physical id marked unhealthy,
-    then a PATCH update with no change, which must replace it;
+    the first top-level resource with a physical id marked unhealthy
+    (CHECK_FAILED, with its event), then a PATCH update with no change,
+    which must replace it and nothing but what names it;
 ``abandon``, ``adopt``
-    the stack abandoned (its resources kept) and the abandoned data
-    adopted as a new stack;
+    the stack abandoned: gone from the API, its abandon data holding every
+    resource with its physical id, the stacks its OS::Heat::Stack
+    resources made still there; the abandoned data adopted as a new stack,
+    which must hold the abandoned physical ids (a nested stack is made
+    anew) and outputs, every resource ADOPT_COMPLETE;
 ``delete``
     the adopted stack deleted.
 
@@ -41,18 +68,30 @@ still runs.
 """
 
 import json
-import re
 import time
 
+from heatclient import exc as heat_exc
 import pytest
 
+from heat_functional import action_checks
 from heat_functional import config
+from heat_functional import corpus
 from heat_functional import lifecycle as lifecycle_module
 from heat_functional import observation
 
 ACTIONS = ('preview', 'create', 'suspend', 'resume', 'check', 'reads',
-           'snapshot', 'restore', 'snapshot-delete', 'preview-update',
-           'patch', 'mark-unhealthy', 'abandon', 'adopt', 'delete')
+           'snapshot', 'update-after-snapshot', 'restore', 'snapshot-delete',
+           'preview-update', 'patch', 'mark-unhealthy', 'abandon', 'adopt',
+           'delete')
+
+#: The harness's own change between snapshot and restore: the name of
+#: the resource and output it adds, of the parameter (Heat refuses a
+#: parameter named as a resource), and the parameter's value.
+CHANGE_MARKER = 'heat_functional_after_snapshot'
+CHANGE_PARAMETER = CHANGE_MARKER + '_value'
+CHANGE_VALUE = 'after-snapshot'
+#: Names Heat makes up for scaling-group members (random, per stack).
+GENERATED_NAME = action_checks.GENERATED_NAME
 
 
 class ActionStep(object):
@@ -87,24 +126,41 @@ def run(action, lifecycle, case, deployment):
         lifecycle, case, deployment))
 
 
+def _where(action, lifecycle):
+    return '%s of %s on %s' % (action, lifecycle.template.name,
+                               lifecycle.path)
+
+
+def _declared(body):
+    """A template body's resources (HOT or CFN) by name."""
+    return body.get('resources') or body.get('Resources') or {}
+
+
+def _top_level(physical_ids):
+    return sorted(path for path in physical_ids if '/' not in path)
+
+
 # -- the actions -----------------------------------------------------------
 def _preview(lifecycle, case, deployment):
     create = lifecycle.template.steps[0]
     body, files, environment = create.load()
     driver = lifecycle.driver
+    name = case.stack_name()
     with case.timed('preview'):
         preview = driver.call('preview', driver.heat.stacks.preview,
-                              stack_name=case.stack_name(), template=body,
+                              stack_name=name, template=body,
                               files=files, parameters=create.parameters,
                               environment=environment)
-    case.observation = {'preview': preview_resources(
-        getattr(preview, 'resources', None) or
-        preview.to_dict().get('resources', []), lifecycle.template.base_url)}
-    return []
-
-
-#: Names Heat makes up for scaling-group members (random, per stack).
-GENERATED_NAME = re.compile(r'[a-z0-9]{12}')
+        named = [stack.id for stack in driver.call(
+            'stack list', driver.heat.stacks.list, filters={'name': name})]
+    resources = getattr(preview, 'resources', None) or \
+        preview.to_dict().get('resources', [])
+    case.observation = {
+        'preview': preview_resources(resources, lifecycle.template.base_url),
+        'stacks_named': len(named)}
+    return action_checks.preview_problems(
+        resources, sorted(_declared(body)), corpus.top_level_resources(body),
+        named, _where('preview', lifecycle))
 
 
 def preview_resources(resources, base_url=None):
@@ -138,8 +194,10 @@ def _stack_action(name, status):
                 name, getattr(driver.heat.actions, name), lifecycle.stack_id)
             stack = driver.wait(lifecycle.stack_id, name.upper(), name,
                                 since=since)
-        return lifecycle_module.observe_and_check(
+        problems = lifecycle_module.observe_and_check(
             lifecycle, ActionStep(name, status), stack, case, deployment)
+        return problems + action_checks.everywhere_problems(
+            name.upper(), case.observation, _where(name, lifecycle))
     return act
 
 
@@ -147,7 +205,8 @@ def _reads(lifecycle, case, deployment):
     driver, heat = lifecycle.driver, lifecycle.driver.heat
     stack_id = lifecycle.stack_id
     base_url = lifecycle.template.base_url
-    where = 'reads of %s on %s' % (lifecycle.template.name, lifecycle.path)
+    create = lifecycle.template.steps[0]
+    where = _where('reads', lifecycle)
     with case.timed('reads'):
         stack = driver.call('show', heat.stacks.get, stack_id)
         keys = sorted(output['output_key'] for output in driver.call(
@@ -160,8 +219,7 @@ def _reads(lifecycle, case, deployment):
         files = driver.call('files show', heat.stacks.files, stack_id)
         metadata = {name: sorted(driver.call(
             'resource metadata', heat.resources.metadata, stack_id, name)
-            or {}) for name in sorted(lifecycle.last.physical_ids)
-            if '/' not in name}
+            or {}) for name in _top_level(lifecycle.last.physical_ids)}
         events, unpaged_events = _paged(
             lambda **page: driver.call('event list', heat.events.list,
                                        stack_id, sort_dir='asc', filters={
@@ -175,9 +233,10 @@ def _reads(lifecycle, case, deployment):
                 'stack list', heat.stacks.list, show_nested=True,
                 filters={'owner_id': stack_id}, sort_keys='stack_name',
                 sort_dir='asc', **page)))
+    outputs = observation.normalise_outputs(
+        shown, lifecycle.template.random_outputs)
     case.observation = {
-        'outputs': observation.normalise_outputs(
-            shown, lifecycle.template.random_outputs),
+        'outputs': outputs,
         'template': sorted(stored),
         'environment': {key: sorted(_relative(name, base_url)
                                     for name in value)
@@ -199,7 +258,23 @@ def _reads(lifecycle, case, deployment):
         if [i.id for i in paged] != [i.id for i in unpaged]:
             problems.append('%s: %s paged one at a time differ from the '
                             'whole list' % (where, what))
-    return problems
+    body, sent_files, _ = create.load()
+    read = {'outputs': outputs, 'template': stored,
+            'parameters': environment.get('parameters') or {},
+            'files': list(files),
+            'events': [(_event_owner(event, stack_id), event.resource_status)
+                       for event in unpaged_events],
+            'listed_by_name': case.observation['listed_by_name'],
+            'nested_ids': [s.id for s in unpaged_nested],
+            'tags': case.observation['tags']}
+    expected = {'outputs': lifecycle.last.observation['outputs'],
+                'template': body, 'parameters': create.parameters,
+                'files': list(sent_files),
+                'top_level': _top_level(lifecycle.last.physical_ids),
+                'nested_ids': [s['id'] for s in lifecycle.last.tree
+                               if s['path'] and '/' not in s['path']],
+                'tags': observed_tags(config.stack_tags())}
+    return problems + action_checks.reads_problems(read, expected, where)
 
 
 def observed_tags(tags):
@@ -246,16 +321,82 @@ def _snapshot(lifecycle, case, deployment):
                             since=since)
         shown = driver.call('snapshot show', driver.heat.stacks.snapshot_show,
                             lifecycle.stack_id, lifecycle.snapshot_id)
+    where = _where('snapshot', lifecycle)
     problems = lifecycle_module.observe_and_check(
         lifecycle, ActionStep('snapshot', 'SNAPSHOT_COMPLETE'), stack, case,
         deployment)
-    case.observation['snapshot'] = shown['snapshot']['status']
-    if shown['snapshot']['status'] != 'COMPLETE':
-        problems.append('snapshot of %s on %s is %s: %s' % (
-            lifecycle.template.name, lifecycle.path,
-            shown['snapshot']['status'],
-            shown['snapshot'].get('status_reason')))
-    return problems
+    lifecycle.at_snapshot = action_checks.state_of(lifecycle.last, stack)
+    snapshot = shown['snapshot']
+    case.observation['snapshot'] = snapshot['status']
+    if snapshot['status'] != 'COMPLETE':
+        problems.append('%s is %s: %s' % (where, snapshot['status'],
+                                          snapshot.get('status_reason')))
+    problems += action_checks.everywhere_problems(
+        'SNAPSHOT', case.observation, where, nested=False)
+    return problems + action_checks.snapshot_problems(
+        snapshot.get('data') or {}, lifecycle.template.steps[0].load()[0],
+        lifecycle.last.physical_ids, where)
+
+
+def change_step(template):
+    """The declared step whose template and parameters the change between
+    snapshot and restore sends: the first update that must complete,
+    needs no agent and declares a replacement; else the first update that
+    must complete; else the create step."""
+    updates = [step for step in template.steps
+               if step.kind == 'update' and not step.agents and
+               step.expected_status == 'UPDATE_COMPLETE']
+    replacing = [step for step in updates if step.expected_replaced]
+    return (replacing or updates or template.steps[:1])[0]
+
+
+def with_change_marker(body):
+    """A copy of a template body (HOT or CFN) with the harness's change:
+    a parameter CHANGE_PARAMETER, an OS::Heat::TestResource CHANGE_MARKER
+    whose value is the parameter, and an output CHANGE_MARKER of its
+    value."""
+    if 'heat_template_version' in body:
+        keys = ('parameters', 'outputs')
+        parameter = {'type': 'string'}
+        value = {'get_param': CHANGE_PARAMETER}
+        output = {'value': {'get_attr': [CHANGE_MARKER, 'output']}}
+    else:
+        keys = ('Parameters', 'Outputs')
+        parameter = {'Type': 'String'}
+        value = {'Ref': CHANGE_PARAMETER}
+        output = {'Value': {'Fn::GetAtt': [CHANGE_MARKER, 'output']}}
+    changed = corpus.with_resource(body, CHANGE_MARKER,
+                                   'OS::Heat::TestResource', {'value': value})
+    for key, name, entry in zip(keys, (CHANGE_PARAMETER, CHANGE_MARKER),
+                                (parameter, output)):
+        changed[key] = dict(changed.get(key) or {})
+        changed[key][name] = entry
+    return changed
+
+
+def _update_after_snapshot(lifecycle, case, deployment):
+    step = change_step(lifecycle.template)
+    body, files, environment = step.load()
+    parameters = dict(step.parameters)
+    parameters[CHANGE_PARAMETER] = CHANGE_VALUE
+    driver = lifecycle.driver
+    since = len(driver.root_events(lifecycle.stack_id) or [])
+    with case.timed('update-after-snapshot'):
+        driver.update(lifecycle.stack_id, with_change_marker(body),
+                      files=files, parameters=parameters,
+                      environment=environment, step='update-after-snapshot')
+        stack = driver.wait(lifecycle.stack_id, 'UPDATE',
+                            'update-after-snapshot', since=since)
+    problems = lifecycle_module.observe_and_check(
+        lifecycle, ActionStep('update-after-snapshot', 'UPDATE_COMPLETE'),
+        stack, case, deployment)
+    lifecycle.after_change = action_checks.state_of(lifecycle.last, stack)
+    case.observation['sent'] = step.name
+    case.observation['changed'] = action_checks.changed(
+        lifecycle.at_snapshot, lifecycle.after_change)
+    return problems + action_checks.change_problems(
+        lifecycle.after_change, CHANGE_PARAMETER, CHANGE_MARKER,
+        CHANGE_VALUE, _where('update-after-snapshot', lifecycle))
 
 
 def _restore(lifecycle, case, deployment):
@@ -266,9 +407,16 @@ def _restore(lifecycle, case, deployment):
                                   lifecycle.stack_id, lifecycle.snapshot_id)
         stack = driver.wait(lifecycle.stack_id, 'RESTORE', 'restore',
                             since=since)
-    return lifecycle_module.observe_and_check(
+    problems = lifecycle_module.observe_and_check(
         lifecycle, ActionStep('restore', 'RESTORE_COMPLETE'), stack, case,
         deployment)
+    record = action_checks.restored(
+        lifecycle.at_snapshot, lifecycle.after_change,
+        action_checks.state_of(lifecycle.last, stack),
+        case.observation['events'])
+    case.observation['restored'] = record
+    return problems + action_checks.restore_problems(
+        record, _where('restore', lifecycle))
 
 
 def _snapshot_delete(lifecycle, case, deployment):
@@ -303,20 +451,38 @@ def _first_update(template):
     return updates[0] if updates else template.steps[0]
 
 
+def _observe(lifecycle, previous):
+    return observation.observe(
+        lifecycle.driver, lifecycle.stack_id,
+        lifecycle.template.random_outputs, lifecycle.template.base_url,
+        previous=previous)
+
+
 def _preview_update(lifecycle, case, deployment):
+    """A preview of the PATCH that ``patch`` sends next, between two
+    observations of the stack."""
     update = _first_update(lifecycle.template)
-    body, files, environment = update.load()
     driver = lifecycle.driver
+    before = _observe(lifecycle, lifecycle.last)
     with case.timed('preview-update'):
         changes = driver.call(
             'preview-update', driver.heat.stacks.preview_update,
-            lifecycle.stack_id, template=body, files=files,
-            parameters=update.parameters, environment=environment)
+            lifecycle.stack_id, existing=True, parameters=update.parameters)
+    after = _observe(lifecycle, before).observation
     changes = changes.get('resource_changes', changes)
-    case.observation = {'resource_changes': {
+    lifecycle.previewed = {
         kind: sorted(r.get('resource_name', '?') for r in resources)
-        for kind, resources in sorted(changes.items())}}
-    return []
+        for kind, resources in sorted(changes.items())}
+    case.observation = {'resource_changes': lifecycle.previewed,
+                        'after_preview': {
+                            'stack': after['stack'],
+                            'events': sorted(after['events']),
+                            'physical_ids': sorted({
+                                r['physical_id']
+                                for r in after['resources'].values()})}}
+    return action_checks.preview_update_problems(
+        lifecycle.previewed, _top_level(before.physical_ids),
+        before.observation, after, _where('preview-update', lifecycle))
 
 
 def _patch(lifecycle, case, deployment):
@@ -329,9 +495,14 @@ def _patch(lifecycle, case, deployment):
             existing=True, parameters=update.parameters)
         stack = driver.wait(lifecycle.stack_id, 'UPDATE', 'patch',
                             since=since)
-    return lifecycle_module.observe_and_check(
+    where = _where('patch', lifecycle)
+    problems = lifecycle_module.observe_and_check(
         lifecycle, ActionStep('patch', 'UPDATE_COMPLETE'), stack, case,
         deployment)
+    problems += action_checks.parameters_problems(
+        update.parameters, getattr(stack, 'parameters', None) or {}, where)
+    return problems + action_checks.patch_problems(
+        lifecycle.previewed, case.observation, where)
 
 
 def _mark_unhealthy(lifecycle, case, deployment):
@@ -349,26 +520,77 @@ def _mark_unhealthy(lifecycle, case, deployment):
     with case.timed('mark-unhealthy'):
         driver.call('mark-unhealthy', driver.heat.resources.mark_unhealthy,
                     lifecycle.stack_id, target, True, 'heat-functional')
+        marked = driver.call('resource show', driver.heat.resources.get,
+                             lifecycle.stack_id, target).resource_status
+        stored = driver.call('template show', driver.heat.stacks.template,
+                             lifecycle.stack_id)
         driver.retry_while_locked(
             'mark-unhealthy', driver.heat.stacks.update, lifecycle.stack_id,
             existing=True)
         stack = driver.wait(lifecycle.stack_id, 'UPDATE', 'mark-unhealthy',
                             since=since)
-    case.agents = [{'marked_unhealthy': target}]
-    return lifecycle_module.observe_and_check(
+    case.agents = [{'marked_unhealthy': target, 'marked': marked}]
+    problems = lifecycle_module.observe_and_check(
         lifecycle, ActionStep('mark-unhealthy', 'UPDATE_COMPLETE', [target]),
         stack, case, deployment)
+    return problems + action_checks.mark_unhealthy_problems(
+        target, marked, case.observation,
+        action_checks.dependents(_declared(stored), target),
+        _where('mark-unhealthy', lifecycle))
 
 
 def _abandon(lifecycle, case, deployment):
     driver = lifecycle.driver
+    stack_id = lifecycle.stack_id
     with case.timed('abandon'):
         data = driver.retry_while_locked('abandon', driver.heat.stacks.abandon,
-                                         lifecycle.stack_id)
+                                         stack_id)
+        left = _left_after_abandon(driver, stack_id)
+        kept = {path: _status_or_none(driver, resource_id)
+                for path, resource_id in _remote_stacks(data)}
     lifecycle.abandoned = data
+    lifecycle.before_abandon = lifecycle.last
     lifecycle.stack_id = None   # the stack is gone; its resources are not
-    case.observation = {'abandoned': abandoned_shape(data)}
-    return []
+    case.observation = {'abandoned': abandoned_shape(data),
+                        'gone': left in (None, 'DELETE_COMPLETE'),
+                        'kept': {action_checks.generic(path): bool(status)
+                                 for path, status in kept.items()}}
+    where = _where('abandon', lifecycle)
+    return action_checks.abandon_problems(
+        data, lifecycle.last.physical_ids, left, where) + \
+        action_checks.kept_problems(kept, where)
+
+
+def _status_or_none(driver, stack_id):
+    """A stack's ACTION_STATUS, or None when the API answers 404."""
+    try:
+        return driver.heat.stacks.get(stack_id,
+                                      resolve_outputs=False).stack_status
+    except heat_exc.HTTPNotFound:
+        return None
+
+
+def _left_after_abandon(driver, stack_id):
+    """What the API shows of an abandoned stack once it is gone or
+    DELETE_SETTLE seconds have passed: None (404) or its status."""
+    deadline = time.monotonic() + config.DELETE_SETTLE
+    while True:
+        status = _status_or_none(driver, stack_id)
+        if status in (None, 'DELETE_COMPLETE') or \
+                time.monotonic() > deadline:
+            return status
+        time.sleep(config.SETTLE_INTERVAL)
+
+
+def _remote_stacks(data, prefix=''):
+    """(path, stack id) of the abandoned OS::Heat::Stack resources."""
+    found = []
+    for name, resource in sorted((data.get('resources') or {}).items()):
+        if resource.get('type') == 'OS::Heat::Stack' and \
+                resource.get('resource_id'):
+            found.append((prefix + name, resource['resource_id']))
+        found += _remote_stacks(resource, prefix + name + '/')
+    return found
 
 
 def without_ids(data, prefix=''):
@@ -429,9 +651,16 @@ def _adopt(lifecycle, case, deployment):
             disable_rollback=True)
         lifecycle.stack_id = created['stack']['id']
         stack = driver.wait(lifecycle.stack_id, 'ADOPT', 'adopt')
-    return lifecycle_module.observe_and_check(
+    where = _where('adopt', lifecycle)
+    problems = lifecycle_module.observe_and_check(
         lifecycle, ActionStep('adopt', 'ADOPT_COMPLETE'), stack, case,
         deployment)
+    problems += action_checks.everywhere_problems(
+        'ADOPT', case.observation, where)
+    return problems + action_checks.adopt_problems(
+        data, lifecycle.last.physical_ids,
+        lifecycle.before_abandon.observation['outputs'],
+        case.observation['outputs'], where)
 
 
 _ACTIONS = {
@@ -442,6 +671,7 @@ _ACTIONS = {
     'check': _stack_action('check', 'CHECK_COMPLETE'),
     'reads': _reads,
     'snapshot': _snapshot,
+    'update-after-snapshot': _update_after_snapshot,
     'restore': _restore,
     'snapshot-delete': _snapshot_delete,
     'preview-update': _preview_update,

@@ -80,3 +80,46 @@ def test_this_runs_tag_is_observed_by_its_shape(monkeypatch):
     assert actions.observed_tags(['x', 'hf-run-ci-1', 'hf-run-ci-0', 'hf']) \
         == ['hf', 'hf-run-<run>', 'hf-run-ci-0', 'x']
     assert actions.observed_tags(None) == []
+
+
+def test_the_change_marker_is_a_parameter_a_resource_and_an_output():
+    hot = {'heat_template_version': '2021-04-16',
+           'resources': {'a': {'type': 'OS::Heat::None'}}}
+    marker, parameter = actions.CHANGE_MARKER, actions.CHANGE_PARAMETER
+    changed = actions.with_change_marker(hot)
+    assert changed['parameters'] == {parameter: {'type': 'string'}}
+    assert changed['resources'][marker] == {
+        'type': 'OS::Heat::TestResource',
+        'properties': {'value': {'get_param': parameter}}}
+    assert changed['outputs'] == {
+        marker: {'value': {'get_attr': [marker, 'output']}}}
+    assert 'parameters' not in hot and marker not in hot['resources']
+    cfn = {'AWSTemplateFormatVersion': '2010-09-09',
+           'Parameters': {'Env': {'Type': 'String'}},
+           'Resources': {}, 'Outputs': {'X': {'Value': 'x'}}}
+    changed = actions.with_change_marker(cfn)
+    assert changed['Parameters'][parameter] == {'Type': 'String'}
+    assert changed['Resources'][marker]['Properties'] == {
+        'value': {'Ref': parameter}}
+    assert changed['Outputs'] == {
+        'X': {'Value': 'x'},
+        marker: {'Value': {'Fn::GetAtt': [marker, 'output']}}}
+    assert list(cfn['Outputs']) == ['X']
+
+
+def step(name, kind='update', status='UPDATE_COMPLETE', replaced=None,
+         agents=()):
+    return Fake(name=name, kind=kind, expected_status=status,
+                expected_replaced=replaced, agents=list(agents))
+
+
+def test_the_change_sends_an_update_that_replaces_if_there_is_one():
+    create = step('create', 'create', 'CREATE_COMPLETE')
+    steps = [create, step('in-place'), step('fails', status='UPDATE_FAILED',
+                                            replaced=['x']),
+             step('agent', replaced=['x'], agents=[{'deploy': 'x'}]),
+             step('replace', replaced=['x']), step('delete', 'delete')]
+    assert actions.change_step(Fake(steps=steps)).name == 'replace'
+    assert actions.change_step(Fake(steps=steps[:2])).name == 'in-place'
+    assert actions.change_step(Fake(steps=[create, step(
+        'signal', 'signal', None)])).name == 'create'
