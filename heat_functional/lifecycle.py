@@ -20,6 +20,7 @@ import time
 import pytest
 
 from heat_functional import agents
+from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config
 from heat_functional import observation
@@ -321,8 +322,8 @@ def skip_unless_offered(template, deployment):
     for requirement in template.requires:
         why = deployment.lacks(requirement)
         if why:
-            pytest.skip('%s requires %s: %s' % (template.name, requirement,
-                                                why))
+            case_module.unmet('%s requires %s: %s'
+                              % (template.name, requirement, why))
 
 
 def skip_unless_runnable(lifecycle, step, template, path):

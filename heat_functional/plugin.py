@@ -20,9 +20,8 @@ A cell that dies interrupts the run at once: the watchdog's message (the
 cell's name and log tail) becomes the report's ``interrupted`` reason.
 """
 
-import json
 import os
-import re
+import signal
 import time
 
 import pytest
@@ -32,12 +31,17 @@ from heat_functional import client
 from heat_functional import config as settings
 from heat_functional import corpus
 from heat_functional import deployment as deployment_module
+from heat_functional import live_runs
 from heat_functional import parity
+from heat_functional import plan
 from heat_functional import progress
+from heat_functional import records
 from heat_functional import report as report_module
 
 CASE_KEY = pytest.StashKey()
 REPORTS_KEY = pytest.StashKey()
+#: Set on an item whose skip says the target lacks what it needs.
+UNMET_KEY = pytest.StashKey()
 #: Errors whose message says all there is: shown without a traceback.
 PLAIN_ERRORS = (client.HeatError, corpus.CorpusError,
                 deployment_module.DeploymentError)
@@ -67,13 +71,28 @@ class Owner(object):
 
     def __init__(self):
         self.cells = None
+        self.registration = None
         self.started = time.monotonic()
+        #: Why the run stopped early: a dead cell or worker, a signal.
         self.interrupted = None
+        #: What pytest reported of cases that failed or were skipped, by
+        #: case id: the words for a planned case that left no record.
+        self.seen = {}
 
     def on_death(self, message):
         from heat_functional.deployment import embedded
-        self.interrupted = message
+        self.interrupted = self.interrupted or message
         embedded.interrupt_main(message)
+
+    def on_signal(self, signum, frame):
+        """SIGINT or SIGTERM: note it, then stop as Ctrl-C stops pytest."""
+        self.interrupted = self.interrupted or 'stopped by %s' % (
+            signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+
+def _case_id(nodeid):
+    return nodeid.split('::')[-1]
 
 
 # -- session: deployment and report ----------------------------------------
@@ -83,17 +102,19 @@ def pytest_configure(config):
     owner = config._heat_functional = Owner()
     # Made here, before pytest-xdist starts its workers, so that they
     # inherit it and every stack of the run carries the same run tag.
-    settings.run_id()
+    # Registered, so that `heat-functional cleanup` leaves its stacks be.
+    owner.registration = live_runs.register(settings.run_id())
     if progress.wanted(config):
         config.pluginmanager.register(
             progress.Progress(settings.selected_paths(),
                               repeat=settings.selected_repeat()),
             'hf-progress')
     directory = report_dir()
-    cases_dir = os.path.join(directory, settings.CASES_DIR)
-    os.makedirs(cases_dir, exist_ok=True)
-    for stale in os.listdir(cases_dir):
-        os.remove(os.path.join(cases_dir, stale))
+    os.makedirs(directory, exist_ok=True)
+    records.clear(directory)
+    plan.remove(directory)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, owner.on_signal)
     if deployment_module.given():
         return
     if config.option.collectonly:
@@ -119,16 +140,75 @@ def _interrupted_by_owner(directory):
         return None
 
 
+def pytest_collection_finish(session):
+    """Whoever collects the cases (the controller without workers, else
+    every worker alike) writes the run's plan before any case runs."""
+    if session.config.option.collectonly:
+        return
+    plan.write(report_dir(), [plan.key_of_item(item)
+                              for item in session.items],
+               run_id=settings.run_id())
+
+
+def pytest_runtest_logreport(report):
+    """In the controller: keep what pytest says of cases that did not
+    pass, for those that leave no record (a crashed worker, a fixture
+    that failed before the case began)."""
+    owner = _owner()
+    if owner is None or report.passed:
+        return
+    text = _report_text(report)
+    if report.failed and report.when != 'call':
+        text = '%s failed: %s' % (report.when, text)
+    owner.seen.setdefault(_case_id(report.nodeid), text)
+
+
+def _report_text(report):
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):
+        return longrepr[2]
+    text = str(longrepr or report.outcome).strip()
+    lines = text.splitlines()
+    return lines[-1] if len(lines) > 1 and 'crashed' not in text else \
+        ' '.join(lines)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A pytest-xdist worker went down; with an error, it died: the run
+    is interrupted (heat-functional runs pytest with
+    ``--max-worker-restart 0``, so it stops)."""
+    owner = _owner()
+    if owner is not None and error:
+        owner.interrupted = owner.interrupted or (
+            'pytest-xdist worker %s died: %s'
+            % (node.gateway.id, str(error).strip().splitlines()[-1]
+               if str(error).strip() else error))
+
+
+def _owner():
+    return _SESSION.get('owner')
+
+
+#: The controller's Owner, for hooks that get no config.
+_SESSION = {}
+
+
+def pytest_sessionstart(session):
+    owner = getattr(session.config, '_heat_functional', None)
+    if owner is not None:
+        _SESSION['owner'] = owner
+
+
 def pytest_sessionfinish(session, exitstatus):
     pytest_config = session.config
     owner = getattr(pytest_config, '_heat_functional', None)
     if owner is None or pytest_config.option.collectonly:
         return
     directory = report_dir()
-    interrupted = owner.interrupted
+    interrupted = owner.interrupted or _interrupted_by_owner(directory)
     if interrupted is None and exitstatus == pytest.ExitCode.INTERRUPTED:
-        interrupted = (_interrupted_by_owner(directory) or
-                       'interrupted by the user (Ctrl-C) or a signal')
+        interrupted = 'interrupted by the user (Ctrl-C) or a signal'
     description = deployment_module.load_description()
     allowances = parity.load_allowances(settings.ALLOWANCES_FILE)
     built = report_module.build(
@@ -136,7 +216,8 @@ def pytest_sessionfinish(session, exitstatus):
         settings.selected_paths(), allowances, interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3),
         known_bugs=report_module.load_known_bugs(settings.KNOWN_BUGS_FILE),
-        run_id=settings.run_id())
+        run_id=settings.run_id(), planned=plan.read(directory),
+        seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
@@ -164,6 +245,9 @@ def _resource_types(description):
 
 def pytest_unconfigure(config):
     owner = getattr(config, '_heat_functional', None)
+    if owner is not None and owner.registration is not None:
+        owner.registration.close()
+        owner.registration = None
     if owner is not None and owner.cells is not None:
         owner.cells.close()
         owner.cells = None
@@ -355,9 +439,10 @@ class Flips(object):
     def get(self, toggle):
         from heat_functional import flag_lifecycle
         if toggle not in self.deployment.toggles:
-            pytest.skip('this deployment has no toggle cell %r (the '
-                        'embedded one starts them when both paths run and '
-                        '$%s is not 0)' % (toggle, settings.TOGGLES_ENV))
+            case_module.unmet(
+                'this deployment has no toggle cell %r (the embedded one '
+                'starts them when both paths run and $%s is not 0)'
+                % (toggle, settings.TOGGLES_ENV))
         if toggle not in self.flips:
             templates = {}
             for item in self.session.items:
@@ -406,6 +491,9 @@ def _message(call):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(
+            case_module.UnmetRequirement):
+        item.stash[UNMET_KEY] = True
     if call.excinfo is not None and isinstance(call.excinfo.value,
                                                PLAIN_ERRORS):
         rep.longrepr = str(call.excinfo.value)
@@ -417,13 +505,14 @@ def pytest_runtest_makereport(item, call):
 
 def _write_case(item, reports):
     recorded = item.stash[CASE_KEY]
-    outcome, message = 'passed', None
+    outcome, message, skip_kind = 'passed', None, None
     for when in ('setup', 'call', 'teardown'):
         rep, text = reports.get(when, (None, None))
         if rep is None:
             continue
         if rep.skipped:
             outcome, message = 'skipped', _skip_reason(rep)
+            skip_kind = _skip_kind(rep, item)
         elif rep.failed:
             outcome = 'failed' if when == 'call' else 'error'
             message = (message + '\n' if message else '') + (text or '')
@@ -431,10 +520,19 @@ def _write_case(item, reports):
                 message = '%s: %s' % (when, message)
     duration = time.monotonic() - recorded.started
     record = recorded.record(outcome, message, duration)
-    directory = os.path.join(report_dir(), settings.CASES_DIR)
-    filename = re.sub(r'[^A-Za-z0-9_.-]', '_', item.nodeid) + '.json'
-    with open(os.path.join(directory, filename), 'w') as f:
-        json.dump(record, f, indent=1, default=str)
+    record['suite'] = plan.key_of_item(item).suite
+    record['skip_kind'] = skip_kind
+    records.write(report_dir(), record)
+
+
+def _skip_kind(rep, item):
+    """'xfail' for a declared expected failure, 'unmet' for a case the
+    target cannot serve (case.UnmetRequirement), else None."""
+    if hasattr(rep, 'wasxfail'):
+        return 'xfail'
+    if item.stash.get(UNMET_KEY, False):
+        return 'unmet'
+    return None
 
 
 def _skip_reason(rep):

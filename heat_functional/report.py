@@ -16,26 +16,25 @@ and computes the verdict:
 """
 
 import collections
-import glob
 import json
 import os
 
+from heat_functional import accounting
 from heat_functional import config
 from heat_functional import htmlreport
 from heat_functional import parity
+from heat_functional import records
 from heat_functional import repeats
 
 OUTCOMES = ('passed', 'failed', 'error', 'skipped')
+#: build()'s `planned` when the caller accounts for its cases itself.
+NOT_ACCOUNTED = object()
 
 
 def load_cases(report_dir):
-    cases = []
-    for path in sorted(glob.glob(os.path.join(report_dir, config.CASES_DIR,
-                                              '*.json'))):
-        with open(path) as f:
-            cases.append(json.load(f))
-    return sorted(cases, key=lambda c: (c['template'], c['scenario'],
-                                        c['path'], repeats.repetition(c)))
+    return sorted(records.load(report_dir),
+                  key=lambda c: (c['template'] or '', c['scenario'],
+                                 c['path'] or '', repeats.repetition(c)))
 
 
 def flag_mismatches(case):
@@ -181,11 +180,14 @@ def flag_checks(cases):
             for c in cases for s in c.get('stacks', [])]
 
 
-def verdict(cases, entries, interrupted=None, references=()):
-    """('pass' or 'fail', reasons)."""
+def verdict(cases, entries, interrupted=None, references=(),
+            accounted=()):
+    """('pass' or 'fail', reasons); `accounted` are the reasons of the
+    run's accounting (missing records, skips, pytest's exit status)."""
     reasons = []
     if interrupted:
         reasons.append('the run was interrupted: %s' % interrupted)
+    reasons += list(accounted)
     if not any(case['outcome'] != 'skipped' for case in cases):
         reasons.append('no case ran' + (' (all %d skipped)' % len(cases)
                                         if cases else ''))
@@ -269,8 +271,9 @@ def summarise(cases, entries, references=()):
 
 
 def default_blockers(outcome, paths, bugs, cases=()):
-    """Why the default may not change, beyond the verdict."""
-    blockers = []
+    """Why the default may not change, beyond the verdict: missing
+    flag, flip or migration evidence, one path only, known bugs."""
+    blockers = accounting.evidence_blockers(cases)
     unverified = [c for c in cases if c.get('flags_unverified')]
     if unverified:
         blockers.append('no flag was read in %d cases: %s'
@@ -286,13 +289,34 @@ def default_blockers(outcome, paths, bugs, cases=()):
 
 
 def build(cases, description, paths, allowances=(), interrupted=None,
-          duration_s=None, known_bugs=(), run_id=None):
-    """The whole report as a dict (see README.rst for the fields)."""
+          duration_s=None, known_bugs=(), run_id=None,
+          planned=NOT_ACCOUNTED, seen=None, exit_status=None):
+    """The whole report as a dict (see README.rst for the fields).
+
+    `planned` is the run's plan (a list of ``plan.CaseKey``; None when
+    no plan was written, which fails the run; leave it out only where
+    the caller accounts for the cases itself, as the tempest verdict
+    does), `seen` what pytest reported of cases that may have left no
+    record, `exit_status` pytest's own exit status."""
+    accounted = []
+    if planned is None:
+        accounted.append('no plan was written: which cases the run meant '
+                         'to run is unknown')
+    if planned is NOT_ACCOUNTED or planned is None:
+        planned = None
+    cases = list(cases) + accounting.missing_records(planned, cases, seen,
+                                                     interrupted)
     entries = compare_pairs(cases, paths, allowances)
     references = compare_references(cases, allowances)
     noise = repeats.learn_noise(cases)
     repeats.mark_flaky(entries + references, noise)
-    outcome, reasons = verdict(cases, entries, interrupted, references)
+    coverage = accounting.coverage(cases, planned)
+    accounted += ['%s: %s' % (c['id'], c['message']) for c in cases
+                  if c.get('missing_record')]
+    accounted += accounting.skip_problems(coverage, cases)
+    accounted += accounting.exit_status_problems(exit_status, cases)
+    outcome, reasons = verdict(cases, entries, interrupted, references,
+                               accounted)
     description = description or {}
     bugs = known_bugs_seen(cases, known_bugs)
     blockers = default_blockers(outcome, paths, bugs, cases)
@@ -316,6 +340,11 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         } for p in paths},
         'interrupted': interrupted,
         'duration_s': duration_s,
+        'pytest_exit_status': exit_status,
+        'planned': None if planned is None else len(planned),
+        'missing': [c['id'] for c in cases if c.get('missing_record')],
+        'coverage': coverage,
+        'unmet': accounting.unmet(cases),
         'summary': summarise(cases, entries, references),
         'cases': cases,
         'parity': entries,
@@ -327,6 +356,26 @@ def build(cases, description, paths, allowances=(), interrupted=None,
             allowances, entries + references) if entries else [],
         'allowances': list(allowances),
     }
+
+
+def amend(report, reasons, interrupted=None):
+    """A report that fails for `reasons` too (what only the command that
+    ran pytest knows: a signal, pytest's final exit status)."""
+    report = dict(report)
+    if interrupted and not report.get('interrupted'):
+        report['interrupted'] = interrupted
+        reasons = ['the run was interrupted: %s' % interrupted] + \
+            list(reasons)
+    new = [r for r in reasons if r not in report['reasons']]
+    if not new:
+        return report
+    report['reasons'] = new + report['reasons']
+    report['verdict'] = 'fail'
+    report['may_change_default'] = False
+    if 'the verdict is fail' not in report['default_blockers']:
+        report['default_blockers'] = report['default_blockers'] + [
+            'the verdict is fail']
+    return report
 
 
 def write(report, report_dir):

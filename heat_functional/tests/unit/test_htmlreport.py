@@ -14,6 +14,7 @@ import os
 from heat_functional import cli
 from heat_functional import htmlreport
 from heat_functional import report
+from heat_functional.tests.unit import evidence
 
 PATHS = ['legacy', 'convergence']
 DESCRIPTION = {
@@ -115,16 +116,16 @@ def check(page):
 
 
 def test_all_equal():
-    page = render(both() + both(step='grow'))
+    page = render(both() + both(step='grow') + evidence.records())
     checker = check(page)
     assert 'v-pass' in page and '>PASS<' in page
     assert 'The default may change: <b>yes</b>' in page
     assert page.count('data-parity="equal"') == 2
-    assert page.count('data-outcomes="passed"') == 2
+    assert page.count('data-outcomes="passed"') == 4
     assert 'id="differences"' not in page
     assert 'not allowed' not in page
     assert {'matrix', 'filters', 'flags', 'timings', 'cells'} <= checker.ids
-    assert 'cases: 4 passed, 0 failed, 0 error, 0 skipped' in ''.join(
+    assert 'cases: 7 passed, 0 failed, 0 error, 0 skipped' in ''.join(
         checker.text)
 
 
@@ -418,7 +419,7 @@ def test_a_real_mismatch_beside_a_known_bug_still_opens_the_tree():
 
 
 def test_unseen_known_bug_is_listed_as_not_seen():
-    built, page = render_with_bugs(both())
+    built, page = render_with_bugs(both() + evidence.records())
     assert built['may_change_default'] is True
     assert 'id="blockers"' not in page
     bugs = page[page.index('id="known-bugs"'):]

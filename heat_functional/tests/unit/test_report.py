@@ -10,6 +10,7 @@ import json
 import os
 
 from heat_functional import report
+from heat_functional.tests.unit import evidence
 
 PATHS = ['legacy', 'convergence']
 DESCRIPTION = {
@@ -71,14 +72,15 @@ def allowance(location, template='*'):
 # -- verdicts ----------------------------------------------------------------
 
 def test_all_passed_and_equal():
-    result = report.build(both() + both('other'), DESCRIPTION, PATHS)
+    result = report.build(both() + both('other') + evidence.records(),
+                          DESCRIPTION, PATHS)
     assert result['verdict'] == 'pass'
     assert result['reasons'] == []
     assert result['may_change_default'] is True
     assert [(e['template'], e['equal']) for e in result['parity']] == [
         ('simple', True), ('other', True)]
     assert result['summary'] == {
-        'cases': {'passed': 4, 'failed': 0, 'error': 0, 'skipped': 0},
+        'cases': {'passed': 7, 'failed': 0, 'error': 0, 'skipped': 0},
         'parity': {'pairs': 2, 'equal': 2, 'allowed': 0, 'different': 0,
                    'incomplete': 0, 'not_compared': 0},
         'references': {'pairs': 0, 'equal': 0, 'allowed': 0, 'different': 0,
@@ -145,7 +147,7 @@ def test_unequal_observations_without_allowance_fail():
 
 
 def test_unequal_observations_with_covering_allowance_pass():
-    cases = both(observation=observation('b'))
+    cases = both(observation=observation('b')) + evidence.records()
     allowances = [allowance('outputs.value', template='simple')]
     result = report.build(cases, DESCRIPTION, PATHS, allowances)
     assert result['verdict'] == 'pass'
@@ -181,12 +183,29 @@ def test_missing_case_of_one_path_is_incomplete():
 
 
 def test_pair_skipped_on_both_paths_has_no_parity_entry():
-    cases = both() + [case('skip', path=p, outcome='skipped',
-                           observation=None) for p in PATHS]
+    cases = both() + [dict(case('skip', path=p, outcome='skipped',
+                                observation=None), skip_kind='unmet')
+                      for p in PATHS]
     result = report.build(cases, DESCRIPTION, PATHS)
     assert [e['template'] for e in result['parity']] == ['simple']
     assert result['summary']['cases']['skipped'] == 2
     assert result['verdict'] == 'pass'
+    assert [u['id'] for u in result['unmet']] == [
+        'test_create[skip-legacy]', 'test_create[skip-convergence]']
+
+
+def test_skips_beyond_a_suites_share_fail():
+    cases = both('a', 'lifecycle/create') + [
+        case('skip', 'lifecycle/create', path=p, outcome='skipped',
+             observation=None, message='not run: something')
+        for p in PATHS]
+    result = report.build(cases, DESCRIPTION, PATHS)
+    assert result['verdict'] == 'fail'
+    assert result['reasons'][0].startswith(
+        'lifecycle on convergence skipped 1 of 2 planned cases (at most 0% '
+        'may skip), e.g. test_lifecycle/create[skip-convergence]: not run')
+    rows = {(r['suite'], r['path']): r for r in result['coverage']}
+    assert rows[('lifecycle', 'legacy')]['ran_share'] == 0.5
 
 
 def test_no_cases_fail():
@@ -220,12 +239,21 @@ def test_one_path_has_no_parity_and_cannot_change_default():
 def test_table_of_a_passing_report():
     text = report.table(report.build(both() + both('other'), DESCRIPTION,
                                      PATHS))
+    assert 'the default may change: no' in text.splitlines()
+    assert ('  - the flip-on flip evidence missing: no such case ran'
+            in text.splitlines())
+    text = report.table(report.build(
+        both() + both('other') + evidence.records(), DESCRIPTION, PATHS))
     lines = text.splitlines()
     assert lines[0].split() == ['template', 'steps', 'legacy',
-                                'convergence', 'parity']
-    assert lines[2].split() == ['simple', '1', 'passed', 'passed', 'equal']
-    assert lines[3].split() == ['other', '1', 'passed', 'passed', 'equal']
-    assert 'cases: 4 passed, 0 failed, 0 error, 0 skipped' in lines
+                                'convergence', 'parity', 'flip', 'migrate']
+    assert lines[2].split() == ['simple', '1', 'passed', 'passed', 'equal',
+                                '-', '-']
+    assert lines[3].split() == ['other', '1', 'passed', 'passed', 'equal',
+                                '-', '-']
+    assert lines[4].split() == ['flagged', '0', '-', '-', '-', 'passed',
+                                'passed']
+    assert 'cases: 7 passed, 0 failed, 0 error, 0 skipped' in lines
     assert 'verdict: PASS' in lines
     assert 'the default may change: yes' in lines
 
