@@ -24,6 +24,9 @@ import threading
 from heat_functional import config
 from heat_functional import corpus
 from heat_functional import htmlreport
+from heat_functional import live_runs
+from heat_functional import parity
+from heat_functional import plan
 from heat_functional import report as report_module
 
 SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
@@ -442,7 +445,10 @@ def pytest_command(args, report_dir):
             # every cloud it loads.
             '-W', 'ignore:Support for InfluxDB']
     if args.workers not in ('0', ''):
-        argv += ['-n', args.workers, '--dist', 'loadgroup']
+        # A worker that dies stops the run (plugin.pytest_testnodedown):
+        # its cases and their stacks cannot be taken over by another.
+        argv += ['-n', args.workers, '--dist', 'loadgroup',
+                 '--max-worker-restart', '0']
     if args.keyword:
         argv += ['-k', args.keyword]
     return argv + list(args.pytest_args)
@@ -580,10 +586,13 @@ def selection_problem(args):
 def run(args):
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
-    stale = os.path.join(report_dir, config.REPORT_JSON)
-    if os.path.exists(stale):
-        os.remove(stale)
-    problem = selection_problem(args)
+    stale = [config.REPORT_JSON]
+    if getattr(args, 'cloud_owner', None) is None:
+        stale.append(config.INTERRUPTED_TXT)  # else its deployment's
+    for name in stale:
+        if os.path.exists(os.path.join(report_dir, name)):
+            os.remove(os.path.join(report_dir, name))
+    problem = selection_problem(args) or paths_problem(args)
     if problem:
         sys.stderr.write('heat-functional: %s\n' % problem)
         return 2
@@ -594,30 +603,152 @@ def run(args):
           % (env[config.RUN_ID_ENV], config.RUN_TAG_PREFIX,
              env[config.RUN_ID_ENV]))
     sys.stdout.flush()
-    process = subprocess.Popen(pytest_command(args, report_dir), env=env)
     try:
-        status = process.wait()
-    except KeyboardInterrupt:
-        # A terminal's Ctrl-C reached pytest too, and it is stopping the
-        # deployment; a SIGTERM reached only us, so pass it on.
-        if _Terminated.received:
-            process.send_signal(signal.SIGINT)
-        try:
-            status = process.wait(timeout=60)
-        except (subprocess.TimeoutExpired, KeyboardInterrupt):
-            process.send_signal(signal.SIGKILL)
-            status = process.wait()
-    if not os.path.exists(stale):
-        sys.stderr.write('heat-functional: pytest ended with status %s and '
-                         'wrote no report to %s\n' % (status, report_dir))
-        return status or 3
-    result = report_module.read(report_dir)
+        registration = live_runs.register(env[config.RUN_ID_ENV])
+    except live_runs.LiveRunsError as error:
+        sys.stderr.write('heat-functional: %s\n' % error)
+        return 2
+    with registration:  # `cleanup` leaves a live run's stacks alone
+        status, stopped_by = run_pytest(pytest_command(args, report_dir),
+                                        env, report_dir)
+        result = finish_report(args, report_dir, status, stopped_by)
     print('heat-functional: verdict %s; report %s'
           % (result['verdict'].upper(), os.path.join(report_dir,
                                                      config.REPORT_JSON)))
+    if stopped_by:
+        return 128 + stopped_by
     if args.command == 'gate':
         return 0 if result['verdict'] == 'pass' else 1
-    return status
+    return status if status >= 0 else 128 - status
+
+
+def paths_problem(args):
+    """The gate compares two paths: it needs both, each once."""
+    if args.command != 'gate':
+        return None
+    if len(set(args.paths)) != len(args.paths):
+        return '--paths names a path twice: %s' % ','.join(args.paths)
+    missing = [p for p in config.PATH_NAMES if p not in args.paths]
+    if missing:
+        return ('the gate compares the %s paths; --paths leaves out %s '
+                '(use "heat-functional run" to run one path)'
+                % (' and '.join(config.PATH_NAMES), ', '.join(missing)))
+    return None
+
+
+def run_pytest(argv, env, report_dir):
+    """Run pytest in a process group of its own; (exit status, the signal
+    that stopped the run or None).
+
+    A Ctrl-C or SIGTERM reaching this command is passed on to the whole
+    group as SIGINT (what a terminal's Ctrl-C does), with the reason in
+    the report directory (config.INTERRUPTED_TXT) for the report's
+    ``interrupted``. pytest then gets INTERRUPT_GRACE seconds to stop
+    and write its report; after that the group is killed and the report
+    is written here (``finish_report``). If this command dies, pytest
+    gets SIGTERM (PR_SET_PDEATHSIG) and stops the same way."""
+    process = subprocess.Popen(argv, env=env, start_new_session=True,
+                               preexec_fn=_terminate_with_parent)
+    stopped_by = None
+    while True:
+        try:
+            if stopped_by is None:
+                return process.wait(), None
+            return process.wait(timeout=config.INTERRUPT_GRACE), stopped_by
+        except KeyboardInterrupt:
+            if stopped_by is None:
+                stopped_by = _Terminated.signal()
+                _note_interruption(report_dir, stopped_by)
+                _signal_group(process, signal.SIGINT)
+        except subprocess.TimeoutExpired:
+            sys.stderr.write('heat-functional: pytest did not stop within '
+                             '%d s; killing it\n' % config.INTERRUPT_GRACE)
+            _signal_group(process, signal.SIGKILL)
+            return process.wait(), stopped_by
+
+
+def _terminate_with_parent():
+    """In the child: SIGTERM when the parent dies (Linux's prctl)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _signal_group(process, signum):
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _note_interruption(report_dir, signum):
+    """Leave why the run stops for the report (unless a dead part of the
+    deployment said so first)."""
+    why_file = os.path.join(report_dir, config.INTERRUPTED_TXT)
+    if os.path.exists(why_file):
+        return
+    with open(why_file, 'w') as f:
+        f.write('stopped by %s' % signal.Signals(signum).name)
+
+
+def finish_report(args, report_dir, status, stopped_by):
+    """The run's report, with what only this command knows: a signal it
+    received, pytest's final exit status, or a pytest that wrote no
+    report at all (killed): then the report is built here from the case
+    records and the plan."""
+    why_file = os.path.join(report_dir, config.INTERRUPTED_TXT)
+    interrupted = None
+    if stopped_by or os.path.exists(why_file):
+        interrupted = _read(why_file) or 'stopped by %s' % (
+            signal.Signals(stopped_by).name)
+    reasons = []
+    if status < 0:
+        reasons.append('pytest was killed by %s'
+                       % signal.Signals(-status).name)
+    elif status not in (0, 1, 2):
+        reasons.append('pytest ended with exit status %d' % status)
+    path = os.path.join(report_dir, config.REPORT_JSON)
+    if os.path.exists(path):
+        result = report_module.read(path)
+        if status == 1 and result['verdict'] == 'pass':
+            reasons.append('pytest exited with status 1 (tests failed) '
+                           'but the records show no failure: see %s'
+                           % config.JUNIT_XML)
+        amended = report_module.amend(result, reasons, interrupted)
+        if amended != result:
+            report_module.write(amended, report_dir)
+        return amended
+    sys.stderr.write('heat-functional: pytest ended with status %s and '
+                     'wrote no report; building it from the case records '
+                     'in %s\n' % (status, report_dir))
+    built = report_module.build(
+        report_module.load_cases(report_dir), _description(report_dir),
+        args.paths, parity.load_allowances(config.ALLOWANCES_FILE),
+        interrupted=interrupted or 'pytest ended without a report',
+        known_bugs=report_module.load_known_bugs(config.KNOWN_BUGS_FILE),
+        run_id=os.environ.get(config.RUN_ID_ENV),
+        planned=plan.read(report_dir), exit_status=status)
+    built = report_module.amend(built, reasons)
+    report_module.write(built, report_dir)
+    return built
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _description(report_dir):
+    """What the report directory says of the deployment, if anything."""
+    text = _read(os.path.join(report_dir, config.DESCRIPTION_JSON))
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 def show_report(args):
@@ -651,6 +782,11 @@ class _Terminated(object):
     def handler(cls, signum, frame):
         cls.received = True
         raise KeyboardInterrupt
+
+    @classmethod
+    def signal(cls):
+        """The signal behind the KeyboardInterrupt being handled."""
+        return signal.SIGTERM if cls.received else signal.SIGINT
 
 
 def main(argv=None):

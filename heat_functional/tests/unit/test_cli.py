@@ -108,6 +108,7 @@ def test_pytest_command_with_workers_and_keyword(tmp_path):
     assert argv[1:4] == ['-m', 'pytest', cli.SCENARIOS_DIR]
     assert argv[argv.index('-n') + 1] == '3'
     assert argv[argv.index('--dist') + 1] == 'loadgroup'
+    assert argv[argv.index('--max-worker-restart') + 1] == '0'
     assert argv[argv.index('-k') + 1] == 'group'
     assert argv[argv.index('--junitxml') + 1] == str(tmp_path / 'junit.xml')
     assert argv[-2:] == ['-x', '--maxfail=1']
@@ -266,3 +267,66 @@ def test_a_dead_cloud_part_is_the_reason_the_report_gives(tmp_path,
     assert plugin._interrupted_by_owner(str(tmp_path)) == \
         'heat-engine legacy-1 died (exit status -9)'
     assert plugin._interrupted_by_owner(str(tmp_path / 'none')) is None
+
+
+# -- paths, and the end of a run ----------------------------------------------
+@pytest.mark.parametrize('paths, problem', [
+    ('legacy', 'the gate compares the legacy and convergence paths; '
+               '--paths leaves out convergence (use "heat-functional run" '
+               'to run one path)'),
+    ('legacy,legacy', '--paths names a path twice: legacy,legacy'),
+    ('convergence,legacy', None),
+])
+def test_the_gate_needs_both_paths_once(paths, problem):
+    assert cli.paths_problem(parse('gate', '--paths', paths)) == problem
+    assert cli.paths_problem(parse('run', '--paths', 'legacy')) is None
+
+
+def test_a_gate_on_one_path_stops_before_it_starts(tmp_path, capsys):
+    status = cli.main(['gate', '--paths', 'legacy', '--report-dir',
+                       str(tmp_path)])
+    assert status == 2
+    assert 'leaves out convergence' in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / config.REPORT_JSON)
+
+
+def _records_of_a_killed_run(tmp_path):
+    from heat_functional import plan
+    from heat_functional import records
+    keys = [plan.CaseKey('test_lifecycle[t-create-%s]' % p, 'lifecycle',
+                         't', 'create', p, None)
+            for p in config.PATH_NAMES]
+    plan.write(str(tmp_path), keys)
+    records.write(str(tmp_path), {
+        'id': keys[0].case_id, 'suite': 'lifecycle', 'template': 't',
+        'scenario': 'lifecycle/create', 'path': 'legacy',
+        'outcome': 'passed', 'message': None, 'stacks': [],
+        'observation': {'stack': 'CREATE_COMPLETE'}})
+
+
+def test_a_killed_pytest_leaves_a_report_built_from_records(tmp_path):
+    _records_of_a_killed_run(tmp_path)
+    (tmp_path / config.INTERRUPTED_TXT).write_text('stopped by SIGTERM')
+    args = parse('gate', '--report-dir', str(tmp_path))
+    built = cli.finish_report(args, str(tmp_path), -9, 15)
+    assert built['verdict'] == 'fail'
+    assert built['interrupted'] == 'stopped by SIGTERM'
+    assert built['missing'] == ['test_lifecycle[t-create-convergence]']
+    assert 'pytest was killed by SIGKILL' in built['reasons']
+    assert report.read(str(tmp_path))['verdict'] == 'fail'
+
+
+def test_a_passing_report_with_a_failed_exit_status_fails(tmp_path):
+    from heat_functional.tests.unit import evidence
+    cases = [evidence.record('lifecycle', p, 'create',
+                             observation={'stack': 'CREATE_COMPLETE'},
+                             parity='pair')
+             for p in config.PATH_NAMES] + evidence.records()
+    report.write(report.build(cases, {}, list(config.PATH_NAMES)),
+                 str(tmp_path))
+    args = parse('gate', '--report-dir', str(tmp_path))
+    assert report.read(str(tmp_path))['verdict'] == 'pass'
+    built = cli.finish_report(args, str(tmp_path), 1, None)
+    assert built['verdict'] == 'fail'
+    assert built['reasons'][0].startswith('pytest exited with status 1')
+    assert report.read(str(tmp_path))['verdict'] == 'fail'
