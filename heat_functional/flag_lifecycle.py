@@ -29,6 +29,18 @@ first of its cases to run starts the work of its phase for all templates
 in a thread pool, and each case then takes over its own result
 (``Case.detached``/``Case.adopt``). The steps of each template still run
 in order, on one stack.
+
+Evidence comes as soon as it exists (``check_after_change``): right after
+the flip, before any further step, the flags of every old stack and its
+nested stacks are read and checked, and recorded in the case of its next
+step; right after a migration, the migrated stack's; before each later
+step of the migrate scenario, its stack's again (a migration may run on
+the cell at any time). A wrong flag fails that case at once, naming the
+stack, its template, its flag and the expected one, and *halts* the
+lifecycle: its later steps, delete included, fail at once naming it,
+since a step on a stack whose path changed under it can wait until the
+stack timeout (seen: an update of a legacy stack that a restarted engine
+had turned into a convergence stack never ended).
 """
 
 import concurrent.futures
@@ -76,6 +88,38 @@ def known_after_change(deployment, lifecycle, option):
             return expected, NESTED_TAKES_OPTION
         return expected, None
     lifecycle.known_flag_bug = known
+
+
+def check_after_change(lifecycle, case, deployment, when):
+    """Read the flags of a lifecycle's stack and all its nested stacks
+    now (`when`: "right after the flip of ...") and check them against the
+    flag the stack must have, known Heat bugs included (``known_flag_bug``);
+    record them in `case` and return one message per wrong flag. A wrong
+    flag, or flags that cannot be read, halts the lifecycle
+    (``halt_reason``)."""
+    try:
+        with case.timed('flags'):
+            problems = case.check_flags(deployment, lifecycle.stack_id, [],
+                                        lifecycle.expected_convergence,
+                                        lifecycle.known_flag_bug)
+    except Exception as error:  # the database, say: nothing is verified
+        problems = ['the flags of %s (%s) could not be read: %s: %s'
+                    % (lifecycle.template.name, lifecycle.stack_id,
+                       type(error).__name__, error)]
+    if problems:
+        lifecycle.halted = lifecycle.halted or halt_reason(
+            lifecycle, when, problems)
+    return problems
+
+
+def halt_reason(lifecycle, when, problems):
+    """Why a halted lifecycle's steps do not run: the wrong flags."""
+    return ('the flags of the stack of %s on %s are wrong %s:\n%s\n'
+            'not run, nor any later step of that stack (delete included): '
+            'a step on a stack whose path changed under it can wait until '
+            'the stack timeout' % (lifecycle.template.name, lifecycle.path,
+                                   when, '\n'.join('  ' + p
+                                                   for p in problems)))
 
 
 def flip_steps(template):
@@ -142,6 +186,9 @@ class Flip(object):
         self.lifecycles = {}
         self.outcomes = {}
         self.flip_error = None  # why the restart failed, if it did
+        #: template name -> the case of the first step after the flip of
+        #: its old stack, holding the flags read right after the flip.
+        self.checked = {}
         self._lock = threading.Lock()
         self._before = self._after = False
 
@@ -159,6 +206,7 @@ class Flip(object):
                 except Exception as error:
                     self.flip_error = error
                 else:
+                    self._check_old_stacks()
                     self._run_after()
         if (template.name, step_name) not in self.outcomes:
             return Outcome(self._case(template, step_name),
@@ -169,10 +217,7 @@ class Flip(object):
     def clean_up(self):
         for lifecycle in self.lifecycles.values():
             if lifecycle.stack_id is not None:
-                try:
-                    lifecycle.driver.delete(lifecycle.stack_id)
-                except Exception:  # best effort; the cell goes anyway
-                    pass
+                lifecycle_module.remove_stack(lifecycle)
 
     # -- phases -----------------------------------------------------------
     def _case(self, template, step_name):
@@ -215,20 +260,42 @@ class Flip(object):
                                  'convergence_engine=%s, not %s'
                                  % (self.toggle, actual, target))
 
+    def _check_old_stacks(self):
+        """Right after the flip, before any further step: the flags of
+        every old stack (``check_after_change``), in the case of its
+        next step."""
+        when = 'right after the flip of %s to convergence_engine=%s' % (
+            self.toggle, not self.initial)
+        for template in self.templates:
+            old = self.lifecycles.get((template.name, 'old'))
+            if old is None or old.stack_id is None or \
+                    len(template.steps) < 2:
+                continue
+            case = self._case(template, template.steps[1].name)
+            check_after_change(old, case, self.deployment, when)
+            self.checked[template.name] = case
+
     def _run_after(self):
         self._each_template(self._after_flip)
 
     def _after_flip(self, template):
+        self._old_steps(template)
+        self._new_stack(template)
+
+    def _old_steps(self, template):
+        """The old stack's steps after the first; the first one's case is
+        the one holding the flags read right after the flip."""
         old = self.lifecycles[(template.name, 'old')]
+        checked = self.checked.pop(template.name, None)
         for step in template.steps[1:]:
-            case = self._case(template, step.name)
+            case = checked or self._case(template, step.name)
+            checked = None
             case.reference = reference(
                 step.name, self.initial,
                 'created before the flip: must stay on its path')
             self.outcomes[(template.name, step.name)] = run_detached(
                 lambda c, s=step: _run_step(old, s, c, self.deployment,
                                             template), case)
-        self._new_stack(template)
 
     def _new_stack(self, template):
         create, delete = template.steps[0], template.steps[-1]
@@ -260,7 +327,8 @@ def _run_step(lifecycle, step, case, deployment, template):
 def migrate(lifecycle, case, deployment):
     """The migrate step: migrate the stack if it is COMPLETE and expect
     every flag true; else expect Heat to refuse and every flag unchanged.
-    Afterwards the lifecycle expects the flag its stack now has."""
+    Afterwards the lifecycle expects the flag its stack now has; a wrong
+    flag right after the migration halts it (``check_after_change``)."""
     template = lifecycle.template
     if lifecycle.stack_id is None:
         pytest.skip('not run: the stack of %s on %s was never created'
@@ -289,15 +357,10 @@ def migrate(lifecycle, case, deployment):
         problems.append('migration of %s (%s) was refused without Heat\'s '
                         'reason: %s' % (template.name, stack.stack_status,
                                         refusal))
-    expected = bool(complete and not refusal) or lifecycle.expected_convergence
-    tree = [{'id': f['id'], 'path': f['name']}
-            for f in deployment.stack_flags(lifecycle.path,
-                                            lifecycle.stack_id) or []
-            if not f['deleted']]
-    with case.timed('flags'):
-        problems += case.check_flags(deployment, lifecycle.stack_id, tree,
-                                     expected)
-    lifecycle.expected_convergence = expected
+    lifecycle.expected_convergence = bool(complete and not refusal) or \
+        lifecycle.expected_convergence
+    problems += check_after_change(lifecycle, case, deployment,
+                                   'right after its migration')
     if problems:
         lifecycle.stopped_by = lifecycle.stopped_by or MIGRATE
     case.require(problems)
@@ -371,6 +434,10 @@ def run_migrate_case(template, step, deployment, migrations, case):
     case.reference = reference(
         step, lifecycle.expected_convergence,
         'migrated' if lifecycle.expected_convergence else 'not migrated')
+    # A migration (this stack's, or another's gone wrong) may have changed
+    # the flags since the last step: evidence before a step that could hang.
+    check_after_change(lifecycle, case, deployment, 'before step %s' % step)
+    lifecycle_module.fail_if_halted(lifecycle)
     lifecycle_module.run_step(lifecycle, current, case, deployment)
 
 

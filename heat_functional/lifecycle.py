@@ -12,7 +12,11 @@ events are new), checks the convergence flag of every stack in the tree
 against the flag the stack was created with, checks the declared status,
 outputs and replacements, and records it all in the case. A step whose
 checks fail stops its lifecycle: later steps are skipped, naming it, but
-``delete`` always runs while the stack exists.
+``delete`` always runs while the stack exists. A lifecycle *halted* by
+the flag lifecycle suite (its stack's flags were wrong right after a
+flip or a migration) runs nothing more: its later steps, delete
+included, fail at once naming the wrong flags, and the clean-up only
+asks Heat to delete its stack.
 """
 
 import time
@@ -42,6 +46,9 @@ class Lifecycle(object):
         #: row -> id of the known Heat bug that explains its flag, or None
         #: (set by the flag lifecycle suite once the option has changed).
         self.known_flag_bug = None
+        #: Why no further step may run on the stack (its flags were wrong
+        #: right after a change of path: flag_lifecycle.py), or None.
+        self.halted = None
 
     def skip_reason(self, step):
         if self.stack_id is None:
@@ -76,11 +83,23 @@ class Registry(object):
     def clean_up(self):
         """Delete every stack a lifecycle left (a run cut short)."""
         for lifecycle in self.leftovers():
-            try:
-                lifecycle.driver.delete(lifecycle.stack_id)
-            except Exception:  # best effort; the deployment goes anyway
-                pass
-            lifecycle.stack_id = None
+            remove_stack(lifecycle)
+
+
+def remove_stack(lifecycle):
+    """Delete the stack a lifecycle left, best effort (the deployment goes
+    anyway). A halted lifecycle's delete is only asked for, not waited
+    for: like its steps, it may never end."""
+    driver = lifecycle.driver
+    try:
+        if lifecycle.halted:
+            driver.call('delete', driver.heat.stacks.delete,
+                        lifecycle.stack_id)
+        else:
+            driver.delete(lifecycle.stack_id)
+    except Exception:  # best effort
+        pass
+    lifecycle.stack_id = None
 
 
 def run_case(template, step, path, repetition, deployment, lifecycles,
@@ -331,6 +350,7 @@ def skip_unless_runnable(lifecycle, step, template, path):
     says why); fail one whose create never ran in this worker, which
     means the steps were split across workers or selected without
     their create step: the gate must not pass on steps that did not run.
+    Fail one whose lifecycle is halted (``fail_if_halted``).
     """
     if lifecycle is None:
         pytest.fail('step %s of %s on %s cannot run: its create step did '
@@ -338,6 +358,15 @@ def skip_unless_runnable(lifecycle, step, template, path):
                     'lifecycles, e.g. -k %s; with pytest-xdist use --dist '
                     'loadgroup)' % (step.name, template.name, path,
                                     template.name), pytrace=False)
+    fail_if_halted(lifecycle)
     reason = lifecycle.skip_reason(step)
     if reason:
         pytest.skip(reason)
+
+
+def fail_if_halted(lifecycle):
+    """Fail the case, without running it, where the lifecycle is halted:
+    a step on a stack whose path changed under it can hang until the
+    stack timeout, and a skip would hide the wrong flags."""
+    if lifecycle.halted:
+        pytest.fail(lifecycle.halted, pytrace=False)

@@ -6,7 +6,10 @@ name the stack and its template, ``Case.require`` fails the case, and
 the report's verdict fails naming the stack. Also: the step order of the
 flip and migrate scenarios, references, detached outcomes handed over to
 a test item's case, the migrate step's decisions (migrated, refused,
-wrongly accepted), and the probe's template change and answers.
+wrongly accepted), the probe's template change and answers, and the
+early flag check right after a flip or a migration (``check_after_change``):
+a changed flag fails the next step at once and halts the stack, whose
+later steps then fail without touching Heat.
 """
 
 from unittest import mock
@@ -292,3 +295,244 @@ def test_rows_deleted_before_the_change_keep_their_old_flag():
                               life.known_flag_bug) == []
     assert [(s['convergence'], s['expected_convergence'])
             for s in case.stacks] == [(True, True), (False, False)]
+
+
+# -- evidence right after a change: the early flag check ------------------
+
+class StepRan(Exception):
+    """A step of SHAPED began to run (it loads its template first)."""
+
+
+def _begin():
+    raise StepRan()
+
+
+def steps(*kinds):
+    return [Fake(name=name, kind=kind, load=_begin) for name, kind in kinds]
+
+
+SHAPED = Fake(name='group', requires=[], error=None, steps=steps(
+    ('create', 'create'), ('grow', 'update'), ('shrink', 'update'),
+    ('delete', 'delete')))
+
+
+class Untouchable(object):
+    """A driver no step may use: a halted lifecycle runs nothing."""
+
+    def __getattr__(self, name):
+        raise AssertionError('a halted lifecycle used its driver (%s)'
+                             % name)
+
+
+def old_stack(expected=False):
+    life = lifecycle.Lifecycle(SHAPED, 'flip-on', Untouchable(), expected)
+    life.stack_id = 'root'
+    return life
+
+
+def test_early_check_of_right_flags_records_them_and_lets_steps_run():
+    life = old_stack()
+    case = detached()
+    assert flag_lifecycle.check_after_change(
+        life, case, Deployment(flags()), 'right after the flip') == []
+    assert life.halted is None
+    assert [(s['id'], s['convergence'], s['expected_convergence'])
+            for s in case.stacks] == [('root', False, False),
+                                      ('child', False, False)]
+
+
+def test_early_check_of_a_changed_flag_names_it_and_halts_the_stack():
+    life = old_stack()
+    case = detached()
+    problems = flag_lifecycle.check_after_change(
+        life, case, Deployment(flags(root=True, child=True)),
+        'right after the flip of flip-on to convergence_engine=True')
+    assert problems == [
+        'stack hf-group-flip-on-abc of group (root) has convergence=True, '
+        'expected False',
+        'stack hf-group-flip-on-abc-group-x of group (child) has '
+        'convergence=True, expected False']
+    assert life.halted.splitlines() == [
+        'the flags of the stack of group on flip-on are wrong right after '
+        'the flip of flip-on to convergence_engine=True:',
+        '  ' + problems[0], '  ' + problems[1],
+        'not run, nor any later step of that stack (delete included): a '
+        'step on a stack whose path changed under it can wait until the '
+        'stack timeout']
+    # The flags go to the record, as after any step.
+    assert [s['convergence'] for s in case.stacks] == [True, True]
+    # Every later step fails at once, delete included: failed, not skipped.
+    for step in SHAPED.steps[1:]:
+        with pytest.raises(pytest.fail.Exception) as failed:
+            lifecycle.skip_unless_runnable(life, step, SHAPED, 'flip-on')
+        assert failed.value.msg == life.halted
+
+
+def test_early_check_halts_even_a_stopped_lifecycle_with_a_failure():
+    life = old_stack()
+    life.stopped_by = 'create'
+    flag_lifecycle.check_after_change(life, detached(),
+                                      Deployment(flags(root=True)), 'now')
+    with pytest.raises(pytest.fail.Exception):
+        lifecycle.skip_unless_runnable(life, SHAPED.steps[1], SHAPED,
+                                       'flip-on')
+
+
+def test_early_check_explains_a_known_bug_without_halting():
+    life = old_stack()
+    life.known_flag_bug = lambda row, expected: (expected, (
+        flag_lifecycle.NESTED_TAKES_OPTION if row['depth'] else None))
+    case = detached()
+    assert flag_lifecycle.check_after_change(
+        life, case, Deployment(flags(child=True)), 'now') == []
+    assert life.halted is None
+    assert case.stacks[1]['known_bug'] == flag_lifecycle.NESTED_TAKES_OPTION
+
+
+def test_early_check_of_flags_it_cannot_read_halts_the_stack():
+    class Broken(Deployment):
+        def stack_flags(self, path, stack_id):
+            raise RuntimeError('database gone')
+    life = old_stack()
+    problems = flag_lifecycle.check_after_change(life, detached(),
+                                                 Broken([]), 'now')
+    assert problems == ['the flags of group (root) could not be read: '
+                        'RuntimeError: database gone']
+    assert life.halted
+
+
+def test_early_check_without_a_flag_reader_claims_nothing():
+    class Blind(Deployment):
+        kind = 'external'
+
+        def stack_flags(self, path, stack_id):
+            return None
+    life = old_stack()
+    case = detached()
+    assert flag_lifecycle.check_after_change(life, case, Blind([]),
+                                             'now') == []
+    assert life.halted is None
+    assert case.flags_unverified
+
+
+class FlipCell(Deployment):
+    """The toggle cell flip-on, restarted with the option flipped."""
+
+    toggles = {'flip-on': False}
+
+    def __init__(self, rows):
+        super(FlipCell, self).__init__(rows)
+        self.engine = False
+
+    def restart(self, path, convergence_engine):
+        self.engine = convergence_engine
+
+    def convergence_engine(self, path):
+        return self.engine
+
+
+def flipped(rows_after):
+    deployment = FlipCell(flags())
+    flip = flag_lifecycle.Flip(deployment, 'flip-on', [SHAPED], 1)
+    flip.lifecycles[('group', 'old')] = old_stack()
+    flip._flip()
+    deployment.rows = rows_after
+    flip._check_old_stacks()
+    flip._old_steps(SHAPED)
+    return flip
+
+
+def test_flip_fails_every_later_step_of_a_stack_whose_flag_changed():
+    flip = flipped(flags(root=True, child=False))
+    first = flip.outcomes[('group', 'grow')]
+    assert isinstance(first.error, pytest.fail.Exception)
+    assert 'stack hf-group-flip-on-abc of group (root) has ' \
+        'convergence=True, expected False' in first.error.msg
+    assert 'right after the flip of flip-on to convergence_engine=True' \
+        in first.error.msg
+    assert [(s['id'], s['convergence'], s['expected_convergence'])
+            for s in first.case.stacks] == [('root', True, False),
+                                            ('child', False, False)]
+    assert first.case.elapsed < 5
+    for name in ('shrink', 'delete'):
+        later = flip.outcomes[('group', name)]
+        assert isinstance(later.error, pytest.fail.Exception), name
+        assert later.error.msg == first.error.msg
+    item_case = detached()
+    with pytest.raises(pytest.fail.Exception):
+        first.hand_over(item_case)
+    assert item_case.stacks == first.case.stacks
+
+
+def test_flip_with_sticky_flags_runs_the_steps_on_the_checked_case():
+    flip = flipped(flags())
+    assert flip.lifecycles[('group', 'old')].halted is None
+    first = flip.outcomes[('group', 'grow')]
+    # The step ran, on the case that holds the flags read right after
+    # the flip.
+    assert isinstance(first.error, StepRan)
+    assert [s['convergence'] for s in first.case.stacks] == [False, False]
+    assert 'flags' in first.case.timings
+
+
+def test_a_halted_stack_is_only_asked_to_go_at_clean_up():
+    asked = []
+    driver = Fake(heat=Fake(stacks=Fake(delete=asked.append)),
+                  call=lambda step, function, *args: function(*args),
+                  delete=lambda stack_id: pytest.fail('waited for a '
+                                                      'delete'))
+    life = lifecycle.Lifecycle(SHAPED, 'flip-on', driver, False)
+    life.stack_id, life.halted = 'root', 'its flags changed'
+    flip = flag_lifecycle.Flip(FlipCell(flags()), 'flip-on', [SHAPED], 1)
+    flip.lifecycles[('group', 'old')] = life
+    flip.clean_up()
+    assert asked == ['root']
+
+
+# -- the migrate scenario: right after the migration, and before each step
+
+class HalfMigration(Deployment):
+    """Heat that converts the root only, leaving a nested stack legacy."""
+
+    paths = ['legacy', 'convergence']
+    cannot_migrate = None
+
+    def lacks(self, requirement):
+        return None
+
+    def migrate_convergence(self, path, stack_id):
+        self.rows[0]['convergence'] = True
+        return {'method': 'heat-manage'}
+
+
+def test_a_wrong_flag_right_after_the_migration_halts_the_stack():
+    life, _ = migrating('CREATE_COMPLETE', flags())
+    life_rows = flags()
+    deployment = HalfMigration(life_rows)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        flag_lifecycle.migrate(life, detached('migrate/migrate', 'legacy'),
+                               deployment)
+    assert 'stack hf-group-flip-on-abc-group-x of group (child) has ' \
+        'convergence=False, expected True' in failed.value.msg
+    assert life_rows[1]['convergence'] is False
+    assert life.halted and 'right after its migration' in life.halted
+    with pytest.raises(pytest.fail.Exception):
+        lifecycle.skip_unless_runnable(life, Fake(name='delete',
+                                                  kind='delete'),
+                                       TEMPLATE, 'legacy')
+
+
+def test_migrate_scenario_checks_the_flags_before_each_later_step():
+    deployment = HalfMigration(flags(root=True, child=True))
+    migrations = lifecycle.Registry()
+    life = migrations.start(SHAPED, 'legacy', Untouchable(), True)
+    life.stack_id = 'root'
+    deployment.rows[0]['convergence'] = False   # changed behind its back
+    case = detached('migrate/grow', 'legacy')
+    with pytest.raises(pytest.fail.Exception) as failed:
+        flag_lifecycle.run_migrate_case(SHAPED, 'grow', deployment,
+                                        migrations, case)
+    assert 'wrong before step grow' in failed.value.msg
+    assert 'stack hf-group-flip-on-abc of group (root) has ' \
+        'convergence=False, expected True' in failed.value.msg
+    assert [s['convergence'] for s in case.stacks] == [False, True]

@@ -2,8 +2,9 @@
 
 Covers ``_expectations`` (status, outputs and replacements against a
 step's declaration), ``Lifecycle.skip_reason``, the ``Registry`` of a
-worker's lifecycles and its clean-up, ``skip_unless_runnable``, and
-``run_step`` on a delete step through a fake driver and case.
+worker's lifecycles and its clean-up, ``skip_unless_runnable`` (a halted
+lifecycle's steps fail at once), and ``run_step`` on a delete step
+through a fake driver and case.
 """
 
 import contextlib
@@ -240,6 +241,19 @@ def test_clean_up_deletes_every_leftover_despite_errors():
     assert len(deleted) == 3
 
 
+def test_clean_up_only_asks_heat_to_delete_a_halted_stack():
+    asked = []
+    driver = Fake(delete=lambda stack_id: pytest.fail('waited for it'),
+                  heat=Fake(stacks=Fake(delete=asked.append)),
+                  call=lambda step, function, *args: function(*args))
+    registry = lifecycle.Registry()
+    halted = registry.start(TEMPLATE, 'legacy', driver, False)
+    halted.stack_id, halted.halted = 'stack-h', 'its flag changed'
+    registry.clean_up()
+    assert asked == ['stack-h']
+    assert registry.leftovers() == []
+
+
 # -- skip_unless_runnable ----------------------------------------------------
 
 def test_a_step_without_its_lifecycle_fails():
@@ -277,6 +291,17 @@ def test_a_step_of_a_stack_never_created_is_skipped():
                                        'legacy')
     assert raised.value.msg == (
         'not run: the stack of group on legacy was never created')
+
+
+def test_every_step_of_a_halted_lifecycle_fails_at_once():
+    halted = started(stopped_by='grow')
+    halted.halted = 'the flags of the stack of group on legacy are wrong'
+    for the_step in (SHRINK, DELETE):
+        with pytest.raises(pytest.fail.Exception) as raised:
+            lifecycle.skip_unless_runnable(halted, the_step, TEMPLATE,
+                                           'legacy')
+        assert raised.value.msg == halted.halted
+        assert raised.value.pytrace is False
 
 
 def test_a_step_of_a_running_lifecycle_runs():
