@@ -12,8 +12,11 @@ commands do through the cells' harness routes::
         migrate {cloud} {stack_id}
 
 ``{cloud}`` is a cloud name of the clouds.yaml that ``deploy`` wrote
-(``heat-functional-<cell>``). Exit status 0 on success; otherwise Heat's
-answer on stderr, as heat-manage would print it.
+(``heat-functional-<cell>``). The routes need the run's control secret,
+which the command reads from the private file the description names
+(``control_secret.py``): only the deployment's user can run them. Exit
+status 0 on success; otherwise Heat's answer on stderr, as heat-manage
+would print it.
 """
 
 import json

@@ -207,6 +207,21 @@ def test_an_operator_command_does_not_inherit_the_description(monkeypatch):
     assert "('HF_UNIT_MARKER', 'kept')" in shown
 
 
+@pytest.mark.parametrize('text', [
+    # What holds the deployment's secrets, should it ever be shown.
+    'stack_domain_admin_password = %s' % PASSWORD,
+    'transport_url = rabbit://heat-functional:%s@127.0.0.1:5672/legacy'
+    % PASSWORD,
+    'clouds:\n  c:\n    auth:\n      password: %s\n' % PASSWORD,
+    '{"db_url": "postgresql+psycopg2://postgres:%s@/heat?host=/d"}'
+    % PASSWORD,
+    'X-Auth-Token: %s' % PASSWORD,
+])
+def test_redact_hides_the_deployments_secrets(text):
+    assert PASSWORD not in external.redact(text)
+    assert '***' in external.redact(text)
+
+
 # -- --db-url CLOUD=@FILE ----------------------------------------------------
 def _db_urls(*values):
     argv = ['gate', '--target', 'external']
