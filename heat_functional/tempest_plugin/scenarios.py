@@ -34,6 +34,7 @@ from heat_functional import corpus
 from heat_functional import deployment as deployment_module
 from heat_functional import flag_lifecycle
 from heat_functional import lifecycle as lifecycle_module
+from heat_functional import plan
 from heat_functional.tempest_plugin import config as plugin_config
 from heat_functional.tempest_plugin import plan as plan_module
 from heat_functional.tempest_plugin import session
@@ -121,8 +122,12 @@ class ScenarioTest(test.BaseTestCase):
             error = raised
         outcome, message = ('passed', None) if error is None else \
             _outcome(error)
-        session.write_record(directory, case.record(
-            outcome, message, time.monotonic() - case.started))
+        record = case.record(outcome, message,
+                             time.monotonic() - case.started)
+        record['suite'] = plan.suite_of(planned.case_id.partition('[')[0])
+        record['skip_kind'] = 'unmet' if isinstance(
+            error, case_module.UnmetRequirement) else None
+        session.write_record(directory, record)
         if outcome == 'skipped':
             self.skipTest(message)
         if outcome == 'failed':

@@ -20,13 +20,13 @@ way the id is put in the worker's environment, where the stacks' run tag
 """
 
 import contextlib
-import json
 import os
 import re
 import shutil
 import time
 
 from heat_functional import config
+from heat_functional import records
 from heat_functional.deployment import processes
 
 RUNS_DIR = 'runs'
@@ -40,7 +40,7 @@ POLL = 1.0
 
 def file_name(case_id):
     """A case's record file name, as the pytest plugin names it."""
-    return re.sub(r'[^A-Za-z0-9_.-]', '_', case_id) + '.json'
+    return records.file_name(case_id)
 
 
 def _proc(pid, name):
@@ -92,13 +92,7 @@ def run_dir(report_dir, run=None):
 
 def write_record(directory, record):
     """Write a case's record; atomically, as the verdict may be reading."""
-    cases = os.path.join(directory, config.CASES_DIR)
-    os.makedirs(cases, exist_ok=True)
-    path = os.path.join(cases, file_name(record['id']))
-    with open(path + '.tmp', 'w') as f:
-        json.dump(record, f, indent=1, default=str)
-    os.replace(path + '.tmp', path)
-    return path
+    return records.write(directory, record)
 
 
 @contextlib.contextmanager

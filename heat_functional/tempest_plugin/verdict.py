@@ -17,6 +17,7 @@ import time
 from heat_functional import case as case_module
 from heat_functional import config
 from heat_functional import parity
+from heat_functional import plan
 from heat_functional import report
 from heat_functional.tempest_plugin import session
 
@@ -31,7 +32,9 @@ def missing_record(planned, why):
                                      planned.scenario, planned.path)
     if not planned.scenario.startswith('lifecycle/'):
         case.parity = 'none'  # the flag lifecycle's are never paired
-    return case.record('error', why, 0.0)
+    record = case.record('error', why, 0.0)
+    record['suite'] = plan.suite_of(planned.case_id.partition('[')[0])
+    return record
 
 
 def judge(directory, report_dir, description, paths, missing, started):

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from heat_functional import config
+from heat_functional import records
 from heat_functional.tempest_plugin import check
 from heat_functional.tempest_plugin import config as plugin_config
 from heat_functional.tempest_plugin import plan
@@ -283,10 +284,10 @@ def test_records_and_running_markers(tmp_path):
     directory = str(tmp_path / 'run')
     with session.running(directory, 'test_lifecycle[a-create-legacy]'):
         assert session.busy(directory) == [
-            'test_lifecycle_a-create-legacy_.json']
+            records.file_name('test_lifecycle[a-create-legacy]')]
     assert session.busy(directory) == []
     path = session.write_record(directory, {'id': 'test_x[a-b]'})
-    assert os.path.basename(path) == 'test_x_a-b_.json'
+    assert os.path.basename(path) == records.file_name('test_x[a-b]')
     assert json.load(open(path)) == {'id': 'test_x[a-b]'}
 
 
@@ -369,7 +370,7 @@ def test_publish_and_remove_stale(tmp_path):
     session.remove_stale(str(report_dir), keep='tempest-1-1')
     assert not old.exists() and os.path.isdir(current)
     session.publish(current, str(report_dir))
-    assert os.listdir(report_dir / 'cases') == ['a.json']
+    assert os.listdir(report_dir / 'cases') == [records.file_name('a')]
     assert not (report_dir / session.RUNS_DIR).exists()
 
 
