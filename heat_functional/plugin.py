@@ -92,7 +92,11 @@ class Owner(object):
 
 
 def _case_id(nodeid):
-    return nodeid.split('::')[-1]
+    """The case id of a node id; pytest-xdist's loadgroup adds the group
+    (``test_x[a-b]@a.legacy``) to the ids it reports."""
+    name = nodeid.split('::')[-1]
+    head, at, _ = name.rpartition('@')
+    return head if at and head.endswith(']') else name
 
 
 # -- session: deployment and report ----------------------------------------

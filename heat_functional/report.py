@@ -311,8 +311,6 @@ def build(cases, description, paths, allowances=(), interrupted=None,
     noise = repeats.learn_noise(cases)
     repeats.mark_flaky(entries + references, noise)
     coverage = accounting.coverage(cases, planned)
-    accounted += ['%s: %s' % (c['id'], c['message']) for c in cases
-                  if c.get('missing_record')]
     accounted += accounting.skip_problems(coverage, cases)
     accounted += accounting.exit_status_problems(exit_status, cases)
     outcome, reasons = verdict(cases, entries, interrupted, references,

@@ -33,8 +33,8 @@ def test_a_planned_case_without_record_fails_and_is_named():
                                "worker 'gw1' crashed while running it"})
     assert built['verdict'] == 'fail'
     assert built['missing'] == ['test_flip[t-create-flip-on]']
-    assert ("test_flip[t-create-flip-on]: no record: worker 'gw1' crashed "
-            "while running it") in built['reasons']
+    assert ("test_flip[t-create-flip-on] error: no record: worker 'gw1' "
+            "crashed while running it") in built['reasons']
     made = [c for c in built['cases'] if c.get('missing_record')]
     assert made[0]['outcome'] == 'error'
 
@@ -145,3 +145,13 @@ def test_amend_fails_a_passing_report():
     assert amended['may_change_default'] is False
     assert report.amend(amended, ['pytest was killed by SIGKILL']) == \
         amended
+
+
+def test_case_ids_of_reported_node_ids():
+    from heat_functional import plugin
+    assert plugin._case_id(
+        'heat_functional/scenarios/test_lifecycle.py::'
+        'test_lifecycle[good-update-self-legacy]@good.legacy') == \
+        'test_lifecycle[good-update-self-legacy]'
+    assert plugin._case_id('x.py::test_migration_refused_while_in_progress') \
+        == 'test_migration_refused_while_in_progress'
