@@ -218,6 +218,26 @@ DESCRIPTION_JSON = 'deployment.json'
 #: dead part and its log tail, for the report's ``interrupted``.
 INTERRUPTED_TXT = 'interrupted.txt'
 
+#: The share of a suite's planned cases (per path) that may skip before
+#: the verdict fails; '*' for suites not named. Skips because the target
+#: lacks what a case needs (a template's ``requires:``, a toggle cell, a
+#: migrate command) and declared expected failures are not counted: the
+#: report lists them apart, and missing flip or migration evidence makes
+#: "the default may change" no. The lifecycle and flag suites may skip
+#: nothing else; the others only where an earlier step of the same
+#: sequence failed (which fails the run by itself) or the template offers
+#: nothing to act on (e.g. no resource with a physical id to adopt).
+SKIP_LIMITS = {
+    'lifecycle': 0.0, 'flip': 0.0, 'migrate': 0.0, 'probe': 0.0,
+    'migration_refused_while_in_progress': 0.0,
+    '*': 0.1,
+}
+#: Seconds `heat-functional run` gives pytest to stop and write its report
+#: after a Ctrl-C or SIGTERM, before it kills pytest and writes the report
+#: itself from the case records.
+INTERRUPT_GRACE = float(os.environ.get('HEAT_FUNCTIONAL_INTERRUPT_GRACE',
+                                       60))
+
 #: The parity allowances shipped with the harness.
 ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 #: Heat bugs the flag checks know (see the file's header).
