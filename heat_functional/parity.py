@@ -8,10 +8,11 @@ numbers, lists such as a resource's event sequence) is compared whole. A
 key present on one side only is reported with ``ABSENT`` on the other.
 
 An *allowance* excuses differences that are documented behaviour of Heat.
-Each lives in ``parity-allowances.yaml`` with a scope (template, scenario
-and location patterns, and optionally patterns of the two values' JSON
-text, where ``*`` is the only wildcard) and a written reason with its
-source;
+Each lives in ``parity-allowances.yaml`` with a scope (template and
+scenario patterns, one location pattern or a list of them, and optionally
+patterns of the two values' JSON text, where ``*`` is the only wildcard),
+a written reason with its source, and the differences it was written for
+(``examples``, which the unit tests hold it to: nothing beside them);
 ``apply_allowances`` marks which allowance covers which difference, and
 ``stale_allowances`` lists those that covered nothing in a run.
 """
@@ -23,7 +24,8 @@ import yaml
 
 ABSENT = '<absent>'
 ALLOWANCE_KEYS = ('id', 'template', 'scenario', 'location', 'legacy',
-                  'convergence', 'convergence_appends', 'reason', 'source')
+                  'convergence', 'convergence_appends', 'reason', 'source',
+                  'examples')
 
 
 class AllowanceError(ValueError):
@@ -76,7 +78,18 @@ def load_allowances(path):
                 raise AllowanceError('%s: %r is required: an allowance '
                                      'needs a written reason and a source'
                                      % (where, required))
+        locations = entry['location']
+        if isinstance(locations, list) and not (locations and all(
+                isinstance(p, str) and p for p in locations)):
+            raise AllowanceError('%s: location must be a pattern or a '
+                                 'non-empty list of patterns' % where)
     return entries
+
+
+def location_patterns(allowance):
+    """An allowance's location patterns: one, or the listed ones."""
+    locations = allowance['location']
+    return locations if isinstance(locations, list) else [locations]
 
 
 def pattern_matches(pattern, text):
@@ -97,7 +110,8 @@ def allowance_matches(allowance, template, scenario, difference):
     legacy and convergence values (matched against their JSON text)."""
     return (pattern_matches(allowance.get('template', '*'), template) and
             pattern_matches(allowance.get('scenario', '*'), scenario) and
-            pattern_matches(allowance['location'], difference['location'])
+            any(pattern_matches(pattern, difference['location'])
+                for pattern in location_patterns(allowance))
             and all(pattern_matches(allowance[side],
                                     _value_text(difference[side]))
                     for side in ('legacy', 'convergence')
