@@ -220,7 +220,29 @@ def _head(report, base_dir):
         parts.append(_tag('ul', ''.join(_tag('li', esc(r))
                                         for r in reasons), class_='reasons'))
     parts.append(_summary(report))
+    parts.append(_coverage(report))
     parts.append(_deployment(report, base_dir))
+    return ''.join(parts)
+
+
+def _coverage(report):
+    """Per suite and path: the planned cases and how many ran, skipped,
+    could not run on this target (unmet) or left no record."""
+    rows = report.get('coverage') or []
+    if not rows:
+        return ''
+    header = ('suite', 'path', 'planned', 'ran', 'skipped', 'unmet',
+              'xfail', 'missing', 'ran')
+    body = [_tag('tr', ''.join(_tag('td', esc(r[k])) for k in header[:-1])
+                 + _tag('td', '%d %%' % round(100 * r['ran_share'])))
+            for r in rows]
+    parts = [_tag('h2', 'Who ran'), _table(header, body, id='coverage')]
+    unmet = report.get('unmet') or []
+    if unmet:
+        parts.append(_tag('details', _tag(
+            'summary', '%d cases the target cannot serve' % len(unmet)) +
+            _tag('ul', ''.join(_tag('li', esc('%s: %s' % (u['id'], u['why'])))
+                               for u in unmet))))
     return ''.join(parts)
 
 

@@ -426,6 +426,21 @@ def _parity_cell(entries):
     return 'equal' + (' (%d allowed)' % allowed if allowed else '')
 
 
+def coverage_lines(report):
+    """Who ran, per suite and path, where not every planned case did."""
+    rows = [r for r in report.get('coverage') or [] if r['ran_share'] < 1]
+    if not rows:
+        return ['every planned case ran (%s)' % report['planned']] if \
+            report.get('planned') else []
+    lines = ['planned cases that ran:']
+    for row in rows:
+        others = ', '.join('%d %s' % (row[k], k) for k in (
+            'skipped', 'unmet', 'xfail', 'missing') if row[k])
+        lines.append('  %s on %s: %d of %d (%s)' % (
+            row['suite'], row['path'], row['ran'], row['planned'], others))
+    return lines
+
+
 def column_of(case):
     """The summary table's column for a case: its path for the parity
     suites, the scenario (``flip-on``, ``migrate``...) for the others."""
@@ -507,6 +522,7 @@ def table(report):
                     'not compared' % tuple(references[k] for k in (
                         'pairs', 'equal', 'allowed', 'different',
                         'incomplete', 'not_compared')))
+    text += coverage_lines(report)
     text.append('verdict: %s' % report['verdict'].upper())
     if len(paths) > 1:
         text.append('the default may change: %s'

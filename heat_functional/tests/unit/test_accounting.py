@@ -155,3 +155,22 @@ def test_case_ids_of_reported_node_ids():
         'test_lifecycle[good-update-self-legacy]'
     assert plugin._case_id('x.py::test_migration_refused_while_in_progress') \
         == 'test_migration_refused_while_in_progress'
+
+
+def test_the_summary_and_the_page_say_who_ran():
+    from heat_functional import htmlreport
+    planned = [key('t%d' % i, 'create', p) for i in range(2)
+               for p in PATHS]
+    cases = [record(k) for k in planned[:3]] + [
+        record(planned[3], 'skipped', skip_kind='unmet',
+               message='t1 requires keystone: noauth')]
+    built = report.build(cases, {}, PATHS, planned=planned)
+    text = report.table(built)
+    assert 'planned cases that ran:' in text.splitlines()
+    assert '  lifecycle on convergence: 1 of 2 (1 unmet)' in \
+        text.splitlines()
+    page = htmlreport.render(built)
+    assert 'id="coverage"' in page
+    assert 't1 requires keystone: noauth' in page
+    everything = report.build(cases[:3], {}, PATHS, planned=planned[:3])
+    assert 'every planned case ran (3)' in report.table(everything)
