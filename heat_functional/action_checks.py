@@ -285,8 +285,9 @@ def preview_update_problems(changes, top_level, before, after, where):
     """Problems unless an update preview sorts every top-level resource
     of the stack (top_level) into exactly one of EXISTING_KINDS, and
     changed nothing: the observation after it (relative to the one
-    before) shows the same stack status, no new event and no physical id
-    that changed."""
+    before) shows the same stack status, no new event, the same
+    resources and no physical id that changed (a resource without one
+    is always observed ``new``: observation._physical_change)."""
     problems = []
     seen = {}
     for kind in EXISTING_KINDS:
@@ -306,8 +307,11 @@ def preview_update_problems(changes, top_level, before, after, where):
     if after['events']:
         problems.append('%s: the preview wrote events for %s' % (
             where, ', '.join(sorted(after['events']))))
-    moved = sorted(path for path, resource in after['resources'].items()
-                   if resource['physical_id'] != 'same')
+    moved = sorted(path for path in set(before['resources']) |
+                   set(after['resources'])
+                   if path not in before['resources'] or
+                   path not in after['resources'] or
+                   after['resources'][path]['physical_id'] == 'changed')
     if moved:
         problems.append('%s: the preview changed the physical ids of %s'
                         % (where, ', '.join(moved)))
@@ -316,32 +320,33 @@ def preview_update_problems(changes, top_level, before, after, where):
 
 def patch_problems(changes, observed, where):
     """Problems unless an update did, at the top level, what its preview
-    said: ``replaced`` have a new physical id, ``added`` exist,
-    ``deleted`` are gone, ``updated`` have events of the update,
-    ``unchanged`` keep their id and have none."""
+    can promise: ``added`` exist, ``deleted`` are gone, ``unchanged``
+    have no event of the update and no new physical id. What the preview
+    calls ``replaced`` or ``updated`` is only an upper bound: Heat
+    previews against a stack whose resources have no ids or attributes
+    yet, so a resource that names another one shows as changed although
+    the update leaves it (``EngineService.preview_update_stack``: it
+    "*cannot* guarantee that an update will have the actions
+    specified")."""
     problems = []
     resources, events = observed['resources'], observed['events']
 
     def fail(name, kind, saw):
         problems.append('%s: the preview said %s would be %s; %s' % (
             where, name, kind, saw))
-    for kind in CHANGE_KINDS:
-        for name in sorted(changes.get(kind, [])):
-            resource = resources.get(name)
-            change = resource['physical_id'] if resource else 'absent'
-            if kind == 'deleted':
-                if resource:
-                    fail(name, kind, 'it is still there')
-            elif resource is None:
-                fail(name, kind, 'it is absent')
-            elif kind == 'replaced' and change != 'changed':
-                fail(name, kind, 'its physical id is %s' % change)
-            elif kind == 'updated' and not events.get(name):
-                fail(name, kind, 'it has no event of the update')
-            elif kind == 'unchanged' and (change != 'same' or
-                                          events.get(name)):
-                fail(name, kind, 'its physical id is %s, its events %s'
-                     % (change, events.get(name) or 'none'))
+    for name in sorted(changes.get('added', [])):
+        if name not in resources:
+            fail(name, 'added', 'it is absent')
+    for name in sorted(changes.get('deleted', [])):
+        if name in resources:
+            fail(name, 'deleted', 'it is still there')
+    for name in sorted(changes.get('unchanged', [])):
+        resource = resources.get(name)
+        if resource is None:
+            fail(name, 'unchanged', 'it is absent')
+        elif resource['physical_id'] == 'changed' or events.get(name):
+            fail(name, 'unchanged', 'its physical id is %s, its events %s'
+                 % (resource['physical_id'], events.get(name) or 'none'))
     return problems
 
 
@@ -382,7 +387,8 @@ def mark_unhealthy_problems(target, marked, observed, may_change, where):
     """Problems unless the marked resource showed CHECK_FAILED (marked:
     its status once marked) with the mark's event, and the update after
     it replaced nothing but the target, what lies under it and the
-    resources of may_change (those that name it)."""
+    resources of may_change (those that name it): no other physical id
+    changed (one without an id shows no change but its events)."""
     problems = []
     if marked != 'CHECK_FAILED':
         problems.append('%s: %s is %s once marked, not CHECK_FAILED' % (
@@ -396,10 +402,9 @@ def mark_unhealthy_problems(target, marked, observed, may_change, where):
         if any(path == name or path.startswith(name + '/')
                for name in allowed):
             continue
-        if resource['physical_id'] != 'same':
-            problems.append('%s: %s, which was not marked, has a %s '
-                            'physical id' % (where, path,
-                                             resource['physical_id']))
+        if resource['physical_id'] == 'changed':
+            problems.append('%s: %s, which was not marked, has a changed '
+                            'physical id' % (where, path))
     return problems
 
 

@@ -47,7 +47,9 @@ answers it with the right status and does nothing for it fails:
     resource into one of deleted, replaced, updated or unchanged;
 ``patch``
     a PATCH update (``existing``) with the first update's parameters,
-    which must do what the preview said and show the parameters sent;
+    which must show the parameters sent and do what the preview promised
+    (added, deleted, unchanged: replaced and updated are only an upper
+    bound, ``action_checks.patch_problems``);
 ``mark-unhealthy``
     the first top-level resource with a physical id marked unhealthy
     (CHECK_FAILED, with its event), then a PATCH update with no change,
@@ -55,9 +57,10 @@ answers it with the right status and does nothing for it fails:
 ``abandon``, ``adopt``
     the stack abandoned: gone from the API, its abandon data holding every
     resource with its physical id, the stacks its OS::Heat::Stack
-    resources made still there; the abandoned data adopted as a new stack,
-    which must hold the abandoned physical ids (a nested stack is made
-    anew) and outputs, every resource ADOPT_COMPLETE;
+    resources made still there; the abandoned data adopted as a new stack
+    (with the abandoned environment and parameters), which must hold the
+    abandoned physical ids (a nested stack is made anew) and outputs,
+    every resource ADOPT_COMPLETE;
 ``delete``
     the adopted stack deleted.
 
@@ -637,15 +640,18 @@ def _adopt(lifecycle, case, deployment):
     if missing:
         pytest.skip('Heat adopts only resources with an id; %s of %s have '
                     'none' % (', '.join(missing), lifecycle.template.name))
-    create = lifecycle.template.steps[0]
-    _, files, environment = create.load()
+    _, files, environment = lifecycle.template.steps[0].load()
     driver = lifecycle.driver
     lifecycle.last = None
     with case.timed('adopt'):
+        # The abandoned stack's own environment and no parameters: Heat
+        # takes the parameters from the abandon data, and any sent would
+        # override them (EngineService._parse_template_and_validate_stack)
+        # so that the adopted stack would not be the abandoned one.
         created = driver.call(
             'adopt', driver.heat.stacks.create, stack_name=case.stack_name(),
-            template=data['template'], files=files,
-            parameters=create.parameters, environment=environment,
+            template=data['template'], files=files, parameters={},
+            environment=data.get('environment', environment),
             adopt_stack_data=json.dumps(data),
             tags=','.join(config.stack_tags()),
             disable_rollback=True)

@@ -256,6 +256,23 @@ def test_an_update_preview_must_sort_every_resource_and_change_nothing():
         'step of t on legacy: the preview changed the physical ids of a']
 
 
+def test_a_resource_without_physical_id_is_not_taken_for_a_change():
+    """observation._physical_change says ``new`` for a resource that had
+    no physical id before; only ``changed``, or a resource that appeared
+    or went, is a change."""
+    before = quiet()
+    after = quiet()
+    after['resources']['a']['physical_id'] = 'new'
+    changes = {'updated': ['a', 'b']}
+    assert checks.preview_update_problems(changes, ['a', 'b'], before,
+                                          after, WHERE) == []
+    del after['resources']['b']
+    after['resources']['c'] = resource('CREATE_COMPLETE', 'new')
+    assert checks.preview_update_problems(changes, ['a', 'b'], before,
+                                          after, WHERE) == [
+        'step of t on legacy: the preview changed the physical ids of b, c']
+
+
 def patched():
     return {'resources': {'r': resource('CREATE_COMPLETE', 'changed'),
                           'u': resource('UPDATE_COMPLETE'),
@@ -274,7 +291,7 @@ def test_a_patch_that_did_what_its_preview_said_passes():
     assert checks.patch_problems(PREVIEWED, patched(), WHERE) == []
 
 
-def test_a_patch_that_did_nothing_is_rejected():
+def test_a_patch_that_left_out_what_its_preview_promised_is_rejected():
     nothing = {'resources': {name: resource('CREATE_COMPLETE')
                              for name in ('r', 'u', 'n', 'old')},
                'events': {}}
@@ -282,11 +299,24 @@ def test_a_patch_that_did_nothing_is_rejected():
         'step of t on legacy: the preview said new would be added; it is '
         'absent',
         'step of t on legacy: the preview said old would be deleted; it is '
-        'still there',
-        'step of t on legacy: the preview said r would be replaced; its '
-        'physical id is same',
-        'step of t on legacy: the preview said u would be updated; it has '
-        'no event of the update']
+        'still there']
+
+
+def test_replaced_and_updated_in_a_preview_are_only_an_upper_bound():
+    """Heat's preview of a PATCH shows a resource that names another
+    (a scaling policy naming its group) as replaced, and the update
+    leaves it: seen on both paths."""
+    left_alone = patched()
+    left_alone['resources']['r']['physical_id'] = 'same'
+    del left_alone['events']['r'], left_alone['events']['u']
+    assert checks.patch_problems(PREVIEWED, left_alone, WHERE) == []
+
+
+def test_an_unchanged_resource_without_physical_id_is_unchanged():
+    """A resource without a physical id is always observed ``new``."""
+    without_id = patched()
+    without_id['resources']['n']['physical_id'] = 'new'
+    assert checks.patch_problems(PREVIEWED, without_id, WHERE) == []
 
 
 def test_an_unchanged_resource_the_patch_touched_is_rejected():
@@ -296,6 +326,11 @@ def test_an_unchanged_resource_the_patch_touched_is_rejected():
         'step of t on legacy: the preview said n would be unchanged; its '
         "physical id is same, its events ['UPDATE_IN_PROGRESS', "
         "'UPDATE_COMPLETE']"]
+    touched['events']['n'] = []
+    touched['resources']['n']['physical_id'] = 'changed'
+    assert checks.patch_problems(PREVIEWED, touched, WHERE) == [
+        'step of t on legacy: the preview said n would be unchanged; its '
+        'physical id is changed, its events none']
 
 
 def test_parameters_sent_must_show_as_text():
@@ -352,6 +387,9 @@ def test_a_mark_that_did_nothing_is_rejected():
 
 def test_an_update_that_replaced_more_than_the_marked_is_rejected():
     observed = marked_update()
+    observed['resources']['b']['physical_id'] = 'new'   # it has no id
+    assert checks.mark_unhealthy_problems('a', 'CHECK_FAILED', observed,
+                                          [], WHERE) == []
     observed['resources']['d']['physical_id'] = 'changed'
     assert checks.mark_unhealthy_problems('a', 'CHECK_FAILED', observed,
                                           ['b'], WHERE) == [
