@@ -21,6 +21,7 @@ cell's name and log tail) becomes the report's ``interrupted`` reason.
 """
 
 import os
+import re
 import signal
 import time
 
@@ -73,8 +74,10 @@ class Owner(object):
         self.cells = None
         self.registration = None
         self.started = time.monotonic()
-        #: Why the run stopped early: a dead cell or worker, a signal.
+        #: Why the run stopped early: a dead cell or worker.
         self.interrupted = None
+        #: The signal that stopped it, if one did.
+        self.signalled = None
         #: What pytest reported of cases that failed or were skipped, by
         #: case id: the words for a planned case that left no record.
         self.seen = {}
@@ -86,7 +89,7 @@ class Owner(object):
 
     def on_signal(self, signum, frame):
         """SIGINT or SIGTERM: note it, then stop as Ctrl-C stops pytest."""
-        self.interrupted = self.interrupted or 'stopped by %s' % (
+        self.signalled = self.signalled or 'stopped by %s' % (
             signal.Signals(signum).name)
         raise KeyboardInterrupt
 
@@ -173,8 +176,10 @@ def _report_text(report):
         return longrepr[2]
     text = str(longrepr or report.outcome).strip()
     lines = text.splitlines()
-    return lines[-1] if len(lines) > 1 and 'crashed' not in text else \
-        ' '.join(lines)
+    if len(lines) > 1 and 'crashed' not in text:
+        # pytest's last line of a traceback: "E   RuntimeError: ..."
+        return re.sub(r'^E\s+', '', lines[-1])
+    return ' '.join(lines)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -210,7 +215,10 @@ def pytest_sessionfinish(session, exitstatus):
     if owner is None or pytest_config.option.collectonly:
         return
     directory = report_dir()
-    interrupted = owner.interrupted or _interrupted_by_owner(directory)
+    # A dead part first, then what the command that runs pytest noted
+    # (the signal it received; it passes SIGINT on), then our own signal.
+    interrupted = (owner.interrupted or _interrupted_by_owner(directory) or
+                   owner.signalled)
     if interrupted is None and exitstatus == pytest.ExitCode.INTERRUPTED:
         interrupted = 'interrupted by the user (Ctrl-C) or a signal'
     description = deployment_module.load_description()
