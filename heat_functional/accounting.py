@@ -59,7 +59,7 @@ def missing_records(planned, cases, seen=None, interrupted=None):
                    'never ran, or ended without writing its record')
         made.append({
             'id': key.case_id, 'suite': key.suite,
-            'template': key.template,
+            'template': key.template or '-',
             'scenario': '%s/%s' % (key.suite, key.step) if key.step
             else key.suite,
             'path': key.path, 'repetition': key.repetition,

@@ -177,7 +177,7 @@ def _pairs(report):
         repetition = case.get('repetition') if repeated else None
         pairs.setdefault((case['template'], case['scenario'], repetition),
                          {})[case['path']] = case
-    order = sorted(pairs, key=lambda k: (k[0], _step_order(k[1]),
+    order = sorted(pairs, key=lambda k: (str(k[0]), _step_order(k[1]),
                                          k[2] or 0))
     return collections.OrderedDict((key, pairs[key]) for key in order)
 

@@ -174,3 +174,15 @@ def test_the_summary_and_the_page_say_who_ran():
     assert 't1 requires keystone: noauth' in page
     everything = report.build(cases[:3], {}, PATHS, planned=planned[:3])
     assert 'every planned case ran (3)' in report.table(everything)
+
+
+def test_a_page_of_cases_left_without_template_renders():
+    from heat_functional import htmlreport
+    planned = [plan.CaseKey('test_migration_refused_while_in_progress',
+                            'migration_refused_while_in_progress', None,
+                            None, None, None),
+               key('t', 'create', 'legacy')]
+    built = report.build([], {}, PATHS, planned=planned,
+                         interrupted='stopped by SIGINT')
+    assert built['cases'][0]['template'] == '-'
+    assert 'stopped by SIGINT' in htmlreport.render(built)
