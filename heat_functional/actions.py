@@ -34,8 +34,9 @@ answers it with the right status and does nothing for it fails:
     the stack changed before it is restored: a full update to the
     template's first declared update that replaces a resource (else its
     first update, else its own create template), with the harness's
-    marker added (a parameter, an OS::Heat::TestResource of that value,
-    an output of it: CHANGE_MARKER), so that every template changes;
+    marker added (a parameter CHANGE_PARAMETER, an OS::Heat::TestResource
+    CHANGE_MARKER of its value, an output of it), so that every template
+    changes;
 ``restore``, ``snapshot-delete``
     a restore from the snapshot, which must bring back the snapshot's
     outputs, parameters and resources (``action_checks.restored``: the
