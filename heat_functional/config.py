@@ -176,6 +176,11 @@ HANG_EVENTS = 10
 #: devstack-like deployment, the tempest plugin): CLOUD_PREFIX + cell.
 CLOUD_PREFIX = 'heat-functional-'
 
+#: Prefix of the resources the harness adds to a template's own (the
+#: failures suite's, the probe's, the actions' change): they are not the
+#: template's, e.g. for the resource-type table (tools/type_coverage.py).
+HARNESS_RESOURCE_PREFIX = 'heat_functional_'
+
 #: Prefix of every stack the harness creates, and its first tag.
 STACK_PREFIX = 'hf'
 #: Every stack also carries RUN_TAG_PREFIX + the run's id, so that

@@ -32,6 +32,10 @@ import sys
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from heat_functional import config  # noqa: E402
+
 START = '.. type-coverage-start'
 END = '.. type-coverage-end'
 EXCLUSIONS = os.path.join(ROOT, 'tools', 'type-exclusions.yaml')
@@ -74,13 +78,18 @@ def offered_types(report):
 
 def exercised(report, paths):
     """{type: sorted templates} where the type is in the observations of
-    passed cases of the template on every one of paths."""
+    passed cases of the template on every one of paths. The resources the
+    harness adds to a template (the failures suite's, the probe's, the
+    actions' change: config.HARNESS_RESOURCE_PREFIX) are not the
+    template's and do not count."""
     seen = collections.defaultdict(lambda: collections.defaultdict(set))
     for case in report.get('cases') or []:
         if case.get('outcome') != 'passed' or case.get('path') not in paths:
             continue
         resources = (case.get('observation') or {}).get('resources') or {}
-        for resource in resources.values():
+        for name, resource in resources.items():
+            if str(name).startswith(config.HARNESS_RESOURCE_PREFIX):
+                continue
             kind = resource.get('type') if isinstance(resource, dict) \
                 else None
             if kind:

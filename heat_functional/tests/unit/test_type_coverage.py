@@ -214,3 +214,22 @@ def test_a_partial_run_is_named_as_such(tmp_path, capsys):
             in capsys.readouterr().err)
     assert type_coverage.templates_not_run(
         report(both('a', []) + both('b', [])), str(corpus)) == []
+
+
+def test_the_harness_own_resources_do_not_count():
+    from heat_functional import actions
+    from heat_functional import config
+    from heat_functional import failures
+    from heat_functional import probe
+    for name in (actions.CHANGE_MARKER, failures.FAIL_RESOURCE,
+                 failures.SLOW_RESOURCE, probe.PROBE_RESOURCE):
+        assert name.startswith(config.HARNESS_RESOURCE_PREFIX)
+    cases = []
+    for path in ('legacy', 'convergence'):
+        made = case('a', path, ['OS::Heat::Value'],
+                    scenario='failures/x/y')
+        made['observation']['resources'][failures.SLOW_RESOURCE] = {
+            'type': 'OS::Heat::TestResource', 'status': 'CREATE_COMPLETE'}
+        cases.append(made)
+    done = type_coverage.exercised(report(cases), ['legacy', 'convergence'])
+    assert done == {'OS::Heat::Value': ['a']}
