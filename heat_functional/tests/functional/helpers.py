@@ -77,3 +77,20 @@ def harness_processes(group_leaders, extra=()):
         if not children:
             return found
         found |= children
+
+
+def devstack_like(tmp_path_factory, name):
+    """A one-path devstack-like deployment with one engine, for a test
+    module's fixture (a generator: yields its owner, closes it after);
+    skips where rabbitmq-server is not installed."""
+    import pytest
+    from heat_functional.deployment import cloud
+    from heat_functional.deployment import rabbitmq
+    try:
+        rabbitmq.find_binaries()
+    except rabbitmq.BrokerMissing as missing:
+        pytest.skip(str(missing))
+    report_dir = tmp_path_factory.mktemp(name)
+    with cloud.CloudDeployment(str(report_dir), paths=['legacy'],
+                               engines=1) as owner:
+        yield owner

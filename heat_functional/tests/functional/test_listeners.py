@@ -26,10 +26,8 @@ import urllib.request
 
 import pytest
 
-from heat_functional.deployment import cloud
 from heat_functional.deployment import control_secret
 from heat_functional.deployment import embedded
-from heat_functional.deployment import rabbitmq
 from heat_functional.tests.functional import helpers
 
 LOOPBACK = {ipaddress.ip_address('127.0.0.1'), ipaddress.ip_address('::1')}
@@ -177,14 +175,7 @@ def test_embedded_control_routes_require_the_runs_secret(cells):
 # -- the devstack-like deployment --------------------------------------------
 @pytest.fixture(scope='module')
 def devstack_like(tmp_path_factory):
-    try:
-        rabbitmq.find_binaries()
-    except rabbitmq.BrokerMissing as missing:
-        pytest.skip(str(missing))
-    report_dir = tmp_path_factory.mktemp('listeners-cloud')
-    with cloud.CloudDeployment(str(report_dir), paths=['legacy'],
-                               engines=1) as owner:
-        yield owner
+    yield from helpers.devstack_like(tmp_path_factory, 'listeners-cloud')
 
 
 def test_devstack_like_listeners_bind_loopback(devstack_like):

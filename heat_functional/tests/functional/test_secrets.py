@@ -35,7 +35,6 @@ import yaml
 from heat_functional.deployment import cloud
 from heat_functional.deployment import control
 from heat_functional.deployment import control_secret
-from heat_functional.deployment import rabbitmq
 from heat_functional.tests.functional import helpers
 
 TEMPLATE = 'resource_group'
@@ -246,14 +245,7 @@ def test_a_gate_shows_no_secret(tmp_path, deployed):
 # -- the devstack-like deployment --------------------------------------------
 @pytest.fixture(scope='module')
 def devstack_like(tmp_path_factory):
-    try:
-        rabbitmq.find_binaries()
-    except rabbitmq.BrokerMissing as missing:
-        pytest.skip(str(missing))
-    report_dir = tmp_path_factory.mktemp('secrets-cloud')
-    with cloud.CloudDeployment(str(report_dir), paths=['legacy'],
-                               engines=1) as owner:
-        yield owner
+    yield from helpers.devstack_like(tmp_path_factory, 'secrets-cloud')
 
 
 def test_the_devstack_like_deployment_shows_no_secret(devstack_like):

@@ -127,7 +127,9 @@ def test_the_cloud_operator_command_needs_the_secret_file(tmp_path):
         cloud.set_engine(description, 'legacy', 'true')
 
 
-def test_the_cloud_operator_command_sends_the_secret(tmp_path, monkeypatch):
+def _recording_urlopen(monkeypatch, module, answer):
+    """Replace module's urlopen by one that records each request and
+    answers `answer`; returns the list of requests."""
     sent = []
 
     class Answer(io.BytesIO):
@@ -139,8 +141,13 @@ def test_the_cloud_operator_command_sends_the_secret(tmp_path, monkeypatch):
 
     def urlopen(request, timeout):
         sent.append(request)
-        return Answer(b'{"cell": "legacy"}')
-    monkeypatch.setattr(cloud.urllib.request, 'urlopen', urlopen)
+        return Answer(answer)
+    monkeypatch.setattr(module.urllib.request, 'urlopen', urlopen)
+    return sent
+
+
+def test_the_cloud_operator_command_sends_the_secret(tmp_path, monkeypatch):
+    sent = _recording_urlopen(monkeypatch, cloud, b'{"cell": "legacy"}')
     secret_file = control_secret.create(str(tmp_path))
     assert cloud.set_engine({'control': 'http://127.0.0.1:9',
                              'control_secret_file': secret_file},
@@ -158,19 +165,8 @@ def _embedded(tmp_path, secret_file):
 
 
 def test_the_embedded_handle_sends_the_secret(tmp_path, monkeypatch):
-    sent = []
-
-    class Answer(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    def urlopen(request, timeout):
-        sent.append(request)
-        return Answer(b'{"convergence_engine": true}')
-    monkeypatch.setattr(embedded.urllib.request, 'urlopen', urlopen)
+    sent = _recording_urlopen(monkeypatch, embedded,
+                              b'{"convergence_engine": true}')
     secret_file = control_secret.create(str(tmp_path))
     handle = _embedded(tmp_path, secret_file)
     assert handle.convergence_engine('legacy') is True
