@@ -6,7 +6,9 @@ default 5), each run on a deployment of its own, with the same gate
 arguments (after ``--``; none for the main job's gate), and prints one
 JSON document:
 
-- ``runs``: each run's verdict, exit status, wall seconds and report;
+- ``runs``: each run's verdict, exit status, wall seconds, report and
+  where its CPU went (the report's ``performance``: cores, Heat's and
+  the harness's CPU, the efficiency ratio);
 - ``cases``: per case id, in how many runs it ``passed`` out of the runs
   that planned it (``runs``), and whether its observation was
   ``identical`` in every run that observed it (on the same path: a
@@ -38,6 +40,11 @@ sys.path.insert(0, ROOT)
 from heat_functional import config  # noqa: E402
 
 
+#: What each run's summary keeps of its report's ``performance``.
+PERFORMANCE_KEYS = ('cores', 'wall_s', 'heat_cpu_s', 'harness_cpu_s',
+                    'harness_cpu_share', 'efficiency_ratio')
+
+
 def run_gate(report_dir, gate_args):
     """One gate run: (its summary, its report or None)."""
     command = [sys.executable, '-m', 'heat_functional.cli', 'gate',
@@ -51,9 +58,12 @@ def run_gate(report_dir, gate_args):
             report = json.load(f)
     except (OSError, ValueError):
         report = None
+    measured = (report or {}).get('performance') or {}
     return {'report_dir': report_dir, 'exit_status': status,
             'wall_s': wall,
-            'verdict': report and report['verdict']}, report
+            'verdict': report and report['verdict'],
+            'performance': {k: measured.get(k) for k in PERFORMANCE_KEYS}
+            if measured else None}, report
 
 
 def _first_line(text):

@@ -166,6 +166,11 @@ RABBITMQ_READY_TIMEOUT = 120.0
 #: directory (its operator commands read it).
 CLOUD_DESCRIPTION_JSON = 'cloud.json'
 
+#: How often the run's processes are sampled for the report's
+#: ``performance`` (performance.py): one reading of /proc costs about a
+#: millisecond per process measured.
+PERFORMANCE_SAMPLE_S = 2.0
+
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30
 #: Events of a stack (nested stacks included) shown when a wait for it

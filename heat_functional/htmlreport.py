@@ -750,15 +750,28 @@ def _legend(paths):
                 'dark: the time Heat spent on its actions', class_='legend')
 
 
-def _totals(pairs, paths):
-    totals = {p: sum(c.get('duration_s') or 0 for by_path in pairs.values()
-                     for path, c in by_path.items() if path == p)
-              for p in paths}
-    text = ', '.join('%s %.1f s' % (esc(p), totals[p]) for p in paths)
-    if len(paths) > 1 and totals[paths[0]]:
-        text += '; %s/%s: %s' % (esc(paths[1]), esc(paths[0]), ratio(
-            totals[paths[1]], totals[paths[0]]))
-    return _tag('p', 'Total case time: ' + text)
+def _totals(report):
+    """Case time like with like: over the paired cases, and apart the
+    cases that ran on one path only (report.json's ``timings``)."""
+    measured = report.get('timings')
+    if not measured:
+        return ''
+    paired = measured['paired']
+    text = 'Case time over %s paired cases: %s' % (
+        esc(paired['pairs']), ', '.join(
+            '%s %.1f s' % (esc(p), s)
+            for p, s in paired['case_time_s'].items()))
+    names = list(paired['case_time_s'])
+    if len(names) == 2 and paired['case_time_s'][names[0]]:
+        text += '; %s/%s: %s' % (esc(names[1]), esc(names[0]), ratio(
+            paired['case_time_s'][names[1]], paired['case_time_s'][names[0]]))
+    single = measured['single_path']
+    if single['cases']:
+        text += '. Single-path cases (flip, migration and others), apart: ' \
+            '%s cases, %s' % (esc(single['cases']), ', '.join(
+                '%s %.1f s' % (esc(p), s)
+                for p, s in single['case_time_s'].items()))
+    return _tag('p', text + '.')
 
 
 def _timings(report):
@@ -776,8 +789,41 @@ def _timings(report):
             for (t, s, r), by_path in pairs.items()]
     table = _tag('table', _timing_head(paths) + _tag('tbody', ''.join(rows)),
                  id='timings-table')
-    return (_tag('h2', 'Timings', id='timings') + _totals(pairs, paths) +
+    return (_tag('h2', 'Timings', id='timings') + _totals(report) +
             _legend(paths) + table)
+
+
+# -- where the CPU went ----------------------------------------------------
+def _performance(report):
+    """CPU and peak memory per process group, and the efficiency ratio
+    (report.json's ``performance``)."""
+    measured = report.get('performance')
+    if not measured:
+        return ''
+    share = measured.get('harness_cpu_share')
+    summary = _tag('p', (
+        'Wall time %s s on %s cores. Heat %s CPU s, harness %s CPU s '
+        '(%s of all measured), other %s CPU s. Efficiency ratio (wall time '
+        '&divide; Heat CPU per core; 1.0 means the run took no longer than '
+        'Heat&rsquo;s own work needs): %s.') % (
+            esc(measured['wall_s']), esc(measured['cores']),
+            esc(measured['heat_cpu_s']), esc(measured['harness_cpu_s']),
+            '%.1f %%' % (100 * share) if share is not None else 'n/a',
+            esc(measured['other_cpu_s']),
+            esc(measured['efficiency_ratio'] if measured['efficiency_ratio']
+                is not None else 'n/a')))
+    total = sum(g['cpu_s'] for g in measured['groups'].values()) or 1
+    rows = [_tag('tr', ''.join((
+        _tag('td', _tag('code', esc(name))), _tag('td', esc(group['role'])),
+        _tag('td', esc(group['cpu_s']), class_='num'),
+        _tag('td', '%.1f %%' % (100 * group['cpu_s'] / total),
+             class_='num'),
+        _tag('td', esc(group['peak_rss_mib']), class_='num'))))
+        for name, group in sorted(measured['groups'].items(),
+                                  key=lambda i: -i[1]['cpu_s'])]
+    return _tag('h2', 'Where the CPU went', id='performance') + summary + \
+        _table(('process group', 'role', 'CPU s', 'share', 'peak MiB'),
+               rows, id='performance-table')
 
 
 # -- the page -------------------------------------------------------------
@@ -788,7 +834,7 @@ def render(report, base_dir=None):
         _head(report, base_dir), _matrix(report), _failures(report),
         _differences(report), _references(report), _noise(report),
         _known_bugs(report), _flags(report),
-        _timings(report)) if part)
+        _timings(report), _performance(report)) if part)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="'
             "default-src 'none'; style-src 'unsafe-inline'; "

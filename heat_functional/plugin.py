@@ -34,6 +34,7 @@ from heat_functional import corpus
 from heat_functional import deployment as deployment_module
 from heat_functional import live_runs
 from heat_functional import parity
+from heat_functional import performance
 from heat_functional import plan
 from heat_functional import progress
 from heat_functional import records
@@ -43,6 +44,8 @@ CASE_KEY = pytest.StashKey()
 REPORTS_KEY = pytest.StashKey()
 #: Set on an item whose skip says the target lacks what it needs.
 UNMET_KEY = pytest.StashKey()
+#: What a pytest-xdist worker sends its CPU seconds under when it ends.
+WORKER_CPU_KEY = 'heat_functional_cpu_s'
 #: Errors whose message says all there is: shown without a traceback.
 PLAIN_ERRORS = (client.HeatError, corpus.CorpusError,
                 deployment_module.DeploymentError)
@@ -81,6 +84,12 @@ class Owner(object):
         #: What pytest reported of cases that failed or were skipped, by
         #: case id: the words for a planned case that left no record.
         self.seen = {}
+        #: Where the run's CPU goes (performance.py), from before the
+        #: deployment starts to the report.
+        self.sampler = None
+        #: pytest-xdist worker id -> its own CPU seconds, as it said when
+        #: it ended (None: it did not say).
+        self.worker_cpu = {}
 
     def on_death(self, message):
         from heat_functional.deployment import embedded
@@ -122,9 +131,10 @@ def pytest_configure(config):
     plan.remove(directory)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, owner.on_signal)
-    if deployment_module.given():
-        return
     if config.option.collectonly:
+        return
+    owner.sampler = performance.Sampler(performance.measured_roots()).start()
+    if deployment_module.given():
         return
     from heat_functional.deployment import embedded
     owner.cells = embedded.EmbeddedCells(
@@ -188,6 +198,9 @@ def pytest_testnodedown(node, error):
     is interrupted (heat-functional runs pytest with
     ``--max-worker-restart 0``, so it stops)."""
     owner = _owner()
+    if owner is not None:
+        owner.worker_cpu[node.gateway.id] = getattr(
+            node, 'workeroutput', {}).get(WORKER_CPU_KEY)
     if owner is not None and error:
         owner.interrupted = owner.interrupted or (
             'pytest-xdist worker %s died: %s'
@@ -211,6 +224,10 @@ def pytest_sessionstart(session):
 
 def pytest_sessionfinish(session, exitstatus):
     pytest_config = session.config
+    if _is_worker(pytest_config):  # read by the controller's testnodedown
+        pytest_config.workeroutput[WORKER_CPU_KEY] = (
+            performance.worker_cpu_s())
+        return
     owner = getattr(pytest_config, '_heat_functional', None)
     if owner is None or pytest_config.option.collectonly:
         return
@@ -231,12 +248,23 @@ def pytest_sessionfinish(session, exitstatus):
         run_id=settings.run_id(), planned=plan.read(directory),
         seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)
+    built['performance'] = _performance(owner)
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:
         reporter.write_sep('=', 'heat-functional')
         reporter.write_line(report_module.table(built))
         reporter.write_line('report: %s' % path)
+
+
+def _performance(owner):
+    """Where the run's CPU went, until now (the deployment still runs)."""
+    if owner.sampler is None:
+        return None
+    owner.sampler.stop()
+    reported = list(owner.worker_cpu.values())
+    exact = sum(reported) if reported and None not in reported else None
+    return performance.summary(owner.sampler, worker_usage=exact)
 
 
 def _resource_types(description):

@@ -23,6 +23,7 @@ from heat_functional import accounting
 from heat_functional import config
 from heat_functional import htmlreport
 from heat_functional import parity
+from heat_functional import performance
 from heat_functional import records
 from heat_functional import repeats
 
@@ -96,6 +97,59 @@ def parity_sides(paths):
     if not legacy or not convergence:
         return None
     return legacy[0], convergence[0]
+
+
+def timings(cases, paths):
+    """Case time, like with like: the convergence/legacy ratio over the
+    paired cases only (same template, scenario and repetition, run on
+    both paths); flip, migration and other single-path cases apart."""
+    sides = parity_sides(paths)
+    by_key = collections.defaultdict(dict)
+    for case in cases:
+        if case.get('duration_s') is None or case.get('missing_record'):
+            continue
+        key = (case['template'], case['scenario'], repeats.repetition(case))
+        by_key[key][case['path']] = case['duration_s']
+    paired = {p: 0.0 for p in (sides or ())}
+    single, pairs, singles = {}, 0, 0
+    for by_path in by_key.values():
+        if sides and all(p in by_path for p in sides):
+            pairs += 1
+            for p in sides:
+                paired[p] += by_path[p]
+            continue
+        for path, seconds in by_path.items():
+            singles += 1
+            single[path] = single.get(path, 0.0) + seconds
+    legacy_s = sides and paired[sides[0]]
+    return {
+        'paired': {'pairs': pairs,
+                   'case_time_s': {p: round(s, 1) for p, s in paired.items()},
+                   'ratio': round(paired[sides[1]] / legacy_s, 2)
+                   if legacy_s else None},
+        'single_path': {'cases': singles,
+                        'case_time_s': {str(p): round(s, 1)
+                                        for p, s in sorted(
+                                            single.items(), key=str)}},
+    }
+
+
+def timing_lines(report):
+    """The report table's line about case time, paired cases only."""
+    measured = report.get('timings')
+    sides = parity_sides(report.get('paths') or ())
+    if not measured or not sides or not measured['paired']['pairs']:
+        return []
+    paired = measured['paired']
+    line = ('case time over %d paired cases: %s; %s/%s ratio %s' % (
+        paired['pairs'], ', '.join('%s %.0f s' % (p, paired['case_time_s'][p])
+                                   for p in sides),
+        sides[1], sides[0], paired['ratio']))
+    if measured['single_path']['cases']:
+        line += ' (%d single-path cases apart: %.0f s)' % (
+            measured['single_path']['cases'],
+            sum(measured['single_path']['case_time_s'].values()))
+    return [line]
 
 
 def compare_pairs(cases, paths, allowances):
@@ -342,6 +396,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         'planned': None if planned is None else len(planned),
         'missing': [c['id'] for c in cases if c.get('missing_record')],
         'coverage': coverage,
+        'timings': timings(cases, paths),
         'unmet': accounting.unmet(cases),
         'summary': summarise(cases, entries, references),
         'cases': cases,
@@ -523,6 +578,8 @@ def table(report):
                         'pairs', 'equal', 'allowed', 'different',
                         'incomplete', 'not_compared')))
     text += coverage_lines(report)
+    text += timing_lines(report)
+    text += performance.text_lines(report.get('performance'))
     text.append('verdict: %s' % report['verdict'].upper())
     if len(paths) > 1:
         text.append('the default may change: %s'

@@ -313,8 +313,11 @@ def test_cases_of_other_suites_and_paths():
     assert '<td>flip-on/create</td>' in matrix
     assert matrix.index('<td>create</td>') < matrix.index(
         '<td>flip-on/create</td>')
-    timings = page[page.index('id="timings"'):]
-    assert 'flip-on' not in timings
+    table = page[page.index('id="timings-table"'):]
+    assert 'flip-on' not in table
+    totals = page[page.index('id="timings"'):page.index('id="timings-table"')]
+    assert 'Case time over 1 paired cases' in totals
+    assert 'apart: 1 cases, flip-on 3.0 s' in totals
 
 
 # -- flag lifecycle: references, known bugs, blockers ------------------------
