@@ -165,7 +165,8 @@ def _entries(path):
 
 
 def live():
-    """{run id: [pid, ...]} of the runs registered by live processes.
+    """{run id: [pid, ...]} (pids in numeric order) of the runs
+    registered by live processes.
     Stale registrations (the process is gone, or its pid belongs to a
     process started since) do not count and are removed. Raises
     LiveRunsError when the registry is not private to this user."""
@@ -181,4 +182,4 @@ def live():
             os.remove(name)
         except OSError:
             pass
-    return found
+    return {run_id: sorted(pids) for run_id, pids in found.items()}
