@@ -22,7 +22,13 @@ A case that is not N of N is either fixed or its race recorded as a
 known Heat race with its evidence (README.rst, "Reading the report").
 
     python benchmarks/flake_rate.py [--runs 5] [--out FILE]
-        [--report-dir DIR] [-- GATE-ARGUMENTS]
+        [--report-dir DIR] [--resume] [-- GATE-ARGUMENTS]
+
+Five runs of the main job take about two and a half hours on two cores.
+``--resume`` keeps the runs already in ``--report-dir`` that finished
+(a report was written) on the same commit of this checkout with the same
+gate arguments, and runs only the rest: a measurement can be taken in
+several sittings. Each run's ``run.json`` records its commit.
 """
 
 import argparse
@@ -50,7 +56,11 @@ def run_gate(report_dir, gate_args):
     command = [sys.executable, '-m', 'heat_functional.cli', 'gate',
                '--report-dir', report_dir] + list(gate_args)
     started = time.monotonic()
-    status = subprocess.run(command, stdout=subprocess.DEVNULL,
+    # This checkout's harness, whatever is installed: its commit is the
+    # one recorded.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [ROOT] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    status = subprocess.run(command, stdout=subprocess.DEVNULL, env=env,
                             check=False).returncode
     wall = round(time.monotonic() - started, 1)
     try:
@@ -64,6 +74,41 @@ def run_gate(report_dir, gate_args):
             'verdict': report and report['verdict'],
             'performance': {k: measured.get(k) for k in PERFORMANCE_KEYS}
             if measured else None}, report
+
+
+RUN_JSON = 'run.json'
+
+
+def checkout_commit():
+    """The commit of this checkout (``-dirty`` when it has changes)."""
+    def git(*argv):
+        return subprocess.run(('git', '-C', ROOT) + argv,
+                              capture_output=True, text=True,
+                              check=False).stdout.strip()
+    commit = git('rev-parse', 'HEAD') or 'unknown'
+    return commit + ('-dirty' if git('status', '--porcelain',
+                                     '--untracked-files=no') else '')
+
+
+def finished_run(run_dir, commit, gate_args):
+    """(summary, report) of a run already in run_dir on this commit and
+    these arguments, or None when it must run (again)."""
+    try:
+        with open(os.path.join(run_dir, RUN_JSON)) as f:
+            summary = json.load(f)
+        with open(os.path.join(run_dir, config.REPORT_JSON)) as f:
+            report = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if commit.endswith('-dirty') or summary.get('commit') != commit or \
+            summary.get('gate_args') != list(gate_args):
+        return None
+    return summary, report
+
+
+def record_run(run_dir, summary):
+    with open(os.path.join(run_dir, RUN_JSON), 'w') as f:
+        json.dump(summary, f, indent=1)
 
 
 def _first_line(text):
@@ -119,19 +164,33 @@ def main(argv=None):
     parser.add_argument('--out', help='also write the JSON here')
     parser.add_argument('--report-dir', help='where the runs\' reports '
                         'go (default: a new temporary directory, kept)')
+    parser.add_argument('--resume', action='store_true',
+                        help='keep the finished runs of this commit in '
+                        '--report-dir; run only the rest')
     parser.add_argument('gate_args', nargs='*')
     args = parser.parse_args(argv)
+    if args.resume and not args.report_dir:
+        parser.error('--resume needs the --report-dir of the earlier runs')
     base = args.report_dir or tempfile.mkdtemp(prefix='hf-flake-')
+    commit = checkout_commit()
     runs, reports = [], []
     for number in range(1, args.runs + 1):
-        summary, report = run_gate(os.path.join(base, 'run-%d' % number),
-                                   args.gate_args)
+        run_dir = os.path.join(base, 'run-%d' % number)
+        kept = args.resume and finished_run(run_dir, commit, args.gate_args)
+        if kept:
+            summary, report = kept
+        else:
+            summary, report = run_gate(run_dir, args.gate_args)
+            summary.update(commit=commit, gate_args=list(args.gate_args))
+            record_run(run_dir, summary)
         runs.append(summary)
         reports.append(report)
-        sys.stderr.write('run %d: %s in %.0f s\n'
-                         % (number, summary['verdict'], summary['wall_s']))
+        sys.stderr.write('run %d: %s in %.0f s%s\n'
+                         % (number, summary['verdict'], summary['wall_s'],
+                            ' (kept)' if kept else ''))
     cases, summary = aggregate(reports)
-    document = {'cores': os.cpu_count(), 'gate_args': args.gate_args,
+    document = {'cores': os.cpu_count(), 'commit': commit,
+                'gate_args': args.gate_args,
                 'runs': runs, 'summary': summary, 'cases': cases}
     text = json.dumps(document, indent=1)
     if args.out:

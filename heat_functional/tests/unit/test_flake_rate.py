@@ -1,5 +1,8 @@
 """Unit tests of benchmarks/flake_rate.py's aggregation."""
 
+import json
+import os
+
 from heat_functional.tests.unit import tools
 
 flake_rate = tools.load('flake_rate', 'benchmarks')
@@ -38,3 +41,19 @@ def test_all_steady():
     assert summary['flaky'] == {} and summary['always_failed'] == []
     assert summary['passed_every_run'] == 1
     assert summary['steady_share'] == 0.5
+
+
+def test_resume_keeps_only_finished_runs_of_the_same_commit(tmp_path):
+    run_dir = str(tmp_path / 'run-1')
+    os.makedirs(run_dir)
+    assert flake_rate.finished_run(run_dir, 'abc', []) is None  # no report
+    flake_rate.record_run(run_dir, {'verdict': 'pass', 'commit': 'abc',
+                                    'gate_args': []})
+    assert flake_rate.finished_run(run_dir, 'abc', []) is None
+    with open(os.path.join(run_dir, 'report.json'), 'w') as f:
+        json.dump(report(('a', 'passed', {'x': 1}, None)), f)
+    summary, kept = flake_rate.finished_run(run_dir, 'abc', [])
+    assert summary['verdict'] == 'pass' and kept['cases'][0]['id'] == 'a'
+    assert flake_rate.finished_run(run_dir, 'abd', []) is None
+    assert flake_rate.finished_run(run_dir, 'abc', ['--db', 'x']) is None
+    assert flake_rate.finished_run(run_dir, 'abc-dirty', []) is None
