@@ -324,10 +324,16 @@ def summarise(cases, entries, references=()):
     }
 
 
-def default_blockers(outcome, paths, bugs, cases=()):
+def default_blockers(outcome, paths, bugs, cases=(), entries=None):
     """Why the default may not change, beyond the verdict: missing
-    flag, flip or migration evidence, one path only, known bugs."""
-    blockers = accounting.evidence_blockers(cases)
+    parity, flag, flip or migration evidence, one path only, known bugs.
+    `entries`, the parity entries, when the caller compared pairs."""
+    blockers = []
+    if entries is not None and not any(
+            e.get('equal') or e.get('allowed') for e in entries):
+        blockers.append('parity evidence missing: no template was compared '
+                        'on both paths')
+    blockers += accounting.evidence_blockers(cases)
     unverified = [c for c in cases if c.get('flags_unverified')]
     if unverified:
         blockers.append('no flag was read in %d cases: %s'
@@ -371,7 +377,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
                                accounted)
     description = description or {}
     bugs = known_bugs_seen(cases, known_bugs)
-    blockers = default_blockers(outcome, paths, bugs, cases)
+    blockers = default_blockers(outcome, paths, bugs, cases, entries)
     return {
         'verdict': outcome,
         'reasons': reasons,

@@ -427,3 +427,18 @@ def test_table_has_a_column_per_flag_scenario():
     header = report.table(result).splitlines()[0].split()
     assert header == ['template', 'steps', 'legacy', 'convergence',
                       'parity', 'flip-on']
+
+
+def test_no_pair_compared_is_no_evidence_that_the_default_may_change():
+    """A run of the flip and migration suites only (``-k test_flip``)
+    passes, but compared nothing between the paths."""
+    result = report.build(evidence.records(), DESCRIPTION, PATHS)
+    assert result['verdict'] == 'pass'
+    assert result['may_change_default'] is False
+    assert result['default_blockers'] == [
+        'parity evidence missing: no template was compared on both paths']
+    different = report.build(
+        both(observation=observation('b')) + evidence.records(),
+        DESCRIPTION, PATHS)
+    assert 'parity evidence missing: no template was compared on both ' \
+        'paths' in different['default_blockers']
