@@ -435,8 +435,8 @@ class EmbeddedDeployment(base.Deployment):
         if self.description.get('auth') != 'keystone':
             return client.heat_client(self.endpoint(path))
         from heat_functional.deployment import external
-        region = external.cloud_region(self.path_info(path)['cloud'],
-                                       self.description['clouds_file'])
+        region = external.shared_region(self.path_info(path)['cloud'],
+                                        self.description['clouds_file'])
         return client.cloud_client(region)
 
     def _control_secret(self):

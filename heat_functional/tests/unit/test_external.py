@@ -10,6 +10,7 @@ command says it cannot migrate.
 """
 
 import json
+import os
 import sys
 
 import pytest
@@ -130,3 +131,26 @@ def test_clouds_yaml_of_a_deployment_has_its_toggle_cells():
         'toggles': {'flip-on': {'endpoint': 'http://h:2/v1/admin'}}})
     assert 'heat-functional-legacy:' in text
     assert 'heat-functional-flip-on:' in text
+
+
+def test_one_region_and_session_per_cloud_in_a_process(
+        tmp_path, monkeypatch):
+    """Every case of a worker shares its cloud's keystoneauth session (one
+    token, not a password authentication per case); another cloud, or a
+    clouds.yaml that changed, gets its own."""
+    made = []
+    monkeypatch.setattr(external, '_SHARED_REGIONS', {})
+    monkeypatch.setattr(external, 'cloud_region',
+                        lambda cloud, clouds_file=None: made.append(
+                            (cloud, clouds_file)) or object())
+    clouds_file = tmp_path / 'clouds.yaml'
+    clouds_file.write_text('clouds: {}\n')
+    first = external.shared_region('a', str(clouds_file))
+    assert external.shared_region('a', str(clouds_file)) is first
+    assert external.shared_region('b', str(clouds_file)) is not first
+    stat = clouds_file.stat()
+    os.utime(str(clouds_file), ns=(stat.st_atime_ns,
+                                   stat.st_mtime_ns + 10 ** 9))
+    assert external.shared_region('a', str(clouds_file)) is not first
+    assert made == [('a', str(clouds_file)), ('b', str(clouds_file)),
+                    ('a', str(clouds_file))]
