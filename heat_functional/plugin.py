@@ -576,6 +576,12 @@ def _skip_kind(rep, item):
 
 
 def _skip_reason(rep):
-    if isinstance(rep.longrepr, tuple):
-        return rep.longrepr[2]
-    return str(rep.longrepr)
+    """The skip's message, without the class pytest puts before the
+    message of a skip of a kind of its own (case.Moot...)."""
+    text = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else \
+        str(rep.longrepr)
+    for kind in (case_module.UnmetRequirement, case_module.Moot):
+        prefix = '%s.%s: ' % (kind.__module__, kind.__name__)
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text

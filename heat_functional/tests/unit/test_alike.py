@@ -207,3 +207,16 @@ def test_moot_skips_are_listed_and_not_counted():
     assert [(r['ran'], r['moot'], r['skipped']) for r in rows] == [
         (1, 1, 0), (1, 1, 0)]
     assert accounting.skip_problems(rows, cases) == []
+
+
+@pytest.mark.parametrize('longrepr, reason', [
+    (('case.py', 46, 'heat_functional.case.Moot: moot: no stack'),
+     'moot: no stack'),
+    (('case.py', 30, 'heat_functional.case.UnmetRequirement: t requires '
+      'keystone'), 't requires keystone'),
+    (('x.py', 1, 'Skipped: not run: step grow failed'),
+     'Skipped: not run: step grow failed'),
+])
+def test_the_skip_reason_of_a_kind_of_skip_is_its_message(longrepr, reason):
+    from heat_functional import plugin
+    assert plugin._skip_reason(Fake(longrepr=longrepr)) == reason
