@@ -12,11 +12,16 @@ events are new), checks the convergence flag of every stack in the tree
 against the flag the stack was created with, checks the declared status,
 outputs and replacements, and records it all in the case. A step whose
 checks fail stops its lifecycle: later steps are skipped, naming it, but
-``delete`` always runs while the stack exists. A lifecycle *halted* by
-the flag lifecycle suite (its stack's flags were wrong right after a
-flip or a migration) runs nothing more: its later steps, delete
-included, fail at once naming the wrong flags, and the clean-up only
-asks Heat to delete its stack.
+``delete`` always runs while the stack exists. A step whose sidecar
+declares no ``expect`` is held to parity only (its status unchecked),
+unless --strict (alike.py). A request Heat refuses is the step's outcome
+(rejections.py): a refused create leaves no stack, so the later steps are
+moot (``case.moot``), as is the ``update-self`` of a failed create; a
+refused update leaves the stack as it was, and the later steps go on.
+A lifecycle *halted* by the flag lifecycle suite (its stack's flags were
+wrong right after a flip or a migration) runs nothing more: its later
+steps, delete included, fail at once naming the wrong flags, and the
+clean-up only asks Heat to delete its stack.
 """
 
 import time
