@@ -9,7 +9,11 @@ run's records against its plan (``plan.py``) and says what is missing:
   reported of it where pytest reported anything;
 - ``coverage``: per suite and path, how many planned cases ran, were
   skipped, were skipped because the target lacks what they need
-  (``unmet``: listed, not counted against the suite), or are missing;
+  (``unmet``: listed, not counted against the suite), were skipped
+  because an earlier step of their lifecycle left them nothing to act
+  on, as its outcome allows (``moot``: a rejected create leaves no
+  stack, a failed create gets no update-self; listed, not counted), or
+  are missing;
 - ``skip_problems``: suites that skipped more than their stated share
   (``config.SKIP_LIMITS``);
 - ``exit_status_problems``: what pytest's own exit status says that the
@@ -27,8 +31,9 @@ EXIT_STATUSES = {0: 'ok', 1: 'tests failed', 2: 'interrupted',
                  3: 'internal error', 4: 'usage error', 5: 'no tests ran'}
 #: Skips of these kinds are not counted against a suite's share:
 #: ``unmet`` (the target lacks what the case needs: listed apart) and
-#: ``xfail`` (a declared expected failure, e.g. a gabbit's ``xfail``).
-UNCOUNTED_SKIPS = ('unmet', 'xfail')
+#: ``xfail`` (a declared expected failure, e.g. a gabbit's ``xfail``),
+#: ``moot`` (nothing to act on after an earlier step: listed apart).
+UNCOUNTED_SKIPS = ('unmet', 'xfail', 'moot')
 
 
 def suite_of(record, planned_by_id=None):
@@ -81,7 +86,7 @@ def _kind(record):
 
 def coverage(cases, planned=None):
     """Rows per (suite, path): planned, ran, skipped (counted), unmet,
-    xfail, missing, and ``ran_share`` of the planned cases."""
+    xfail, moot, missing, and ``ran_share`` of the planned cases."""
     by_id = {k.case_id: k for k in planned or []}
     counts = collections.OrderedDict()
     for record in sorted(cases, key=lambda c: (suite_of(c, by_id),
@@ -96,7 +101,7 @@ def coverage(cases, planned=None):
             'suite': suite, 'path': path, 'planned': row['planned'],
             'ran': row['ran'], 'skipped': row['skipped'],
             'unmet': row['unmet'], 'xfail': row['xfail'],
-            'missing': row['missing'],
+            'moot': row['moot'], 'missing': row['missing'],
             'ran_share': round(row['ran'] / row['planned'], 4),
         })
     return rows
@@ -137,6 +142,15 @@ def unmet(cases):
              'why': c.get('message')}
             for c in cases if c['outcome'] == 'skipped' and
             c.get('skip_kind') == 'unmet']
+
+
+def moot(cases):
+    """The cases skipped because their lifecycle left them nothing to
+    act on (case.Moot), each with why."""
+    return [{'id': c['id'], 'template': c['template'], 'path': c['path'],
+             'why': c.get('message')}
+            for c in cases if c['outcome'] == 'skipped' and
+            c.get('skip_kind') == 'moot']
 
 
 def exit_status_problems(exit_status, cases):

@@ -23,10 +23,27 @@ class UnmetRequirement(pytest.skip.Exception):
     lists such cases apart and does not count them against the suite's
     share of skips (``accounting.py``)."""
 
+    #: The record's ``skip_kind``.
+    skip_kind = 'unmet'
+
+
+class Moot(pytest.skip.Exception):
+    """A skip because an earlier step of the lifecycle left the step
+    nothing to act on, as that step's outcome allows: a rejected create
+    (no stack exists), a failed create that gets no update-self. Listed
+    apart, not counted against the suite's share of skips."""
+
+    skip_kind = 'moot'
+
 
 def unmet(reason):
     """Skip the running case: the target cannot serve it (`reason`)."""
     raise UnmetRequirement(msg=reason, pytrace=False)
+
+
+def moot(reason):
+    """Skip the running case: its lifecycle left it nothing to act on."""
+    raise Moot(msg=reason, pytrace=False)
 
 
 class Case(object):
@@ -83,6 +100,11 @@ class Case(object):
         self.flags_unverified = None
         #: What the harness did as an agent or signaller (agents.py).
         self.agents = []
+        #: Heat's reason for the stack's status at the end of the step.
+        self.heat_reason = None
+        #: Whether the step was held to parity only, its status unchecked
+        #: (its sidecar declares no expect, and no --strict: alike.py).
+        self.held_to_parity_only = False
         self._cleanups = []
 
     def adopt(self, detached):
@@ -228,4 +250,6 @@ class Case(object):
             'repetition': self.repetition,
             'flags_unverified': self.flags_unverified,
             'agents': self.agents,
+            'heat_reason': self.heat_reason,
+            'held_to_parity_only': self.held_to_parity_only,
         }

@@ -266,6 +266,13 @@ def build_parser():
                              'fresh stacks, to learn what varies between '
                              'runs (noise); other suites run once '
                              '(default: %(default)s)')
+        command.add_argument('--strict', action='store_true',
+                             help='hold a template without a sidecar (or '
+                             'a step whose sidecar declares no expect) to '
+                             'CREATE_COMPLETE / UPDATE_COMPLETE; without '
+                             'it, such a step is held to parity only, and '
+                             'a failure on both paths alike is listed '
+                             'apart (default: off)')
         command.add_argument('-k', dest='keyword', metavar='EXPR',
                              help='only cases matching this pytest -k '
                              'expression')
@@ -467,6 +474,7 @@ def pytest_environment(args, report_dir):
     if getattr(args, 'only', None):
         env[config.ONLY_ENV] = args.only
     env[config.REPEAT_ENV] = str(args.repeat)
+    env[config.STRICT_ENV] = '1' if getattr(args, 'strict', False) else '0'
     try:
         env[config.RUN_ID_ENV] = config.run_id()
     except ValueError as error:

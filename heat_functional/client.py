@@ -42,6 +42,27 @@ class HeatError(AssertionError):
     """
 
 
+class Rejected(HeatError):
+    """Heat refused a request with an HTTP error status: `status` (the
+    HTTP status), `error_type` (Heat's error type, e.g.
+    ``StackValidationFailed``, or None) and `heat_message` (what Heat
+    said), beside the message that names the step."""
+
+    def __init__(self, message, error):
+        super().__init__(message)
+        detail = _error_detail(error)
+        self.status = error.code
+        self.error_type = detail.get('type')
+        self.heat_message = detail.get('message') or str(error)
+
+
+def _error_detail(error):
+    """The ``error`` mapping of Heat's answer in a heatclient error."""
+    body = getattr(error, 'error', None) or {}
+    detail = body.get('error', {}) if isinstance(body, dict) else {}
+    return detail if isinstance(detail, dict) else {}
+
+
 def heat_client(endpoint, session=None):
     """A python-heatclient v1 client for an endpoint.
 
@@ -73,8 +94,7 @@ def heat_message(error):
         return 'keystone refused the credentials (%s): %s' % (
             type(error).__name__, error)
     if isinstance(error, heat_exc.HTTPException):
-        body = getattr(error, 'error', None) or {}
-        detail = body.get('error', {}) if isinstance(body, dict) else {}
+        detail = _error_detail(error)
         message = detail.get('message') or str(error)
         kind = detail.get('type')
         return 'Heat answered %s%s: %s' % (
@@ -106,6 +126,11 @@ class StackDriver(object):
         raise HeatError('%s of %s on %s: %s'
                         % (step, self.label, self.path, detail))
 
+    def _reject(self, step, error):
+        """Raise Rejected for an HTTP error Heat answered."""
+        raise Rejected('%s of %s on %s: %s' % (
+            step, self.label, self.path, heat_message(error)), error)
+
     @contextlib.contextmanager
     def _heat_errors(self, step, passthrough=()):
         """Turn heatclient and keystoneauth failures into HeatError (after
@@ -118,6 +143,8 @@ class StackDriver(object):
         except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as err:
             self.deployment.check_alive(self.path)
             self._fail(step, heat_message(err))
+        except heat_exc.HTTPException as err:
+            self._reject(step, err)
         except (heat_exc.BaseException, ks_exc.ClientException) as err:
             self._fail(step, heat_message(err))
 
@@ -178,7 +205,7 @@ class StackDriver(object):
                 waited = time.monotonic() - started
                 if ('ActionInProgress' not in heat_message(err) or
                         waited > config.LOCK_RETRY_TIMEOUT):
-                    self._fail(step, heat_message(err))
+                    self._reject(step, err)
                 time.sleep(config.STATE_PROBE_INTERVAL * 10)
                 continue
             waited = time.monotonic() - started

@@ -46,6 +46,10 @@ DB_ENV = 'HEAT_FUNCTIONAL_DB'
 #: How many times the lifecycle suite runs each lifecycle per path, each
 #: time on a fresh stack (``--repeat``; see repeats.py).
 REPEAT_ENV = 'HEAT_FUNCTIONAL_REPEAT'
+#: Set to 1 (``--strict``) to hold a step whose sidecar declares no
+#: ``expect`` to the default status (CREATE_COMPLETE, UPDATE_COMPLETE)
+#: rather than to parity only (alike.py).
+STRICT_ENV = 'HEAT_FUNCTIONAL_STRICT'
 #: A Heat git checkout the embedded cells import Heat from, instead of
 #: the installed openstack-heat (``--heat-source``; deployment/source.py).
 HEAT_SOURCE_ENV = 'HEAT_FUNCTIONAL_HEAT_SOURCE'
@@ -298,6 +302,12 @@ def selected_toggles():
 def selected_repeat():
     """Runs of each lifecycle per path (1 unless --repeat says more)."""
     return max(1, int(os.environ.get(REPEAT_ENV) or 1))
+
+
+def strict():
+    """Whether steps without a declared expect must reach the default
+    status (--strict), rather than be held to parity only."""
+    return os.environ.get(STRICT_ENV) == '1'
 
 
 def initial_convergence(cell):

@@ -21,7 +21,10 @@ it runs (README.rst documents the format): create parameters, expected
 status and outputs, and update steps. Every lifecycle is a list of steps:
 ``create``, the declared updates in order, ``delete``. A template without
 a sidecar, or one whose sidecar declares no ``updates`` key, gets one
-update to itself (``update-self``: same template, same parameters).
+update to itself (``update-self``: same template, same parameters),
+unless its create is declared to fail or to be rejected (``ends_failed``).
+A step's ``expect`` may declare that Heat refuses its request
+(``rejected: <HTTP status>``, ``error: <substring>``: rejections.py).
 
 The paths a sidecar names (SIDECAR_PATHS: the environment, an update's
 template and environment) are relative to the template directory and
@@ -71,7 +74,9 @@ AGENT_KEYS = {'signal': str, 'after': str, 'data': dict, 'deploy': str,
 #: A signal step: signal a resource between two updates (agents.py).
 SIGNAL_KEYS = {'resource': str, 'data': dict}
 EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list,
-               'signal': str}
+               'signal': str, 'rejected': int, 'error': str}
+#: What a rejected request leaves nothing to check of (``rejected``).
+REJECTION_EXCLUDES = ('status', 'outputs', 'replaced', 'signal')
 STEP_NAME = re.compile(r'[a-z0-9][a-z0-9_-]*')
 #: What a template's name (its file name without the extension) may be.
 TEMPLATE_NAME = re.compile(r'[A-Za-z0-9_]+')
@@ -97,6 +102,9 @@ class Step(object):
         self.environment = environment
         self.rollback = rollback
         self.description = description
+        #: Whether the sidecar declares this step's outcome (``expect``);
+        #: a step that does not is held to parity only, unless --strict.
+        self.declared = expect is not None
         expect = expect or {}
         default_status = {'create': 'CREATE_COMPLETE',
                           'update': 'UPDATE_COMPLETE',
@@ -107,6 +115,13 @@ class Step(object):
         self.expected_replaced = expect.get('replaced')
         #: A signal step's own outcome (the signalled resource's event).
         self.expected_signal = expect.get('signal', 'SIGNAL_COMPLETE')
+        #: {'status': HTTP status, 'error': substring or None} where Heat
+        #: must refuse the request (rejections.py), else None.
+        self.expected_rejection = None
+        if 'rejected' in expect:
+            self.expected_rejection = {'status': expect['rejected'],
+                                       'error': expect.get('error')}
+            self.expected_status = None
 
     def __repr__(self):
         return '<Step %s>' % self.name
@@ -180,11 +195,11 @@ class Template(object):
                       declared.get('expect'),
                       declared.get('description'), declared.get('agents'))]
         updates = declared.get('updates')
-        if updates is None:
+        if updates is None and not ends_failed(steps[0]):
             updates = [{'name': SELF_UPDATE,
                         'description': 'an update to the same template '
                         'and parameters'}]
-        for update in updates:
+        for update in updates or []:
             if update.get('signal'):
                 steps.append(Step(
                     update['name'], 'signal', self.path,
@@ -229,6 +244,13 @@ class Template(object):
         if self.error:
             raise CorpusError(self.error)
         return self.steps[0].load()
+
+
+def ends_failed(step):
+    """Whether a create is declared to leave no complete stack (to end
+    failed or rolled back, or to be rejected): it gets no update-self."""
+    return (step.expected_rejection is not None or
+            step.expected_status not in (None, 'CREATE_COMPLETE'))
 
 
 def _stem(filename):
@@ -391,7 +413,11 @@ def validate_lifecycle(declaration, where):
                           % (where, ', '.join(sorted(map(str, unknown))),
                              ', '.join(REQUIREMENTS)))
     if 'expect' in declaration:
-        _check_keys(declaration['expect'], EXPECT_KEYS, where + ': expect')
+        _check_expect(declaration['expect'], where + ': expect')
+        if declaration['expect'].get('rejected') and \
+                declaration.get('updates'):
+            raise CorpusError('%s: a rejected create leaves no stack to '
+                              'update (drop updates)' % where)
     _check_agents(declaration.get('agents') or [], where)
     names = set()
     for number, update in enumerate(declaration.get('updates') or [], 1):
@@ -409,7 +435,10 @@ def validate_lifecycle(declaration, where):
                               % (place, name))
         names.add(name)
         if 'expect' in update:
-            _check_keys(update['expect'], EXPECT_KEYS, place + ': expect')
+            _check_expect(update['expect'], place + ': expect')
+            if 'rejected' in update['expect'] and 'signal' in update:
+                raise CorpusError('%s: a signal step cannot be rejected '
+                                  '(drop rejected)' % place)
         _check_agents(update.get('agents') or [], place)
         if 'signal' in update:
             _check_keys(update['signal'], SIGNAL_KEYS, place + ': signal')
@@ -421,6 +450,26 @@ def validate_lifecycle(declaration, where):
                 raise CorpusError('%s: a signal step changes nothing else '
                                   '(drop %s)' % (place,
                                                  ', '.join(sorted(mixed))))
+
+
+def _check_expect(expect, where):
+    """Raise CorpusError unless `expect` is a valid expectation; a
+    rejection (``rejected: <HTTP status>``, ``error: <substring>``)
+    declares nothing else."""
+    _check_keys(expect, EXPECT_KEYS, where)
+    if 'rejected' not in expect:
+        if 'error' in expect:
+            raise CorpusError('%s: error is the message of a rejection: it '
+                              'needs rejected (an HTTP status)' % where)
+        return
+    status = expect['rejected']
+    if isinstance(status, bool) or not 400 <= status <= 599:
+        raise CorpusError('%s: rejected must be an HTTP error status '
+                          '(400 to 599), got %r' % (where, status))
+    mixed = [key for key in REJECTION_EXCLUDES if key in expect]
+    if mixed:
+        raise CorpusError('%s: a rejected request leaves no outcome to '
+                          'check (drop %s)' % (where, ', '.join(mixed)))
 
 
 def _check_agents(specs, where):

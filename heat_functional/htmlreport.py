@@ -232,8 +232,9 @@ def _coverage(report):
     if not rows:
         return ''
     header = ('suite', 'path', 'planned', 'ran', 'skipped', 'unmet',
-              'xfail', 'missing', 'ran')
-    body = [_tag('tr', ''.join(_tag('td', esc(r[k])) for k in header[:-1])
+              'xfail', 'moot', 'missing', 'ran')
+    body = [_tag('tr', ''.join(_tag('td', esc(r.get(k, 0)))
+                               for k in header[:-1])
                  + _tag('td', '%d %%' % round(100 * r['ran_share'])))
             for r in rows]
     parts = [_tag('h2', 'Who ran'), _table(header, body, id='coverage')]
@@ -243,7 +244,32 @@ def _coverage(report):
             'summary', '%d cases the target cannot serve' % len(unmet)) +
             _tag('ul', ''.join(_tag('li', esc('%s: %s' % (u['id'], u['why'])))
                                for u in unmet))))
+    moot = report.get('moot') or []
+    if moot:
+        parts.append(_tag('details', _tag(
+            'summary', '%d steps left nothing to act on' % len(moot)) +
+            _tag('ul', ''.join(_tag('li', esc('%s: %s' % (m['id'], m['why'])))
+                               for m in moot))))
+    parts.append(_failed_alike(report))
     return ''.join(parts)
+
+
+def _failed_alike(report):
+    """The pairs held to parity only that failed alike on both paths:
+    equal, so they pass, but listed with Heat's reason on each path."""
+    rows = report.get('failed_alike') or []
+    if not rows:
+        return ''
+    header = ('template', 'step', 'status', 'path', 'Heat\'s reason')
+    body = [_tag('tr', ''.join(_tag('td', esc(value)) for value in (
+        row['template'], step_label(row['scenario']), row['status'][path],
+        path, row['reasons'][path])))
+        for row in rows for path in sorted(row['reasons'])]
+    return (_tag('h2', 'Failed alike on both paths') +
+            _tag('p', 'Held to parity only (no expect in a sidecar, no '
+                 '--strict): both paths ended in the same failure, so '
+                 'the pair is equal.') +
+            _table(header, body, id='failed-alike'))
 
 
 def _summary(report):

@@ -12,11 +12,16 @@ events are new), checks the convergence flag of every stack in the tree
 against the flag the stack was created with, checks the declared status,
 outputs and replacements, and records it all in the case. A step whose
 checks fail stops its lifecycle: later steps are skipped, naming it, but
-``delete`` always runs while the stack exists. A lifecycle *halted* by
-the flag lifecycle suite (its stack's flags were wrong right after a
-flip or a migration) runs nothing more: its later steps, delete
-included, fail at once naming the wrong flags, and the clean-up only
-asks Heat to delete its stack.
+``delete`` always runs while the stack exists. A step whose sidecar
+declares no ``expect`` is held to parity only (its status unchecked),
+unless --strict (alike.py). A request Heat refuses is the step's outcome
+(rejections.py): a refused create leaves no stack, so the later steps are
+moot (``case.moot``), as is the ``update-self`` of a failed create; a
+refused update leaves the stack as it was, and the later steps go on.
+A lifecycle *halted* by the flag lifecycle suite (its stack's flags were
+wrong right after a flip or a migration) runs nothing more: its later
+steps, delete included, fail at once naming the wrong flags, and the
+clean-up only asks Heat to delete its stack.
 """
 
 import time
@@ -24,10 +29,13 @@ import time
 import pytest
 
 from heat_functional import agents
+from heat_functional import alike
 from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config
+from heat_functional import corpus
 from heat_functional import observation
+from heat_functional import rejections
 
 
 class Lifecycle(object):
@@ -49,6 +57,15 @@ class Lifecycle(object):
         #: Why no further step may run on the stack (its flags were wrong
         #: right after a change of path: flag_lifecycle.py), or None.
         self.halted = None
+        #: Whether a step whose sidecar declares no ``expect`` is held to
+        #: parity only (its status is not checked): unless --strict.
+        self.parity_only = not config.strict()
+        #: The stack's name (a rejection's message may contain it).
+        self.stack_name = None
+        #: What Heat said when it rejected the create, or None.
+        self.rejected_create = None
+        #: The status the create ended in (``ACTION_STATUS``), or None.
+        self.created = None
 
     def skip_reason(self, step):
         if self.stack_id is None:
@@ -57,6 +74,24 @@ class Lifecycle(object):
         if self.stopped_by and step.kind != 'delete':
             return 'not run: step %s of %s on %s failed' % (
                 self.stopped_by, self.template.name, self.path)
+        return None
+
+    def moot_reason(self, step):
+        """Why `step` has nothing to act on, or None: the create was
+        rejected (no stack exists), or the stack's create failed and the
+        step is the update-self the sidecar did not ask for. Such a step
+        is skipped as moot (case.moot), which the accounting lists and
+        does not count against the suite's share of skips."""
+        where = '%s on %s' % (self.template.name, self.path)
+        if self.rejected_create:
+            return ('moot: the create of %s was rejected, so no stack '
+                    'exists to act on (%s)' % (where, self.rejected_create))
+        if (step.name == corpus.SELF_UPDATE and self.stack_id and
+                'updates' not in self.template.lifecycle and
+                alike.is_failure(self.created)):
+            return ('moot: the create of %s ended %s, and a failed create '
+                    'gets no update-self unless its sidecar declares '
+                    'updates' % (where, self.created))
         return None
 
 
@@ -159,18 +194,11 @@ def create_or_update(lifecycle, step, case, deployment):
                                                  lifecycle.path),
                              lifecycle.agent_memory)
     with case.timed(step.kind):
-        if step.kind == 'create':
-            lifecycle.stack_id = driver.create(
-                case.stack_name(), body, files=files,
-                parameters=step.parameters, environment=environment,
-                disable_rollback=not step.rollback)
-        else:
-            since = len(driver.root_events(lifecycle.stack_id) or [])
-            driver.update(lifecycle.stack_id, body, files=files,
-                          parameters=step.parameters,
-                          environment=environment,
-                          disable_rollback=not step.rollback,
-                          step=step.name)
+        try:
+            since = _request(lifecycle, step, case, body, files,
+                             environment)
+        except client.Rejected as rejected:
+            return _refused(lifecycle, step, rejected, case, deployment)
         with prepared.acting_on(lifecycle.stack_id) as acting:
             stack = driver.wait(lifecycle.stack_id, step.kind.upper(),
                                 step.name, since=since,
@@ -178,8 +206,74 @@ def create_or_update(lifecycle, step, case, deployment):
     case.agents = acting.acted
     case.lock_waits = driver.lock_waits[waits:]
     case.measure_heat_time(deployment, lifecycle.stack_id, since)
-    return acting.problems + observe_and_check(lifecycle, step, stack, case,
-                                               deployment)
+    problems = observe_and_check(lifecycle, step, stack, case, deployment)
+    if step.kind == 'create':
+        lifecycle.created = case.observation['stack']
+    if step.expected_rejection:
+        problems = rejections.accepted(
+            step.expected_rejection, '%s of %s on %s' % (
+                step.name, template.name, lifecycle.path),
+            case.observation['stack']) + problems
+    return acting.problems + problems
+
+
+def _request(lifecycle, step, case, body, files, environment):
+    """Send the create or update; return how many of the root's own
+    events came before it. Raises client.Rejected if Heat refuses."""
+    driver = lifecycle.driver
+    if step.kind == 'create':
+        lifecycle.stack_name = case.stack_name()
+        lifecycle.stack_id = driver.create(
+            lifecycle.stack_name, body, files=files,
+            parameters=step.parameters, environment=environment,
+            disable_rollback=not step.rollback)
+        return 0
+    since = len(driver.root_events(lifecycle.stack_id) or [])
+    driver.update(lifecycle.stack_id, body, files=files,
+                  parameters=step.parameters, environment=environment,
+                  disable_rollback=not step.rollback, step=step.name)
+    return since
+
+
+def _refused(lifecycle, step, rejected, case, deployment):
+    """A create or update Heat refused: the refusal is the step's
+    observation (``rejected``), checked against the declared rejection.
+    A refused update leaves the stack as it was, which is observed and
+    checked too: its status unchanged, no new event."""
+    where = '%s of %s on %s' % (step.name, lifecycle.template.name,
+                                lifecycle.path)
+    refusal = rejections.observe(rejected, lifecycle.stack_name,
+                                 lifecycle.template.base_url)
+    problems = rejections.problems(step.expected_rejection, rejected, where)
+    if step.kind == 'create':
+        lifecycle.rejected_create = rejected.heat_message
+        case.observation = {'rejected': refusal}
+        return problems
+    before = lifecycle.last.observation['stack'] if lifecycle.last \
+        else None
+    with case.timed('observe'):
+        observed = _settled_observation(lifecycle, case)
+    lifecycle.last = observed
+    case.observation = dict(observed.observation, rejected=refusal)
+    with case.timed('flags'):
+        problems += case.check_flags(deployment, lifecycle.stack_id,
+                                     observed.tree,
+                                     lifecycle.expected_convergence,
+                                     lifecycle.known_flag_bug)
+    return problems + _unchanged(observed.observation, before, where)
+
+
+def _unchanged(observed, before, where):
+    """What a refused update changed: the stack's status (it was
+    `before`), or events written since the previous step."""
+    problems = []
+    if observed['stack'] != before:
+        problems.append('%s: the update was rejected, yet the stack is now '
+                        '%s (it was %s)' % (where, observed['stack'], before))
+    if observed['events']:
+        problems.append('%s: the update was rejected, yet Heat wrote events '
+                        'for %s' % (where, ', '.join(observed['events'])))
+    return problems
 
 
 def _signal(lifecycle, step, case, deployment):
@@ -225,8 +319,12 @@ def observe_and_check(lifecycle, step, stack, case, deployment,
                                         observed.tree,
                                         lifecycle.expected_convergence,
                                         lifecycle.known_flag_bug)
+    case.heat_reason = stack.stack_status_reason
+    held = getattr(step, 'declared', True) or not lifecycle.parity_only
+    case.held_to_parity_only = not held
     return _expectations(step, stack, observed.observation,
-                         template.name, lifecycle.path) + problems
+                         template.name, lifecycle.path,
+                         held_to_status=held) + problems
 
 
 def _transient(observed):
@@ -274,12 +372,16 @@ def _settled_observation(lifecycle, case):
     return observed
 
 
-def _expectations(step, stack, observed, template_name, path):
-    """What differs from the step's declaration, one message each."""
+def _expectations(step, stack, observed, template_name, path,
+                  held_to_status=True):
+    """What differs from the step's declaration, one message each; the
+    status is not checked unless `held_to_status` (a step held to
+    parity only may end in any state, the same on both paths)."""
     where = '%s of %s on %s' % (step.name, template_name, path)
     problems = []
     status = '%s_%s' % (stack.action, stack.status)
-    if step.expected_status is not None and status != step.expected_status:
+    if held_to_status and step.expected_status is not None and \
+            status != step.expected_status:
         problems.append('%s ended %s, expected %s: %s'
                         % (where, status, step.expected_status,
                            stack.stack_status_reason))
@@ -322,7 +424,9 @@ def delete(lifecycle, case, deployment):
 
 def create_from_template(lifecycle, case, deployment):
     """The template's own create step, for suites that run other steps
-    on the same stack (actions, failures)."""
+    on the same stack (actions, failures): these need a complete stack,
+    so the create is held to its status whatever --strict says."""
+    lifecycle.parity_only = False
     return create_or_update(lifecycle, lifecycle.template.steps[0], case,
                             deployment)
 
@@ -359,9 +463,14 @@ def skip_unless_runnable(lifecycle, step, template, path):
                     'loadgroup)' % (step.name, template.name, path,
                                     template.name), pytrace=False)
     fail_if_halted(lifecycle)
+    if lifecycle.rejected_create:
+        case_module.moot(lifecycle.moot_reason(step))
     reason = lifecycle.skip_reason(step)
     if reason:
         pytest.skip(reason)
+    reason = lifecycle.moot_reason(step)
+    if reason:
+        case_module.moot(reason)
 
 
 def fail_if_halted(lifecycle):

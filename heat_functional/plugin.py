@@ -42,8 +42,9 @@ from heat_functional import report as report_module
 
 CASE_KEY = pytest.StashKey()
 REPORTS_KEY = pytest.StashKey()
-#: Set on an item whose skip says the target lacks what it needs.
-UNMET_KEY = pytest.StashKey()
+#: The kind of an item's skip that the accounting lists apart
+#: (case.UnmetRequirement's and case.Moot's ``skip_kind``).
+SKIP_KIND_KEY = pytest.StashKey()
 #: What a pytest-xdist worker sends its CPU seconds under when it ends.
 WORKER_CPU_KEY = 'heat_functional_cpu_s'
 #: Errors whose message says all there is: shown without a traceback.
@@ -532,8 +533,8 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(
-            case_module.UnmetRequirement):
-        item.stash[UNMET_KEY] = True
+            (case_module.UnmetRequirement, case_module.Moot)):
+        item.stash[SKIP_KIND_KEY] = call.excinfo.value.skip_kind
     if call.excinfo is not None and isinstance(call.excinfo.value,
                                                PLAIN_ERRORS):
         rep.longrepr = str(call.excinfo.value)
@@ -567,15 +568,20 @@ def _write_case(item, reports):
 
 def _skip_kind(rep, item):
     """'xfail' for a declared expected failure, 'unmet' for a case the
-    target cannot serve (case.UnmetRequirement), else None."""
+    target cannot serve (case.UnmetRequirement), 'moot' for a step its
+    lifecycle left nothing to act on (case.Moot), else None."""
     if hasattr(rep, 'wasxfail'):
         return 'xfail'
-    if item.stash.get(UNMET_KEY, False):
-        return 'unmet'
-    return None
+    return item.stash.get(SKIP_KIND_KEY, None)
 
 
 def _skip_reason(rep):
-    if isinstance(rep.longrepr, tuple):
-        return rep.longrepr[2]
-    return str(rep.longrepr)
+    """The skip's message, without the class pytest puts before the
+    message of a skip of a kind of its own (case.Moot...)."""
+    text = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else \
+        str(rep.longrepr)
+    for kind in (case_module.UnmetRequirement, case_module.Moot):
+        prefix = '%s.%s: ' % (kind.__module__, kind.__name__)
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text

@@ -20,6 +20,7 @@ import json
 import os
 
 from heat_functional import accounting
+from heat_functional import alike
 from heat_functional import config
 from heat_functional import htmlreport
 from heat_functional import parity
@@ -404,6 +405,9 @@ def build(cases, description, paths, allowances=(), interrupted=None,
         'coverage': coverage,
         'timings': timings(cases, paths),
         'unmet': accounting.unmet(cases),
+        'moot': accounting.moot(cases),
+        'failed_alike': alike.failed_alike(cases, entries,
+                                           parity_sides(paths)),
         'summary': summarise(cases, entries, references),
         'cases': cases,
         'parity': entries,
@@ -495,10 +499,27 @@ def coverage_lines(report):
             report.get('planned') else []
     lines = ['planned cases that ran:']
     for row in rows:
-        others = ', '.join('%d %s' % (row[k], k) for k in (
-            'skipped', 'unmet', 'xfail', 'missing') if row[k])
+        others = ', '.join('%d %s' % (row.get(k, 0), k) for k in (
+            'skipped', 'unmet', 'xfail', 'moot', 'missing') if row.get(k))
         lines.append('  %s on %s: %d of %d (%s)' % (
             row['suite'], row['path'], row['ran'], row['planned'], others))
+    return lines
+
+
+def failed_alike_lines(report):
+    """The pairs held to parity only that failed alike on both paths,
+    with each path's reason (alike.py)."""
+    rows = report.get('failed_alike') or []
+    if not rows:
+        return []
+    lines = ['failed alike on both paths (held to parity only: no '
+             'expect in a sidecar, no --strict): %d' % len(rows)]
+    for row in rows:
+        lines.append('  %s/%s: %s' % (row['template'], row['scenario'],
+                                      ', '.join(sorted(set(
+                                          row['status'].values())))))
+        lines += ['    %s: %s' % (path, _first_line(reason))
+                  for path, reason in sorted(row['reasons'].items())]
     return lines
 
 
@@ -583,6 +604,7 @@ def table(report):
                     'not compared' % tuple(references[k] for k in (
                         'pairs', 'equal', 'allowed', 'different',
                         'incomplete', 'not_compared')))
+    text += failed_alike_lines(report)
     text += coverage_lines(report)
     text += timing_lines(report)
     text += performance.text_lines(report.get('performance'))

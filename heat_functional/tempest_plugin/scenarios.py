@@ -125,8 +125,7 @@ class ScenarioTest(test.BaseTestCase):
         record = case.record(outcome, message,
                              time.monotonic() - case.started)
         record['suite'] = plan.suite_of(planned.case_id.partition('[')[0])
-        record['skip_kind'] = 'unmet' if isinstance(
-            error, case_module.UnmetRequirement) else None
+        record['skip_kind'] = getattr(error, 'skip_kind', None)
         session.write_record(directory, record)
         if outcome == 'skipped':
             self.skipTest(message)

@@ -387,12 +387,12 @@ def test_sidecar_without_updates_gets_update_self(tmp_path):
     write(tmp_path, 't.lifecycle.yaml', {
         'description': 'with parameters', 'parameters': {'n': 2},
         'environment': 'env/e.yaml', 'rollback': True,
-        'expect': {'status': 'ROLLBACK_COMPLETE', 'outputs': {'a': 1}}})
+        'expect': {'status': 'CREATE_COMPLETE', 'outputs': {'a': 1}}})
     create, update, delete = only_template(tmp_path).steps
     environment = str(tmp_path / 'env' / 'e.yaml')
     assert step_summary(create) == (
         'create', 'create', path, {'n': 2}, environment, True,
-        'ROLLBACK_COMPLETE', {'a': 1}, None)
+        'CREATE_COMPLETE', {'a': 1}, None)
     assert create.description == 'with parameters'
     # The same template and parameters; the create's expectations are its
     # own.
@@ -402,6 +402,53 @@ def test_sidecar_without_updates_gets_update_self(tmp_path):
     assert step_summary(delete) == (
         'delete', 'delete', path, {}, None, False, 'DELETE_COMPLETE', None,
         None)
+
+
+@pytest.mark.parametrize('expect', [
+    {'status': 'CREATE_FAILED'}, {'status': 'ROLLBACK_COMPLETE'},
+    {'rejected': 400, 'error': 'StackValidationFailed'}])
+def test_a_create_declared_to_fail_gets_no_update_self(tmp_path, expect):
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {'expect': expect})
+    assert [s.name for s in only_template(tmp_path).steps] == [
+        'create', 'delete']
+
+
+def test_a_create_declared_to_fail_keeps_its_declared_updates(tmp_path):
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {
+        'expect': {'status': 'CREATE_FAILED'},
+        'updates': [{'name': 'fix', 'parameters': {'fail': False}}]})
+    assert [s.name for s in only_template(tmp_path).steps] == [
+        'create', 'fix', 'delete']
+
+
+def test_declared_and_undeclared_steps(tmp_path):
+    """Only a step with an expect is declared; the others are held to
+    parity only unless --strict (lifecycle.py)."""
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {
+        'expect': {'outputs': {'a': 1}},
+        'updates': [{'name': 'a'}, {'name': 'b', 'expect': {}}]})
+    steps = only_template(tmp_path).steps
+    assert [(s.name, s.declared) for s in steps] == [
+        ('create', True), ('a', False), ('b', True), ('delete', False)]
+    write(tmp_path, 'plain.yaml')
+    plain = corpus.Template(str(tmp_path / 'plain.yaml'))
+    assert [s.declared for s in plain.steps] == [False, False, False]
+
+
+def test_a_rejected_step(tmp_path):
+    write(tmp_path, 't.yaml')
+    write(tmp_path, 't.lifecycle.yaml', {'updates': [
+        {'name': 'bad', 'expect': {'rejected': 400}},
+        {'name': 'then', 'expect': {'status': 'UPDATE_COMPLETE'}}]})
+    create, bad, then, delete = only_template(tmp_path).steps
+    assert bad.expected_rejection == {'status': 400, 'error': None}
+    assert bad.expected_status is None
+    assert create.expected_rejection is None
+    assert then.expected_rejection is None
+    assert then.expected_status == 'UPDATE_COMPLETE'
 
 
 def test_empty_updates_has_no_update(tmp_path):
@@ -516,10 +563,34 @@ NAME_RULE = ('must be lower-case letters, digits, "-" or "_", and not '
              'create or delete')
 UPDATE_KEYS = ('(known: agents, description, environment, expect, name, '
                'parameters, rollback, signal, template)')
-EXPECT_KEYS = '(known: outputs, replaced, signal, status)'
+EXPECT_KEYS = ('(known: error, outputs, rejected, replaced, signal, '
+               'status)')
 
 
 @pytest.mark.parametrize('declaration, message', [
+    ({'expect': {'rejected': '400'}},
+     "x: expect: 'rejected' must be a int, got str"),
+    ({'expect': {'rejected': 200}},
+     'x: expect: rejected must be an HTTP error status (400 to 599), got '
+     '200'),
+    ({'expect': {'rejected': True}},
+     'x: expect: rejected must be an HTTP error status (400 to 599), got '
+     'True'),
+    ({'expect': {'error': 'Invalid'}},
+     'x: expect: error is the message of a rejection: it needs rejected '
+     '(an HTTP status)'),
+    ({'expect': {'rejected': 400, 'status': 'CREATE_FAILED'}},
+     'x: expect: a rejected request leaves no outcome to check (drop '
+     'status)'),
+    ({'expect': {'rejected': 400}, 'updates': [{'name': 'a'}]},
+     'x: a rejected create leaves no stack to update (drop updates)'),
+    ({'updates': [{'name': 'a', 'expect': {'rejected': 409,
+                                           'outputs': {}}}]},
+     'x: update 1: expect: a rejected request leaves no outcome to check '
+     '(drop outputs)'),
+    ({'updates': [{'name': 'a', 'signal': {'resource': 'r'},
+                   'expect': {'rejected': 400}}]},
+     'x: update 1: a signal step cannot be rejected (drop rejected)'),
     ({'updates': {'name': 'a'}}, "x: 'updates' must be a list, got dict"),
     ({'updates': None}, "x: 'updates' must be a list, got NoneType"),
     ({'updates': ['grow']}, 'x: update 1: expected a mapping, got str'),
