@@ -226,7 +226,8 @@ def observe_and_check(lifecycle, step, stack, case, deployment,
                                         lifecycle.expected_convergence,
                                         lifecycle.known_flag_bug)
     return _expectations(step, stack, observed.observation,
-                         template.name, lifecycle.path) + problems
+                         template.name, lifecycle.path,
+                         observed.placeholders.replace) + problems
 
 
 def _transient(observed):
@@ -274,8 +275,14 @@ def _settled_observation(lifecycle, case):
     return observed
 
 
-def _expectations(step, stack, observed, template_name, path):
-    """What differs from the step's declaration, one message each."""
+def _expectations(step, stack, observed, template_name, path,
+                  normalise=None):
+    """What differs from the step's declaration, one message each.
+
+    normalise (the observation's Placeholders.replace) is applied to the
+    declared outputs as it was to the observed ones: a declared value that
+    is one of the case's own (an external_id) still matches, and one may
+    be declared by its placeholder (``<stack name>-role``)."""
     where = '%s of %s on %s' % (step.name, template_name, path)
     problems = []
     status = '%s_%s' % (stack.action, stack.status)
@@ -284,6 +291,7 @@ def _expectations(step, stack, observed, template_name, path):
                         % (where, status, step.expected_status,
                            stack.stack_status_reason))
     for key, value in (step.expected_outputs or {}).items():
+        value = normalise(value) if normalise else value
         actual = observed['outputs'].get(key, '<absent>')
         if actual != value:
             problems.append('%s: output %s is %r, expected %r'
