@@ -28,11 +28,11 @@ is its resource's), a stack's name (``<stack name>``, ``<stack name of
 group/0>``), ARN (``<arn of thing>``, also URL-quoted: ``<quoted arn of
 thing>``) and API URL (``<url of thing>``), the root's as ``<stack id>``,
 ``<stack arn>``, ``<stack quoted arn>``, ``<stack url>``, and the cell's
-endpoint (``<heat endpoint>``), whole or inside a longer string, the
-longest first, so that two paths' observations keep their structure and
-lose only what differs between any two stacks. Alongside, ``observe``
-returns the stack tree (id and logical path of every stack, for the flag
-checks) and what the next step needs.
+endpoint (``<heat endpoint>``, ``<heat api>`` its scheme, host and port),
+whole or inside a longer string, the longest first, so that two paths'
+observations keep their structure and lose only what differs between any
+two stacks. Alongside, ``observe`` returns the stack tree (id and logical
+path of every stack, for the flag checks) and what the next step needs.
 """
 
 from concurrent import futures
@@ -239,9 +239,16 @@ def case_values(root, listed, paths, physical_ids, renames=()):
         add(stack_id, '<id of %s>' % path if path else '<stack id>')
         for kind, value in sorted(values.items()):
             add(value, _stack_placeholder(kind, path))
-        if not path:
+        if not path and endpoint:
             add(endpoint, '<heat endpoint>')
+            add(_origin(endpoint), '<heat api>')
     return known
+
+
+def _origin(url):
+    """``scheme://host:port`` of a URL."""
+    parts = parse.urlsplit(url)
+    return '%s://%s' % (parts.scheme, parts.netloc) if parts.netloc else None
 
 
 def member_renames(resources, events):

@@ -649,6 +649,8 @@ def case_on(path, changes=None):
         'signal_url': 'http://127.0.0.1:8000/v1/waitcondition/' +
         parse.quote(cell.arn('thing') + '/resources/handle'),
         'endpoint': cell.endpoint + '/stacks',
+        'signal': cell.endpoint.replace(TENANT, 'stack-user-project') +
+        '/stacks/' + cell.names[''],
         'show': {'id': uuid_of(cell.n, 'inner'),
                  'name': cell.names['thing'] + '-inner',
                  'links': [{'rel': 'self', 'href': cell.url('thing')}],
@@ -696,6 +698,7 @@ def test_the_cases_own_values_are_replaced_by_what_they_are():
         'signal_url': 'http://127.0.0.1:8000/v1/waitcondition/'
                       '<quoted arn of thing>/resources/handle',
         'endpoint': '<heat endpoint>/stacks',
+        'signal': '<heat api>/v1/stack-user-project/stacks/<stack name>',
         'show': {'id': '<id of thing/inner>',
                  'name': '<stack name of thing>-inner',
                  'links': [{'rel': 'self', 'href': '<url of thing>'}],
