@@ -37,7 +37,6 @@ path of every stack, for the flag checks) and what the next step needs.
 
 from concurrent import futures
 import json
-import re
 from urllib import parse
 
 from heat_functional import config
@@ -79,7 +78,7 @@ class Placeholders(object):
     def __init__(self, known=None):
         #: value -> placeholder
         self.known = dict(known or {})
-        self._pattern = None
+        self._embeddable = None
 
     def replace(self, value):
         if isinstance(value, str):
@@ -94,21 +93,41 @@ class Placeholders(object):
     def _in_string(self, text):
         if text in self.known:
             return self.known[text]
-        pattern = self._embedded()
-        if pattern is None:
+        # Only the values the text holds are looked for (no regular
+        # expression of them all: compiling one takes milliseconds).
+        inside = [value for value in self._embeddable_values()
+                  if value in text]
+        if not inside:
             return text
-        return pattern.sub(lambda match: self.known[match.group(0)], text)
+        parts, start = [], 0
+        while True:
+            found = _leftmost(text, start, inside)
+            if found is None:
+                parts.append(text[start:])
+                return ''.join(parts)
+            at, value = found
+            parts += [text[start:at], self.known[value]]
+            start = at + len(value)
 
-    def _embedded(self):
-        if self._pattern is None:
-            long_enough = sorted(
+    def _embeddable_values(self):
+        """Values replaced inside longer strings, the longest first."""
+        if self._embeddable is None:
+            self._embeddable = sorted(
                 (value for value in self.known
                  if len(value) >= config.MIN_EMBEDDED_VALUE),
                 key=lambda value: (-len(value), value))
-            self._pattern = re.compile('|'.join(
-                re.escape(value) for value in long_enough)) \
-                if long_enough else False
-        return self._pattern or None
+        return self._embeddable
+
+
+def _leftmost(text, start, values):
+    """(index, value) of the value found first in text from start, the
+    longest at a tie (values come longest first), or None."""
+    best = None
+    for value in values:
+        at = text.find(value, start)
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, value)
+    return best
 
 
 def normalise_outputs(outputs, random_outputs=(), placeholders=None):

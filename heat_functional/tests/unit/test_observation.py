@@ -757,6 +757,8 @@ def test_placeholders_longest_match_first():
         root: '<stack name>', nested: '<stack name of group>'})
     assert placeholders.replace('%s-0-xyz and %s-role' % (nested, root)) == (
         '<stack name of group>-0-xyz and <stack name>-role')
+    assert placeholders.replace('%s/%s/%s' % (root, nested, root)) == (
+        '<stack name>/<stack name of group>/<stack name>')
 
 
 def test_placeholders_short_values_only_as_whole_strings():
