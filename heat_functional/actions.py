@@ -238,7 +238,8 @@ def _reads(lifecycle, case, deployment):
                 filters={'owner_id': stack_id}, sort_keys='stack_name',
                 sort_dir='asc', **page)))
     outputs = observation.normalise_outputs(
-        shown, lifecycle.template.random_outputs)
+        shown, lifecycle.template.random_outputs,
+        lifecycle.last.placeholders)
     case.observation = {
         'outputs': outputs,
         'template': sorted(stored),

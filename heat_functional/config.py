@@ -103,6 +103,11 @@ ROLLBACK_GRACE = 10.0
 AGENT_POLL_INTERVAL = 0.1
 #: Heat's default max_nested_stack_depth: no stack nests deeper.
 MAX_NESTED_DEPTH = 5
+#: A case's own value (an id, a stack name: observation.Placeholders)
+#: shorter than this is replaced only where it is a whole string, not
+#: inside longer ones: an external_id like ``a1`` would otherwise turn up
+#: inside unrelated text.
+MIN_EMBEDDED_VALUE = 8
 
 #: Seconds the black-box probe's resource takes to create (probe.py): the
 #: window in which the probe's second update must arrive.

@@ -324,6 +324,7 @@ def observe_and_check(lifecycle, step, stack, case, deployment,
     case.held_to_parity_only = not held
     return _expectations(step, stack, observed.observation,
                          template.name, lifecycle.path,
+                         observed.placeholders.replace,
                          held_to_status=held) + problems
 
 
@@ -373,10 +374,15 @@ def _settled_observation(lifecycle, case):
 
 
 def _expectations(step, stack, observed, template_name, path,
-                  held_to_status=True):
+                  normalise=None, held_to_status=True):
     """What differs from the step's declaration, one message each; the
     status is not checked unless `held_to_status` (a step held to
-    parity only may end in any state, the same on both paths)."""
+    parity only may end in any state, the same on both paths).
+
+    normalise (the observation's Placeholders.replace) is applied to the
+    declared outputs as it was to the observed ones: a declared value that
+    is one of the case's own (an external_id) still matches, and one may
+    be declared by its placeholder (``<stack name>-role``)."""
     where = '%s of %s on %s' % (step.name, template_name, path)
     problems = []
     status = '%s_%s' % (stack.action, stack.status)
@@ -386,6 +392,7 @@ def _expectations(step, stack, observed, template_name, path,
                         % (where, status, step.expected_status,
                            stack.stack_status_reason))
     for key, value in (step.expected_outputs or {}).items():
+        value = normalise(value) if normalise else value
         actual = observed['outputs'].get(key, '<absent>')
         if actual != value:
             problems.append('%s: output %s is %r, expected %r'

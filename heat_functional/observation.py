@@ -3,7 +3,8 @@
 An observation is a JSON-able dict that two paths can be compared on:
 
 - ``stack``: the root's ``ACTION_STATUS``;
-- ``outputs``: output key -> value (an output the template declares as
+- ``outputs``: output key -> value, with the case's own values replaced
+  by what they are (see below; an output the template declares as
   random is replaced by its shape; an output Heat could not resolve by
   ``{"error": ...}``);
 - ``resources``: logical path -> ``{"type", "status", "physical_id"}``,
@@ -20,12 +21,23 @@ An observation is a JSON-able dict that two paths can be compared on:
   for a stack's own events.
 
 No ids, names of stacks, timestamps or reasons: those differ between any
+two stacks. Where a value observed holds one of the case's own ids or
+names, it is replaced by the logical path it belongs to (``Placeholders``):
+the physical id of a resource (``<id of group/0>``; a nested stack's id
+is its resource's), a stack's name (``<stack name>``, ``<stack name of
+group/0>``), ARN (``<arn of thing>``, also URL-quoted: ``<quoted arn of
+thing>``) and API URL (``<url of thing>``), the root's as ``<stack id>``,
+``<stack arn>``, ``<stack quoted arn>``, ``<stack url>``, and the cell's
+endpoint (``<heat endpoint>``, ``<heat api>`` its scheme, host and port),
+whole or inside a longer string, the longest first, so that two paths'
+observations keep their structure and lose only what differs between any
 two stacks. Alongside, ``observe`` returns the stack tree (id and logical
 path of every stack, for the flag checks) and what the next step needs.
 """
 
 from concurrent import futures
 import json
+from urllib import parse
 
 from heat_functional import config
 
@@ -53,17 +65,84 @@ def shape(value):
     return {'shape': type(value).__name__}
 
 
-def normalise_outputs(outputs, random_outputs=()):
-    """Heat's output list as key -> value, random ones by shape."""
+class Placeholders(object):
+    """Replaces the case's own values (value -> placeholder) in anything
+    JSON-able: strings, list items, map keys and values, recursively.
+
+    A whole string that is a known value becomes its placeholder; inside
+    longer strings, known values of at least config.MIN_EMBEDDED_VALUE
+    characters are replaced, the longest that matches first (a nested
+    stack's name before the root's name it starts with).
+    """
+
+    def __init__(self, known=None):
+        #: value -> placeholder
+        self.known = dict(known or {})
+        self._embeddable = None
+
+    def replace(self, value):
+        if isinstance(value, str):
+            return self._in_string(value)
+        if isinstance(value, list):
+            return [self.replace(item) for item in value]
+        if isinstance(value, dict):
+            return {self.replace(key): self.replace(item)
+                    for key, item in value.items()}
+        return value
+
+    def _in_string(self, text):
+        if text in self.known:
+            return self.known[text]
+        # Only the values the text holds are looked for (no regular
+        # expression of them all: compiling one takes milliseconds).
+        inside = [value for value in self._embeddable_values()
+                  if value in text]
+        if not inside:
+            return text
+        parts, start = [], 0
+        while True:
+            found = _leftmost(text, start, inside)
+            if found is None:
+                parts.append(text[start:])
+                return ''.join(parts)
+            at, value = found
+            parts += [text[start:at], self.known[value]]
+            start = at + len(value)
+
+    def _embeddable_values(self):
+        """Values replaced inside longer strings, the longest first."""
+        if self._embeddable is None:
+            self._embeddable = sorted(
+                (value for value in self.known
+                 if len(value) >= config.MIN_EMBEDDED_VALUE),
+                key=lambda value: (-len(value), value))
+        return self._embeddable
+
+
+def _leftmost(text, start, values):
+    """(index, value) of the value found first in text from start, the
+    longest at a tie (values come longest first), or None."""
+    best = None
+    for value in values:
+        at = text.find(value, start)
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, value)
+    return best
+
+
+def normalise_outputs(outputs, random_outputs=(), placeholders=None):
+    """Heat's output list as key -> value, the case's own values replaced
+    by their placeholders (a Placeholders), random ones by shape."""
+    replace = (placeholders or Placeholders()).replace
     result = {}
     for output in outputs or []:
         key = output['output_key']
         if output.get('output_error'):
-            result[key] = {'error': output['output_error']}
+            result[key] = {'error': replace(output['output_error'])}
         elif key in random_outputs:
-            result[key] = shape(output.get('output_value'))
+            result[key] = shape(replace(output.get('output_value')))
         else:
-            result[key] = output.get('output_value')
+            result[key] = replace(output.get('output_value'))
     return result
 
 
@@ -71,12 +150,18 @@ def _join(prefix, name):
     return '%s/%s' % (prefix, name) if prefix else name
 
 
-def _link_id(item, rel):
-    """The last segment (an id) of an item's link with that rel, or None."""
+def _link(item, rel):
+    """The href of an item's link with that rel, or None."""
     for link in getattr(item, 'links', None) or []:
         if link.get('rel') == rel:
-            return link['href'].rstrip('/').rsplit('/', 1)[-1]
+            return link['href'].rstrip('/')
     return None
+
+
+def _link_id(item, rel):
+    """The last segment (an id) of an item's link with that rel, or None."""
+    href = _link(item, rel)
+    return href.rsplit('/', 1)[-1] if href else None
 
 
 def stack_paths(root_id, resources):
@@ -119,13 +204,75 @@ def _rename(path, renames):
     return path
 
 
-def canonical_members(resources, nested, events):
-    """Rename the randomly named members of scaling groups.
+def _stack_values(href):
+    """What names a stack, from its API URL ``<endpoint>/stacks/<name>/
+    <id>``: {kind: value} for its name, URL, ARN and URL-quoted ARN, and
+    the endpoint; ({}, None) for any other URL."""
+    endpoint, found, rest = href.rpartition('/stacks/')
+    name, _, stack_id = rest.partition('/')
+    if not found or not name or not stack_id or '/' in stack_id:
+        return {}, None
+    tenant = endpoint.rsplit('/', 1)[-1]
+    arn = 'arn:openstack:heat::%s:stacks/%s/%s' % (tenant, name, stack_id)
+    return {'stack name': name, 'url': href, 'arn': arn,
+            'quoted arn': parse.quote(arn)}, endpoint
 
-    A member is keyed ``<group>/#<n>``, numbered in the order of its own
-    entry and events (so that equal members line up whatever their
-    names); everything under a member follows its new name.
+
+def _stack_placeholder(kind, path):
+    """``<stack url>`` for the root, ``<url of group>`` below (and
+    ``<stack name>``, ``<stack name of group>``)."""
+    if not path:
+        return '<%s>' % (kind if kind.startswith('stack ') else
+                         'stack ' + kind)
+    return '<%s of %s>' % (kind, path)
+
+
+def case_values(root, listed, paths, physical_ids, renames=()):
+    """The case's own values -> their placeholders (see Placeholders).
+
+    root is the root stack as shown, listed its nested resource list,
+    paths stack id -> raw logical path, physical_ids raw logical path ->
+    physical id, renames those of scaling-group members (member_renames),
+    applied to the placeholders' paths. Where one value names two things,
+    the root's names come first, then resources' ids, then nested stacks'
+    names, each by path.
     """
+    known = {}
+
+    def add(value, placeholder):
+        if value and isinstance(value, str):
+            known.setdefault(value, placeholder)
+
+    add(root.id, '<stack id>')
+    add(root.stack_name, '<stack name>')
+    links = {root.id: _link(root, 'self')}
+    for resource in listed:
+        href = _link(resource, 'nested')
+        if href:
+            links[href.rsplit('/', 1)[-1]] = href
+    for path, physical_id in sorted(physical_ids.items()):
+        add(physical_id, '<id of %s>' % _rename(path, renames))
+    for stack_id, path in sorted(paths.items(), key=lambda item: item[1]):
+        values, endpoint = _stack_values(links.get(stack_id) or '')
+        path = _rename(path, renames)
+        add(stack_id, '<id of %s>' % path if path else '<stack id>')
+        for kind, value in sorted(values.items()):
+            add(value, _stack_placeholder(kind, path))
+        if not path and endpoint:
+            add(endpoint, '<heat endpoint>')
+            add(_origin(endpoint), '<heat api>')
+    return known
+
+
+def _origin(url):
+    """``scheme://host:port`` of a URL."""
+    parts = parse.urlsplit(url)
+    return '%s://%s' % (parts.scheme, parts.netloc) if parts.netloc else None
+
+
+def member_renames(resources, events):
+    """(old, new) logical path of each randomly named member of a scaling
+    group, the longest old path first (see canonical_members)."""
     renames = []
     for group, entry in sorted(resources.items()):
         if entry['type'] not in SCALING_GROUPS:
@@ -139,9 +286,22 @@ def canonical_members(resources, nested, events):
             [resources.get(member), events.get(member)], sort_keys=True))
         renames += [(member, '%s/#%d' % (group, number))
                     for number, member in enumerate(members)]
+    renames.sort(key=lambda pair: -len(pair[0]))
+    return renames
+
+
+def canonical_members(resources, nested, events, renames=None):
+    """Rename the randomly named members of scaling groups.
+
+    A member is keyed ``<group>/#<n>``, numbered in the order of its own
+    entry and events (so that equal members line up whatever their
+    names); everything under a member follows its new name. renames, when
+    given, are member_renames' of these resources and events.
+    """
+    if renames is None:
+        renames = member_renames(resources, events)
     if not renames:
         return resources, nested, events
-    renames.sort(key=lambda pair: -len(pair[0]))
     return ({_rename(p, renames): v for p, v in resources.items()},
             sorted(_rename(p, renames) for p in nested),
             {_rename(p, renames): v for p, v in events.items()})
@@ -151,7 +311,8 @@ class Observed(object):
     """What observe() found: the observation, and what the next step of a
     lifecycle needs to be observed relative to this one."""
 
-    def __init__(self, observation, tree, physical_ids, event_ids):
+    def __init__(self, observation, tree, physical_ids, event_ids,
+                 placeholders=None):
         self.observation = observation
         #: ``[{"id", "path"}]`` of every stack, root first.
         self.tree = tree
@@ -159,6 +320,9 @@ class Observed(object):
         self.physical_ids = physical_ids
         #: ids of every event seen so far (this step's and earlier ones).
         self.event_ids = event_ids
+        #: the case's own values and what replaces them (Placeholders),
+        #: for anything else observed of this stack as it is now.
+        self.placeholders = placeholders or Placeholders()
 
 
 def _physical_change(before, now, previous_ids):
@@ -216,15 +380,20 @@ def observe(driver, stack_id, random_outputs=(), base_url=None,
                 else event.resource_name)
         events.setdefault(_join(paths.get(owner, owner), name),
                           []).append(event.resource_status)
-    resources, nested, events = canonical_members(resources, nested, events)
+    renames = member_renames(resources, events)
+    resources, nested, events = canonical_members(resources, nested, events,
+                                                  renames)
+    placeholders = Placeholders(case_values(stack, listed, paths,
+                                            physical_ids, renames))
     observation = {
         'stack': '%s_%s' % (stack.action, stack.status),
         'outputs': normalise_outputs(getattr(stack, 'outputs', None),
-                                     random_outputs),
+                                     random_outputs, placeholders),
         'resources': dict(sorted(resources.items())),
         'nested': sorted(nested),
         'events': dict(sorted(events.items())),
     }
     tree = sorted(({'id': i, 'path': p} for i, p in paths.items()),
                   key=lambda s: s['path'])
-    return Observed(observation, tree, physical_ids, event_ids)
+    return Observed(observation, tree, physical_ids, event_ids,
+                    placeholders)

@@ -1,10 +1,11 @@
 """Unit tests of heat_functional.lifecycle.
 
 Covers ``_expectations`` (status, outputs and replacements against a
-step's declaration), ``Lifecycle.skip_reason``, the ``Registry`` of a
-worker's lifecycles and its clean-up, ``skip_unless_runnable`` (a halted
-lifecycle's steps fail at once), and ``run_step`` on a delete step
-through a fake driver and case.
+step's declaration, declared outputs normalised as observed ones),
+``Lifecycle.skip_reason``, the ``Registry`` of a worker's lifecycles and
+its clean-up, ``skip_unless_runnable`` (a halted lifecycle's steps fail
+at once), and ``run_step`` on a delete step through a fake driver and
+case.
 """
 
 import contextlib
@@ -14,6 +15,7 @@ import pytest
 from heat_functional import client
 from heat_functional import corpus
 from heat_functional import lifecycle
+from heat_functional import observation
 
 TEMPLATE = corpus.Template('/corpus/group.yaml')
 OTHER = corpus.Template('/corpus/other.yaml')
@@ -102,6 +104,33 @@ def test_output_with_an_error():
     assert expectations(the_step, stack(), the_observation) == [
         "grow of group on legacy: output size is {'error': 'no value'}, "
         "expected 3"]
+
+
+def test_declared_outputs_are_normalised_as_observed_ones():
+    """A declared value that is the case's own (an external_id) matches
+    its placeholder, and a value may be declared by its placeholder."""
+    replace = observation.Placeholders({
+        'external-test-0001': '<id of adopted>',
+        'hf-group-legacy-3fa9c1': '<stack name>'}).replace
+    the_step = step(outputs={'adopted': 'external-test-0001',
+                             'role': '<stack name>-role',
+                             'joined': ['external-test-0001', 'x']})
+    the_observation = observed(outputs={
+        'adopted': '<id of adopted>', 'role': '<stack name>-role',
+        'joined': ['<id of adopted>', 'x']})
+    assert lifecycle._expectations(the_step, stack(), the_observation,
+                                   'group', 'legacy', replace) == []
+
+
+def test_declared_outputs_normalised_still_differ():
+    replace = observation.Placeholders({
+        'hf-group-legacy-3fa9c1': '<stack name>'}).replace
+    the_step = step(outputs={'role': 'hf-group-legacy-3fa9c1-role'})
+    the_observation = observed(outputs={'role': '<stack name>-user'})
+    assert lifecycle._expectations(the_step, stack(), the_observation,
+                                   'group', 'legacy', replace) == [
+        "grow of group on legacy: output role is '<stack name>-user', "
+        "expected '<stack name>-role'"]
 
 
 def test_resources_expected_replaced():

@@ -6,8 +6,16 @@ resource, checking logical paths, the nested list, events keyed by
 resource and ``<stack>``, provider types relative to base_url, the
 stack tree and physical ids; then ``observe`` relative to a previous step:
 each resource's ``physical_id`` (new, same, changed), only the events
-written since, and the event ids carried from step to step.
+written since, and the event ids carried from step to step. Then the
+case's own values: one case's stack as each path's cell shows it (other
+ids, names, ARNs, URLs, port) observed equal once its ids, names, ARNs
+and URLs are replaced by what they are, while a value that differs in
+anything else still differs; and ``Placeholders`` on its own.
 """
+
+import hashlib
+from urllib import parse
+import uuid
 
 import pytest
 
@@ -519,3 +527,271 @@ def test_observations_without_groups_are_left_alone():
     events = {'a': ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']}
     assert observation.canonical_members(resources, [], events) == (
         resources, [], events)
+
+
+# -- the case's own values, replaced by what they are -------------------------
+#
+# One case's stack as each path's cell shows it: the same template, every
+# id, name, ARN and URL different (another port, another root name, other
+# uuids and short ids), as Heat makes them.
+
+TENANT = '5f0c2e8a91d34b7a8e6f0a1b2c3d4e5f'
+PATHS = {
+    'legacy': {'port': 40111, 'suffix': '3fa9c1', 'n': 1},
+    'convergence': {'port': 40112, 'suffix': 'b07e42', 'n': 2},
+}
+
+
+def _digest(*parts):
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def uuid_of(n, what):
+    """A uuid, different per path (n) and per thing."""
+    return str(uuid.UUID(_digest(n, what)[:32], version=4))
+
+
+def short_of(n, what):
+    """A Heat short id (12 characters of base32) per path and thing."""
+    alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+    number = int(_digest('short', n, what), 16)
+    return ''.join(alphabet[(number >> (5 * i)) % 32] for i in range(12))
+
+
+class Cell(object):
+    """One path's view of the case: ids and names of its stacks."""
+
+    def __init__(self, path):
+        found = PATHS[path]
+        self.n = found['n']
+        self.endpoint = 'http://127.0.0.1:%d/v1/%s' % (found['port'], TENANT)
+        self.names = {'': 'hf-values-%s-%s' % (path, found['suffix'])}
+        self.ids = {'': uuid_of(self.n, 'root')}
+
+    def nest(self, path):
+        parent, _, name = path.rpartition('/')
+        self.names[path] = '%s-%s-%s' % (self.names[parent], name,
+                                         short_of(self.n, path))
+        self.ids[path] = uuid_of(self.n, path)
+
+    def url(self, path=''):
+        return '%s/stacks/%s/%s' % (self.endpoint, self.names[path],
+                                    self.ids[path])
+
+    def arn(self, path=''):
+        return 'arn:openstack:heat::%s:stacks/%s/%s' % (
+            TENANT, self.names[path], self.ids[path])
+
+    def physical_name(self, path):
+        parent, _, name = path.rpartition('/')
+        return '%s-%s-%s' % (self.names[parent], name,
+                             short_of(self.n, path))
+
+    def link(self, rel, path):
+        return {'rel': rel, 'href': self.url(path)}
+
+    def resource(self, path, rtype, physical, nested=False):
+        parent, _, name = path.rpartition('/')
+        links = [{'rel': 'self', 'href': self.url(parent) + '/resources/' +
+                  name}, self.link('stack', parent)]
+        if nested:
+            links.append(self.link('nested', path))
+        return Fake(resource_name=name, resource_type=rtype, links=links,
+                    resource_status='CREATE_COMPLETE',
+                    physical_resource_id=physical)
+
+
+def case_on(path, changes=None):
+    """(driver, cell): the case's stack on one path, as Heat shows it.
+
+    root: value (an OS::Heat::Value), thing (a provider: a nested stack
+    with an OS::Heat::None), group (a ResourceGroup whose member 0 is a
+    provider with a Value), asg (an AutoScalingGroup with one randomly
+    named member), rand (a RandomString). changes: output key -> value,
+    replacing what the template would output.
+    """
+    cell = Cell(path)
+    member = short_of(cell.n, 'asg-member')
+    for nested in ('thing', 'group', 'group/0', 'asg'):
+        cell.nest(nested)
+    listed = [
+        cell.resource('value', 'OS::Heat::Value',
+                      cell.physical_name('value')),
+        cell.resource('thing', BASE_URL + 'thing.yaml', cell.ids['thing'],
+                      nested=True),
+        cell.resource('thing/inner', 'OS::Heat::None',
+                      uuid_of(cell.n, 'inner')),
+        cell.resource('group', 'OS::Heat::ResourceGroup', cell.ids['group'],
+                      nested=True),
+        cell.resource('group/0', BASE_URL + 'member.yaml',
+                      cell.ids['group/0'], nested=True),
+        cell.resource('group/0/leaf', 'OS::Heat::Value',
+                      cell.physical_name('group/0/leaf')),
+        cell.resource('asg', 'OS::Heat::AutoScalingGroup', cell.ids['asg'],
+                      nested=True),
+        cell.resource('asg/' + member, 'OS::Heat::None',
+                      uuid_of(cell.n, 'asg-member')),
+        cell.resource('rand', 'OS::Heat::RandomString',
+                      cell.physical_name('rand')),
+    ]
+    outputs = dict({
+        'value_id': cell.physical_name('value'),
+        'thing_ref': cell.arn('thing'),
+        'thing_id': cell.ids['thing'],
+        'stack_id': cell.ids[''],
+        'stack_name': cell.names[''],
+        'stack_arn': cell.arn(),
+        'role_name': cell.names[''] + '-role',
+        'member_stack_name': cell.names['group/0'],
+        'leaf_in_text': 'the leaf is %s.' % cell.physical_name(
+            'group/0/leaf'),
+        'resource_url': cell.url() + '/resources/value',
+        'signal_url': 'http://127.0.0.1:8000/v1/waitcondition/' +
+        parse.quote(cell.arn('thing') + '/resources/handle'),
+        'endpoint': cell.endpoint + '/stacks',
+        'signal': cell.endpoint.replace(TENANT, 'stack-user-project') +
+        '/stacks/' + cell.names[''],
+        'show': {'id': uuid_of(cell.n, 'inner'),
+                 'name': cell.names['thing'] + '-inner',
+                 'links': [{'rel': 'self', 'href': cell.url('thing')}],
+                 'enabled': True},
+        'members': [uuid_of(cell.n, 'asg-member')],
+        'ids_by_name': {cell.physical_name('value'): 'value'},
+        'random': 'random-%d' % cell.n,
+        'plain': 'one',
+    }, **(changes or {}))
+    root = Fake(id=cell.ids[''], stack_name=cell.names[''], action='CREATE',
+                status='COMPLETE', links=[cell.link('self', '')],
+                outputs=[{'output_key': key, 'output_value': value}
+                         for key, value in sorted(outputs.items())])
+    heat = Fake(stacks=Fake(get=lambda stack_id: root),
+                resources=Fake(list=lambda *args, **kwargs: listed),
+                events=Fake(list=lambda *args, **kwargs: []))
+    return FakeDriver(heat), cell
+
+
+def observe_on(path, changes=None):
+    driver, cell = case_on(path, changes)
+    return observation.observe(driver, cell.ids[''], ['random'], BASE_URL)
+
+
+def test_the_cases_own_values_compare_equal_on_both_paths():
+    legacy = observe_on('legacy')
+    convergence = observe_on('convergence')
+    assert legacy.physical_ids != convergence.physical_ids
+    assert legacy.observation == convergence.observation
+
+
+def test_the_cases_own_values_are_replaced_by_what_they_are():
+    outputs = observe_on('legacy').observation['outputs']
+    assert outputs == {
+        'value_id': '<id of value>',
+        'thing_ref': '<arn of thing>',
+        'thing_id': '<id of thing>',
+        'stack_id': '<stack id>',
+        'stack_name': '<stack name>',
+        'stack_arn': '<stack arn>',
+        'role_name': '<stack name>-role',
+        'member_stack_name': '<stack name of group/0>',
+        'leaf_in_text': 'the leaf is <id of group/0/leaf>.',
+        'resource_url': '<stack url>/resources/value',
+        'signal_url': 'http://127.0.0.1:8000/v1/waitcondition/'
+                      '<quoted arn of thing>/resources/handle',
+        'endpoint': '<heat endpoint>/stacks',
+        'signal': '<heat api>/v1/stack-user-project/stacks/<stack name>',
+        'show': {'id': '<id of thing/inner>',
+                 'name': '<stack name of thing>-inner',
+                 'links': [{'rel': 'self', 'href': '<url of thing>'}],
+                 'enabled': True},
+        'members': ['<id of asg/#0>'],
+        'ids_by_name': {'<id of value>': 'value'},
+        'random': {'shape': 'str', 'length': 8},
+        'plain': 'one',
+    }
+
+
+@pytest.mark.parametrize('key, value', [
+    # A value that is not the case's own, on one path only.
+    ('plain', 'two'),
+    # The case's own name, with something else around it.
+    ('role_name', 'hf-values-convergence-b07e42-rol'),
+    # Another resource's id than on the other path.
+    ('value_id', uuid_of(2, 'inner')),
+    # A nested stack's id where the other path has its ARN.
+    ('thing_ref', None),
+    # An id of something that is not the case's.
+    ('thing_id', '11111111-2222-4333-8444-555555555555'),
+    # The right URL of another resource.
+    ('resource_url', None),
+    # A random value of another length.
+    ('random', 'random-22'),
+])
+def test_a_value_differing_in_anything_else_still_differs(key, value):
+    cell = Cell('convergence')
+    for nested in ('thing', 'group', 'group/0', 'asg'):
+        cell.nest(nested)
+    value = {'thing_ref': cell.ids['thing'],
+             'resource_url': cell.url() + '/resources/rand'}.get(key, value)
+    legacy = observe_on('legacy').observation['outputs']
+    convergence = observe_on('convergence', {key: value}).observation[
+        'outputs']
+    assert legacy[key] != convergence[key]
+    assert {k: v for k, v in legacy.items() if k != key} == {
+        k: v for k, v in convergence.items() if k != key}
+
+
+def test_observed_carries_its_placeholders_for_other_observations():
+    found = observe_on('legacy')
+    cell = case_on('legacy')[1]
+    assert found.placeholders.replace(
+        {'reason': 'Stack %s failed' % cell.names['group']}) == {
+            'reason': 'Stack <stack name of group> failed'}
+
+
+# -- Placeholders -------------------------------------------------------------
+
+def test_placeholders_longest_match_first():
+    root = 'hf-values-legacy-3fa9c1'
+    nested = root + '-group-abcdefghijkl'
+    placeholders = observation.Placeholders({
+        root: '<stack name>', nested: '<stack name of group>'})
+    assert placeholders.replace('%s-0-xyz and %s-role' % (nested, root)) == (
+        '<stack name of group>-0-xyz and <stack name>-role')
+    assert placeholders.replace('%s/%s/%s' % (root, nested, root)) == (
+        '<stack name>/<stack name of group>/<stack name>')
+
+
+def test_placeholders_short_values_only_as_whole_strings():
+    placeholders = observation.Placeholders({'ext-1': '<id of adopted>'})
+    assert placeholders.replace('ext-1') == '<id of adopted>'
+    assert placeholders.replace('next-10') == 'next-10'
+    assert placeholders.replace(['ext-1', {'ext-1': 'ext-1x'}]) == [
+        '<id of adopted>', {'<id of adopted>': 'ext-1x'}]
+
+
+def test_placeholders_leave_other_values_alone():
+    placeholders = observation.Placeholders({'a-long-id-0001': '<id of a>'})
+    value = {'n': 3, 'f': 1.5, 'b': False, 'none': None, 's': 'other',
+             'l': [1, 'x']}
+    assert placeholders.replace(value) == value
+    assert observation.Placeholders().replace(value) == value
+
+
+def test_random_outputs_take_their_shape_after_replacement():
+    legacy, convergence = (
+        observation.Placeholders({name: '<stack name>'})
+        for name in ('hf-x-legacy-3fa9c1', 'hf-x-convergence-b07e42'))
+    assert observation.normalise_outputs(
+        [{'output_key': 'r', 'output_value': 'hf-x-legacy-3fa9c1-k2j'}],
+        ['r'], legacy) == observation.normalise_outputs(
+        [{'output_key': 'r', 'output_value': 'hf-x-convergence-b07e42-q7z'}],
+        ['r'], convergence)
+
+
+def test_output_errors_have_the_cases_values_replaced():
+    placeholders = observation.Placeholders(
+        {'hf-x-legacy-3fa9c1': '<stack name>'})
+    outputs = [{'output_key': 'e', 'output_error':
+                'Stack hf-x-legacy-3fa9c1 has no resource x'}]
+    assert observation.normalise_outputs(outputs, (), placeholders) == {
+        'e': {'error': 'Stack <stack name> has no resource x'}}
