@@ -81,8 +81,10 @@ def test_observe_and_check_records_how_the_step_was_held(
     found = lifecycle.Lifecycle(template, 'legacy', 'driver', False)
     found.stack_id = 'stack-id'
     monkeypatch.setattr(lifecycle.observation, 'observe',
-                        lambda *a, **k: Fake(observation=observed(),
-                                             tree=[]))
+                        lambda *a, **k: Fake(
+                            observation=observed(), tree=[],
+                            placeholders=lifecycle.observation.Placeholders(
+                                {})))
     case = RecordingCase()
     found_problems = lifecycle.observe_and_check(
         found, template.steps[0], failed_stack(), case, 'deployment')
