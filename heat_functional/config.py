@@ -92,6 +92,15 @@ SETTLE_INTERVAL = 0.2
 #: How long a request is repeated while Heat answers 409 ActionInProgress
 #: for a stack whose last action has ended (see client.retry_while_locked).
 LOCK_RETRY_TIMEOUT = 30.0
+#: Heat's rpc_response_timeout in the cells the harness starts (Heat's
+#: default is 60 s). The legacy engine creates and updates nested stacks
+#: through RPC calls to itself; on a 2-core machine running four cells
+#: and 12 workers the reply once took longer than 60 s, and 5 cases
+#: failed with "MessagingTimeout: No reply on topic engine" in one
+#: main-job run. An overloaded test machine is not a difference between
+#: the paths; a hang still ends at the stack's own timeout.
+CELL_RPC_TIMEOUT = 300
+
 #: After a delete, how long the stack rows get to be marked deleted
 #: (convergence reports DELETE_COMPLETE before it soft-deletes the rows;
 #: a loaded CI machine once took more than 10 s on a migrated stack).
