@@ -5,6 +5,7 @@ environment variables, file names) is defined here, so that a reader can
 see at a glance what can be tuned and nothing is hidden in a module.
 """
 
+import json
 import os
 import re
 import secrets
@@ -53,6 +54,9 @@ STRICT_ENV = 'HEAT_FUNCTIONAL_STRICT'
 #: A Heat git checkout the embedded cells import Heat from, instead of
 #: the installed openstack-heat (``--heat-source``; deployment/source.py).
 HEAT_SOURCE_ENV = 'HEAT_FUNCTIONAL_HEAT_SOURCE'
+#: Environment files applied to every template, before its own
+#: (``--environment``, repeatable): a JSON list of absolute paths.
+ENVIRONMENTS_ENV = 'HEAT_FUNCTIONAL_ENVIRONMENTS'
 #: Set to 0 to start no toggle cell (the flag lifecycle suite then skips
 #: its flip scenarios, saying why).
 TOGGLES_ENV = 'HEAT_FUNCTIONAL_TOGGLES'
@@ -226,6 +230,12 @@ CLEANUP_OLDER_THAN = 60
 LIVE_RUNS_ENV = 'HEAT_FUNCTIONAL_LIVE_RUNS'
 LIVE_RUNS_DIR = 'heat-functional-runs'
 
+#: A template directory's own settings, at its top (discovery.py): the
+#: case names the actions, failures and probe suites run on there
+#: (``actions: [a, topic/b]``), instead of every case whose create is
+#: expected to complete.
+SUITE_SETTINGS_FILE = 'heat-functional.yaml'
+
 #: Where the shipped templates live.
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_TEMPLATES = os.path.join(os.path.dirname(PACKAGE_DIR), 'templates')
@@ -286,6 +296,12 @@ def only_templates():
     """The template names every suite is limited to, or None for the
     whole corpus."""
     return _chosen_templates(ONLY_ENV, None)
+
+
+def selected_environments():
+    """The environment files applied to every template, in order."""
+    raw = os.environ.get(ENVIRONMENTS_ENV)
+    return list(json.loads(raw)) if raw else []
 
 
 def template_names(raw, default=None):
