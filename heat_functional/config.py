@@ -125,7 +125,9 @@ MIN_EMBEDDED_VALUE = 8
 #: Seconds the black-box probe's resource takes to create (probe.py): the
 #: window in which the probe's second update must arrive.
 PROBE_WAIT = 10
-#: Templates the probe is checked on against the database, on each path.
+#: Templates the probe is checked on against the database, on each path;
+#: on another directory than the shipped one, every template whose create
+#: is expected to complete (or those SUITE_SETTINGS_FILE names).
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Templates the actions suite (scenarios/test_actions.py) runs on by
 #: default: one of each kind (groups, providers, deep nesting, CFN,
@@ -137,7 +139,9 @@ PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: its resources have fixed names, so the replacement mark-unhealthy asks
 #: for conflicts with the original in keystone (409) on both paths.
 #: Every template whose create completes when $HEAT_FUNCTIONAL_ACTIONS is
-#: "all"; a comma-separated list picks others.
+#: "all" or the template directory is not the shipped one (its
+#: SUITE_SETTINGS_FILE may name fewer); a comma-separated list picks
+#: others.
 ACTIONS_ENV = 'HEAT_FUNCTIONAL_ACTIONS'
 ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
                     'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
@@ -146,7 +150,8 @@ ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
 #: Templates the failures suite (failures.py) runs on by default, one of
 #: each shape: a group, provider templates, the CFN format, a plain stack
 #: (about 180 cases, a minute of the gate on 2 cores). Every template
-#: whose create completes when $HEAT_FUNCTIONAL_FAILURES is "all"; a
+#: whose create completes when $HEAT_FUNCTIONAL_FAILURES is "all" or the
+#: template directory is not the shipped one (as for the actions); a
 #: comma-separated list picks others.
 FAILURES_ENV = 'HEAT_FUNCTIONAL_FAILURES'
 #: Comma-separated template names every suite is limited to (``--only``);
@@ -282,14 +287,25 @@ ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
 
 
-def action_templates():
-    """The template names the actions suite runs on, or None for all."""
-    return _chosen_templates(ACTIONS_ENV, ACTION_TEMPLATES)
+def action_templates(shipped=True):
+    """The template names the actions suite runs on, or None for all.
+    ACTION_TEMPLATES name shipped templates: on another directory
+    (shipped False) the default is all."""
+    return _chosen_templates(ACTIONS_ENV,
+                             ACTION_TEMPLATES if shipped else None)
 
 
-def failure_templates():
-    """The template names the failures suite runs on, or None for all."""
-    return _chosen_templates(FAILURES_ENV, FAILURE_TEMPLATES)
+def failure_templates(shipped=True):
+    """The template names the failures suite runs on, or None for all
+    (the default on a directory other than the shipped one)."""
+    return _chosen_templates(FAILURES_ENV,
+                             FAILURE_TEMPLATES if shipped else None)
+
+
+def probe_templates(shipped=True):
+    """The template names the probe runs on, or None for all (on a
+    directory other than the shipped one)."""
+    return PROBE_TEMPLATES if shipped else None
 
 
 def only_templates():

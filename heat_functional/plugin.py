@@ -67,6 +67,29 @@ def selected_templates():
                          settings.only_templates())
 
 
+def is_shipped(directory):
+    return os.path.realpath(directory) == \
+        os.path.realpath(settings.SHIPPED_TEMPLATES)
+
+
+def suite_templates(suite):
+    """The template names a suite (actions, failures, probe) runs on, or
+    None for every template it applies to: what --actions/--failures
+    say, else the shipped defaults on the shipped corpus, else what the
+    directory's settings file names, else all."""
+    directory = templates_dir()
+    shipped = is_shipped(directory)
+    chosen = {'actions': settings.action_templates,
+              'failures': settings.failure_templates,
+              'probe': settings.probe_templates}[suite](shipped)
+    if shipped or chosen is not None:
+        return chosen
+    from heat_functional import discovery
+    named = discovery.survey(
+        directory, settings.selected_environments()).suites.get(suite)
+    return None if named is None else tuple(named)
+
+
 def _is_worker(pytest_config):
     return hasattr(pytest_config, 'workerinput')
 
@@ -368,11 +391,16 @@ def _parametrize_migrations(metafunc, templates):
 
 
 def _parametrize_probes(metafunc, templates):
-    """The probe's templates x paths."""
+    """The probe's templates x paths (suite_templates; on another
+    directory than the shipped one, only templates whose create is
+    expected to complete)."""
+    from heat_functional import actions
+    chosen = suite_templates('probe')
     metafunc.parametrize(['template', 'path'], [
         pytest.param(template, path, id='%s-%s' % (template.name, path))
         for template in templates
-        if template.name in settings.PROBE_TEMPLATES
+        if chosen is not None and template.name in chosen or
+        chosen is None and not actions.applies_to(template)
         for path in settings.selected_paths()])
 
 
@@ -380,7 +408,7 @@ def _parametrize_actions(metafunc, templates):
     """template x action x path, for templates the actions apply to; the
     actions of one (template, path) on one worker, in order."""
     from heat_functional import actions
-    chosen = settings.action_templates()
+    chosen = suite_templates('actions')
     metafunc.parametrize(['template', 'step', 'path'], [
         pytest.param(template, action, path,
                      id='%s-%s-%s' % (template.name, action, path),
@@ -397,7 +425,7 @@ def _parametrize_failures(metafunc, templates):
     to; the steps of one (template, sequence, path) on one worker, in
     order."""
     from heat_functional import failures
-    chosen = settings.failure_templates()
+    chosen = suite_templates('failures')
     metafunc.parametrize(['template', 'step', 'path'], [
         pytest.param(template, '%s/%s' % (sequence, step), path,
                      id='%s-%s-%s-%s' % (template.name, sequence, step, path),
