@@ -23,6 +23,7 @@ import threading
 
 from heat_functional import config
 from heat_functional import corpus
+from heat_functional import discovery
 from heat_functional import htmlreport
 from heat_functional import live_runs
 from heat_functional import parity
@@ -768,6 +769,7 @@ def finish_report(args, report_dir, status, stopped_by):
         known_bugs=report_module.load_known_bugs(config.KNOWN_BUGS_FILE),
         run_id=os.environ.get(config.RUN_ID_ENV),
         planned=plan.read(report_dir), exit_status=status)
+    built['corpus'] = discovery.read(report_dir)
     built = report_module.amend(built, reasons)
     report_module.write(built, report_dir)
     return built

@@ -257,6 +257,10 @@ JUNIT_XML = 'junit.xml'
 CASES_DIR = 'cases'
 LOGS_DIR = 'logs'
 DESCRIPTION_JSON = 'deployment.json'
+#: What discovery found in the template directory (discovery.py): the
+#: cases and their environments, the helpers and their users, the
+#: skipped files and why; the report's ``corpus``.
+CORPUS_JSON = 'corpus.json'
 #: Why a deployment the CLI owns (``--target cloud``) stopped the run: the
 #: dead part and its log tail, for the report's ``interrupted``.
 INTERRUPTED_TXT = 'interrupted.txt'

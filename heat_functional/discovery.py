@@ -25,6 +25,7 @@ cycle of references, a root that is not a template, or case names that
 collide once folded (corpus.check_names).
 """
 
+import json
 import os
 
 import yaml
@@ -130,6 +131,34 @@ def survey(directory, environments=()):
     _skip_the_rest(found, roots)
     found.suites = _settings(found)
     return found
+
+
+def write(report_dir, found):
+    """Write what discovery found (Survey.to_dict) into the report
+    directory, atomically; returns its path."""
+    path = os.path.join(report_dir, config.CORPUS_JSON)
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    with open(tmp, 'w') as f:
+        json.dump(found.to_dict(), f, indent=1)
+    os.replace(tmp, path)
+    return path
+
+
+def read(report_dir):
+    """What write left in the report directory, or None."""
+    try:
+        with open(os.path.join(report_dir, config.CORPUS_JSON)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def remove(report_dir):
+    """Forget an earlier run's corpus.json."""
+    try:
+        os.remove(os.path.join(report_dir, config.CORPUS_JSON))
+    except FileNotFoundError:
+        pass
 
 
 def _walk(directory):

@@ -153,6 +153,7 @@ def pytest_configure(config):
     os.makedirs(directory, exist_ok=True)
     records.clear(directory)
     plan.remove(directory)
+    _write_corpus(directory)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, owner.on_signal)
     if config.option.collectonly:
@@ -169,6 +170,19 @@ def pytest_configure(config):
         heat_source=os.environ.get(settings.HEAT_SOURCE_ENV) or None)
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
+
+
+def _write_corpus(directory):
+    """corpus.json: what discovery found, for the report. A directory
+    that cannot be run writes none (its collection fails, saying why)."""
+    from heat_functional import discovery
+    discovery.remove(directory)
+    try:
+        found = discovery.survey(templates_dir(),
+                                 settings.selected_environments())
+    except corpus.CorpusError:
+        return
+    discovery.write(directory, found)
 
 
 def _interrupted_by_owner(directory):
@@ -273,6 +287,7 @@ def pytest_sessionfinish(session, exitstatus):
         seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)
     built['performance'] = _performance(owner)
+    built['corpus'] = _corpus_of(directory)
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:
@@ -289,6 +304,11 @@ def _performance(owner):
     reported = list(owner.worker_cpu.values())
     exact = sum(reported) if reported and None not in reported else None
     return performance.summary(owner.sampler, worker_usage=exact)
+
+
+def _corpus_of(directory):
+    from heat_functional import discovery
+    return discovery.read(directory)
 
 
 def _resource_types(description):

@@ -349,3 +349,22 @@ def test_cfn_providers_are_sent_unlike_heatclient(tmp_path):
     assert sorted(files) == sorted([provider, data])
     assert json.loads(files[provider])['outputs']['o']['value'] == {
         'get_file': data}
+
+
+# -- corpus.json -----------------------------------------------------------
+
+def test_corpus_json_is_written_and_read_back(tmp_path):
+    write(tmp_path, 'corpus/a.yaml', hot(p='p.yaml'))
+    write(tmp_path, 'corpus/p.yaml')
+    reports = tmp_path / 'reports'
+    reports.mkdir()
+    assert discovery.read(str(reports)) is None
+    found = discovery.survey(str(tmp_path / 'corpus'))
+    path = discovery.write(str(reports), found)
+    assert os.path.basename(path) == config.CORPUS_JSON
+    assert discovery.read(str(reports)) == json.loads(json.dumps(
+        found.to_dict()))
+    assert discovery.read(str(reports))['helpers'] == {'p.yaml': ['a.yaml']}
+    discovery.remove(str(reports))
+    discovery.remove(str(reports))
+    assert discovery.read(str(reports)) is None
