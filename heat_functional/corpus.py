@@ -185,6 +185,15 @@ class Template(object):
         return '<Template %s>' % self.name
 
     @property
+    def corpus_directory(self):
+        """The template directory the template was found in (its name is
+        its path there)."""
+        directory = self.directory
+        for _ in range(self.name.count('/')):
+            directory = os.path.dirname(directory)
+        return directory
+
+    @property
     def base_url(self):
         """The file:// URL prefix heatclient gives files of this template."""
         from urllib import parse
@@ -368,7 +377,7 @@ def select(templates, names):
     unknown = [n for n in names if n not in known]
     if unknown:
         raise CorpusError('no template named %s in %s' % (
-            ', '.join(unknown), os.path.dirname(templates[0].path)))
+            ', '.join(unknown), templates[0].corpus_directory))
     return [t for t in templates if t.name in names]
 
 

@@ -106,6 +106,15 @@ def test_cases_are_named_by_their_path_in_the_tree(tmp_path):
                                               'topic/lib/p.yaml']
 
 
+def test_select_names_the_directory_of_nested_cases(tmp_path):
+    write(tmp_path, 'topic/deeper/a.yaml')
+    templates = corpus.discover(str(tmp_path))
+    assert templates[0].corpus_directory == str(tmp_path)
+    with pytest.raises(corpus.CorpusError,
+                       match='no template named b in %s$' % tmp_path):
+        corpus.select(templates, ('b',))
+
+
 def test_a_provider_used_by_two_parents(tmp_path):
     write(tmp_path, 'a.yaml', hot(x='common.yaml'))
     write(tmp_path, 'b.yaml', hot(y='common.yaml'))
