@@ -88,7 +88,7 @@ class Survey(object):
                 'uses': sorted({target for _, target in
                                 self.uses.get(self.relative(t.path), [])}),
             } for t in self.templates},
-            'helpers': self.users(),
+            'helpers': dict(sorted(self.users().items())),
             'skipped': dict(sorted(self.skipped.items())),
             'suites': self.suites,
         }
