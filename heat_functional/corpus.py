@@ -32,9 +32,10 @@ A step's ``expect`` may declare that Heat refuses its request
 (``rejected: <HTTP status>``, ``error: <substring>``: rejections.py).
 
 The paths a sidecar names (SIDECAR_PATHS: the environment, an update's
-template and environment) are relative to the template directory and
-must stay inside it, symbolic links resolved: a corpus cannot make the
-harness read, and send to Heat, a file from elsewhere on the machine.
+template and environment) are relative to the template's folder and
+must stay inside the template directory, symbolic links resolved: a
+corpus cannot make the harness read, and send to Heat, a file from
+elsewhere on the machine.
 ``discover`` refuses a sidecar whose path leaves the directory.
 """
 
@@ -353,11 +354,12 @@ def sidecar_paths(lifecycle):
     return [(where, path) for where, path in found if path]
 
 
-def check_sidecar_paths(template_path, lifecycle):
-    """Raise CorpusError if a path of the template's sidecar resolves,
-    symbolic links followed, outside the template's directory."""
+def check_sidecar_paths(template_path, lifecycle, corpus_directory=None):
+    """Raise CorpusError if a path of the template's sidecar (relative
+    to the template's folder) resolves, symbolic links followed, outside
+    the template directory (by default, the template's folder)."""
     directory = os.path.dirname(os.path.abspath(template_path))
-    root = os.path.realpath(directory)
+    root = os.path.realpath(corpus_directory or directory)
     for where, path in sidecar_paths(lifecycle):
         target = os.path.realpath(os.path.join(directory, path))
         if os.path.commonpath([root, target]) != root:

@@ -366,7 +366,7 @@ def _template(found, relative, name):
     except corpus.CorpusError as error:
         return corpus.Template(path, error=str(error), name=name,
                                environments=found.environments)
-    corpus.check_sidecar_paths(path, lifecycle)
+    corpus.check_sidecar_paths(path, lifecycle, found.directory)
     beside = None if lifecycle.get('environment') else \
         beside_environment(path)
     return corpus.Template(path, lifecycle, name=name, beside=beside,

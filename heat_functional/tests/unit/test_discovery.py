@@ -157,6 +157,30 @@ def test_a_sidecar_update_template_is_used_by_its_template(tmp_path):
     assert found.users() == {'t_v2.yaml': ['t.yaml']}
 
 
+def test_a_nested_sidecar_may_name_files_of_other_folders(tmp_path):
+    write(tmp_path, 'topic/t.yaml')
+    write(tmp_path, 'shared/t_v2.yaml')
+    write(tmp_path, 'shared/values.env.yaml', {'parameters': {}})
+    write(tmp_path, 'topic/t.lifecycle.yaml', {
+        'environment': '../shared/values.env.yaml',
+        'updates': [{'name': 'v2', 'template': '../shared/t_v2.yaml'}]})
+    found = discovery.survey(str(tmp_path))
+    template, = found.templates
+    assert os.path.normpath(template.step('v2').template_file) == str(
+        tmp_path / 'shared' / 't_v2.yaml')
+    assert [os.path.normpath(path) for path in
+            template.steps[0].environments] == [
+        str(tmp_path / 'shared' / 'values.env.yaml')]
+    assert found.users() == {'shared/t_v2.yaml': ['topic/t.yaml'],
+                             'shared/values.env.yaml': ['topic/t.yaml']}
+    write(tmp_path, 'topic/t.lifecycle.yaml', {
+        'environment': '../../elsewhere.env.yaml'})
+    assert "environment '../../elsewhere.env.yaml' resolves to %s, " \
+        "outside the template directory %s" % (
+            tmp_path.parent / 'elsewhere.env.yaml', tmp_path) in \
+        refused(tmp_path)
+
+
 def test_what_is_skipped_and_why(tmp_path):
     write(tmp_path, 'run.yaml', hot(a='helper.yaml'))
     write(tmp_path, 'helper.yaml')
