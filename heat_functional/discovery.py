@@ -4,7 +4,8 @@ The directory and its subdirectories are walked (hidden files and
 folders left out). Each file is a template (a mapping with a template
 version key), an environment (``*.env.yaml``, ``*.env``, or a mapping of
 environment sections only), a sidecar (``*.lifecycle.yaml``), the
-directory's suite settings (SETTINGS_FILE at its top) or data.
+directory's suite settings (config.SUITE_SETTINGS_FILE at its top) or
+data.
 
 A file uses another by reference (references.py: HOT ``type`` and
 ``get_file``, CFN ``Type`` and ``Fn::GetFile``, an environment's
@@ -20,9 +21,11 @@ listed as skipped, with the reason.
 
 A directory that cannot be run is refused before anything starts
 (CorpusError, every problem named): a reference to a file outside it
-(symbolic links followed) or to a URL, to a file that does not exist, a
-cycle of references, a root that is not a template, or case names that
-collide once folded (corpus.check_names).
+(symbolic links followed) or to a URL, a cycle of references, a root
+that holds YAML but no template nor environment, or case names that
+collide once folded (corpus.check_names). A reference to a file that
+does not exist, or a root whose YAML cannot be read, fails only the
+cases of the templates concerned, naming the file, when they load it.
 """
 
 import json
