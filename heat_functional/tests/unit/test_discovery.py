@@ -306,6 +306,18 @@ def test_a_root_that_is_not_a_template_is_refused(tmp_path):
         refused(tmp_path)
 
 
+def test_a_missing_file_fails_only_the_template_using_it(tmp_path):
+    write(tmp_path, 'fine.yaml')
+    write(tmp_path, 'broken.yaml', hot(a='lib/missing.yaml'))
+    fine, broken = sorted(corpus.discover(str(tmp_path)),
+                          key=lambda t: t.name != 'fine')
+    assert fine.load()[1] == {}
+    with pytest.raises(corpus.CorpusError) as err:
+        broken.load()
+    assert str(tmp_path / 'broken.yaml') in str(err.value)
+    assert str(tmp_path / 'lib' / 'missing.yaml') in str(err.value)
+
+
 def test_a_used_non_template_yaml_is_a_helper(tmp_path):
     write(tmp_path, 't.yaml', HOT + 'outputs:\n  o:\n    value: '
           '{get_file: data.yaml}\n')
