@@ -23,6 +23,7 @@ import threading
 
 from heat_functional import config
 from heat_functional import corpus
+from heat_functional import discovery
 from heat_functional import htmlreport
 from heat_functional import live_runs
 from heat_functional import parity
@@ -244,6 +245,11 @@ def build_parser():
         command.add_argument('--templates', metavar='DIR',
                              help='template directory (default: the '
                              'shipped templates/)')
+        command.add_argument('--environment', metavar='FILE',
+                             action='append', default=[],
+                             help='an environment applied to every '
+                             'template, before its own; repeatable, merged '
+                             'in order as Heat merges -e files')
         _add_target_options(command)
         command.add_argument('--only', metavar='TEMPLATES',
                              help='only these templates of the template '
@@ -482,6 +488,9 @@ def pytest_environment(args, report_dir):
                          % (config.RUN_ID_ENV, error))
     if args.templates:
         env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
+    env.pop(config.ENVIRONMENTS_ENV, None)
+    if global_environments(args):
+        env[config.ENVIRONMENTS_ENV] = json.dumps(global_environments(args))
     env.pop(config.HEAT_SOURCE_ENV, None)
     if args.heat_source:
         env[config.HEAT_SOURCE_ENV] = checked_heat_source(args)
@@ -575,13 +584,36 @@ def _cloud_died(message, why_file):
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def global_environments(args):
+    """The --environment files, as absolute paths, in order."""
+    return [os.path.abspath(path)
+            for path in getattr(args, 'environment', None) or []]
+
+
+def environment_problem(args):
+    """What is wrong with an --environment file, or None."""
+    from heatclient.common import environment_format
+    for path in global_environments(args):
+        try:
+            with open(path) as f:
+                environment_format.parse(f.read())
+        except (OSError, ValueError) as error:
+            return '--environment %s: %s' % (path, error)
+    return None
+
+
 def selection_problem(args):
-    """What is wrong with --templates and --only, or None."""
+    """What is wrong with --templates, --environment and --only, or
+    None."""
     if args.templates and not os.path.isdir(args.templates):
         return 'template directory %s does not exist' % args.templates
+    problem = environment_problem(args)
+    if problem:
+        return problem
     try:
-        templates = corpus.discover(args.templates or
-                                    config.SHIPPED_TEMPLATES)
+        templates = corpus.discover(
+            args.templates or config.SHIPPED_TEMPLATES,
+            environments=global_environments(args))
     except corpus.CorpusError as error:
         return str(error)
     try:
@@ -737,6 +769,7 @@ def finish_report(args, report_dir, status, stopped_by):
         known_bugs=report_module.load_known_bugs(config.KNOWN_BUGS_FILE),
         run_id=os.environ.get(config.RUN_ID_ENV),
         planned=plan.read(report_dir), exit_status=status)
+    built['corpus'] = discovery.read(report_dir)
     built = report_module.amend(built, reasons)
     report_module.write(built, report_dir)
     return built

@@ -5,6 +5,7 @@ environment variables, file names) is defined here, so that a reader can
 see at a glance what can be tuned and nothing is hidden in a module.
 """
 
+import json
 import os
 import re
 import secrets
@@ -53,6 +54,9 @@ STRICT_ENV = 'HEAT_FUNCTIONAL_STRICT'
 #: A Heat git checkout the embedded cells import Heat from, instead of
 #: the installed openstack-heat (``--heat-source``; deployment/source.py).
 HEAT_SOURCE_ENV = 'HEAT_FUNCTIONAL_HEAT_SOURCE'
+#: Environment files applied to every template, before its own
+#: (``--environment``, repeatable): a JSON list of absolute paths.
+ENVIRONMENTS_ENV = 'HEAT_FUNCTIONAL_ENVIRONMENTS'
 #: Set to 0 to start no toggle cell (the flag lifecycle suite then skips
 #: its flip scenarios, saying why).
 TOGGLES_ENV = 'HEAT_FUNCTIONAL_TOGGLES'
@@ -121,7 +125,9 @@ MIN_EMBEDDED_VALUE = 8
 #: Seconds the black-box probe's resource takes to create (probe.py): the
 #: window in which the probe's second update must arrive.
 PROBE_WAIT = 10
-#: Templates the probe is checked on against the database, on each path.
+#: Templates the probe is checked on against the database, on each path;
+#: on another directory than the shipped one, every template whose create
+#: is expected to complete (or those SUITE_SETTINGS_FILE names).
 PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: Templates the actions suite (scenarios/test_actions.py) runs on by
 #: default: one of each kind (groups, providers, deep nesting, CFN,
@@ -133,7 +139,9 @@ PROBE_TEMPLATES = ('resource_group', 'provider_via_files', 'v_cfn_2010_09_09')
 #: its resources have fixed names, so the replacement mark-unhealthy asks
 #: for conflicts with the original in keystone (409) on both paths.
 #: Every template whose create completes when $HEAT_FUNCTIONAL_ACTIONS is
-#: "all"; a comma-separated list picks others.
+#: "all" or the template directory is not the shipped one (its
+#: SUITE_SETTINGS_FILE may name fewer); a comma-separated list picks
+#: others.
 ACTIONS_ENV = 'HEAT_FUNCTIONAL_ACTIONS'
 ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
                     'v_cfn_2010_09_09', 'random_string', 'res_test_resource',
@@ -142,7 +150,8 @@ ACTION_TEMPLATES = ('resource_group', 'provider_via_files', 'res_nested_deep',
 #: Templates the failures suite (failures.py) runs on by default, one of
 #: each shape: a group, provider templates, the CFN format, a plain stack
 #: (about 180 cases, a minute of the gate on 2 cores). Every template
-#: whose create completes when $HEAT_FUNCTIONAL_FAILURES is "all"; a
+#: whose create completes when $HEAT_FUNCTIONAL_FAILURES is "all" or the
+#: template directory is not the shipped one (as for the actions); a
 #: comma-separated list picks others.
 FAILURES_ENV = 'HEAT_FUNCTIONAL_FAILURES'
 #: Comma-separated template names every suite is limited to (``--only``);
@@ -226,6 +235,12 @@ CLEANUP_OLDER_THAN = 60
 LIVE_RUNS_ENV = 'HEAT_FUNCTIONAL_LIVE_RUNS'
 LIVE_RUNS_DIR = 'heat-functional-runs'
 
+#: A template directory's own settings, at its top (discovery.py): the
+#: case names the actions, failures and probe suites run on there
+#: (``actions: [a, topic/b]``), instead of every case whose create is
+#: expected to complete.
+SUITE_SETTINGS_FILE = 'heat-functional.yaml'
+
 #: Where the shipped templates live.
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_TEMPLATES = os.path.join(os.path.dirname(PACKAGE_DIR), 'templates')
@@ -242,6 +257,10 @@ JUNIT_XML = 'junit.xml'
 CASES_DIR = 'cases'
 LOGS_DIR = 'logs'
 DESCRIPTION_JSON = 'deployment.json'
+#: What discovery found in the template directory (discovery.py): the
+#: cases and their environments, the helpers and their users, the
+#: skipped files and why; the report's ``corpus``.
+CORPUS_JSON = 'corpus.json'
 #: Why a deployment the CLI owns (``--target cloud``) stopped the run: the
 #: dead part and its log tail, for the report's ``interrupted``.
 INTERRUPTED_TXT = 'interrupted.txt'
@@ -272,20 +291,37 @@ ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
 
 
-def action_templates():
-    """The template names the actions suite runs on, or None for all."""
-    return _chosen_templates(ACTIONS_ENV, ACTION_TEMPLATES)
+def action_templates(shipped=True):
+    """The template names the actions suite runs on, or None for all.
+    ACTION_TEMPLATES name shipped templates: on another directory
+    (shipped False) the default is all."""
+    return _chosen_templates(ACTIONS_ENV,
+                             ACTION_TEMPLATES if shipped else None)
 
 
-def failure_templates():
-    """The template names the failures suite runs on, or None for all."""
-    return _chosen_templates(FAILURES_ENV, FAILURE_TEMPLATES)
+def failure_templates(shipped=True):
+    """The template names the failures suite runs on, or None for all
+    (the default on a directory other than the shipped one)."""
+    return _chosen_templates(FAILURES_ENV,
+                             FAILURE_TEMPLATES if shipped else None)
+
+
+def probe_templates(shipped=True):
+    """The template names the probe runs on, or None for all (on a
+    directory other than the shipped one)."""
+    return PROBE_TEMPLATES if shipped else None
 
 
 def only_templates():
     """The template names every suite is limited to, or None for the
     whole corpus."""
     return _chosen_templates(ONLY_ENV, None)
+
+
+def selected_environments():
+    """The environment files applied to every template, in order."""
+    raw = os.environ.get(ENVIRONMENTS_ENV)
+    return list(json.loads(raw)) if raw else []
 
 
 def template_names(raw, default=None):

@@ -1,20 +1,25 @@
 """The template corpus: which templates a run covers and what each declares.
 
-A corpus is a directory. Every ``*.yaml``, ``*.yml`` or ``*.template``
-file directly in it is a template to run, named by its file name without
-the extension, except sidecars (``<name>.lifecycle.yaml``) and environment
-files (``*.env.yaml``). Files a template uses (provider templates,
-``get_file`` data, environments) live in subdirectories, so that they are
-not taken for templates of their own.
+A corpus is a directory tree. Its templates (``*.yaml``, ``*.yml`` or
+``*.template``) that no other file of the tree uses are the templates to
+run (discovery.py: the reference graph, helpers and skipped files), each
+named by its path relative to the directory without the extension
+(``fn_params``, ``topic/parent``).
 
 A template's name is its case name: it names the test ids, the record
 files, the stacks and the tempest tests, each of which folds characters
 outside letters, digits and ``_`` into ``_`` or ``-``. So a name must be
-letters, digits and ``_`` only (TEMPLATE_NAME), and two files must not
-give names that are equal once folded, case ignored (``x.yaml`` and
-``x.yml``, ``a b.yaml`` and ``a_b.yaml``, ``A.yaml`` and ``a.yaml``):
+letters, digits and ``_`` only, with ``/`` between folders
+(TEMPLATE_NAME), and two files must not give names that are equal once
+folded, case ignored (``x.yaml`` and ``x.yml``, ``a b.yaml`` and
+``a_b.yaml``, ``A.yaml`` and ``a.yaml``, ``a/b.yaml`` and ``a_b.yaml``):
 otherwise one template's records would overwrite the other's.
 ``discover`` refuses such a directory, naming the files.
+
+Environments apply in order, as Heat merges ``-e`` files: those given
+to every template (``--environment``), then the template's own, which
+is its sidecar's ``environment`` or else the one beside it
+(``<name>.env.yaml`` or ``<name>.env``).
 
 A template may have a sidecar ``<name>.lifecycle.yaml`` that declares how
 it runs (README.rst documents the format): create parameters, expected
@@ -27,9 +32,10 @@ A step's ``expect`` may declare that Heat refuses its request
 (``rejected: <HTTP status>``, ``error: <substring>``: rejections.py).
 
 The paths a sidecar names (SIDECAR_PATHS: the environment, an update's
-template and environment) are relative to the template directory and
-must stay inside it, symbolic links resolved: a corpus cannot make the
-harness read, and send to Heat, a file from elsewhere on the machine.
+template and environment) are relative to the template's folder and
+must stay inside the template directory, symbolic links resolved: a
+corpus cannot make the harness read, and send to Heat, a file from
+elsewhere on the machine.
 ``discover`` refuses a sidecar whose path leaves the directory.
 """
 
@@ -38,6 +44,9 @@ import os
 import re
 
 import yaml
+
+from heat_functional import config
+from heat_functional import references
 
 TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template')
 LIFECYCLE_SUFFIX = '.lifecycle.yaml'
@@ -53,6 +62,7 @@ LIFECYCLE_KEYS = {
     'updates': list,
     'requires': list,
     'agents': list,
+    'root': bool,
 }
 #: What a template may require of the deployment (``requires``).
 REQUIREMENTS = ('keystone',)
@@ -78,8 +88,8 @@ EXPECT_KEYS = {'status': str, 'outputs': dict, 'replaced': list,
 #: What a rejected request leaves nothing to check of (``rejected``).
 REJECTION_EXCLUDES = ('status', 'outputs', 'replaced', 'signal')
 STEP_NAME = re.compile(r'[a-z0-9][a-z0-9_-]*')
-#: What a template's name (its file name without the extension) may be.
-TEMPLATE_NAME = re.compile(r'[A-Za-z0-9_]+')
+#: What a template's name (its path without the extension) may be.
+TEMPLATE_NAME = re.compile(r'[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*')
 #: Characters that some name derived from a case name (record file,
 #: stack name, tempest test) replaces.
 FOLDED = re.compile(r'[^A-Za-z0-9_]')
@@ -92,14 +102,20 @@ class Step(object):
 
     def __init__(self, name, kind, template_file, parameters=None,
                  environment=None, rollback=False, expect=None,
-                 description=None, agents=None, signal=None):
+                 description=None, agents=None, signal=None,
+                 global_environments=()):
         self.name = name
         self.agents = list(agents or [])
         self.signal = signal
         self.kind = kind
         self.template_file = template_file
         self.parameters = dict(parameters or {})
+        #: The step's own environment (sidecar, or beside the template).
         self.environment = environment
+        #: Every environment the step applies, in the order Heat merges
+        #: them: those given to every template, then its own.
+        self.environments = list(global_environments) + (
+            [environment] if environment else [])
         self.rollback = rollback
         self.description = description
         #: Whether the sidecar declares this step's outcome (``expect``);
@@ -131,17 +147,12 @@ class Step(object):
 
         Raises CorpusError naming the file when it cannot be read or parsed.
         """
-        from heatclient.common import template_utils
         from heatclient import exc as heat_exc
         try:
-            files, template = template_utils.get_template_contents(
-                template_file=self.template_file)
-            environment = {}
-            if self.environment:
-                env_files, environment = (
-                    template_utils.process_multiple_environments_and_files(
-                        env_paths=[self.environment]))
-                files.update(env_files)
+            template, files = references.load_template(self.template_file)
+            env_files, environment = references.load_environments(
+                self.environments)
+            files.update(env_files)
         except (heat_exc.CommandError, heat_exc.HTTPException,
                 yaml.YAMLError, OSError, ValueError) as err:
             raise CorpusError('template %s: %s' % (self.template_file, err))
@@ -155,17 +166,33 @@ class CorpusError(ValueError):
 class Template(object):
     """One template of the corpus and its declared lifecycle."""
 
-    def __init__(self, path, lifecycle=None, error=None):
+    def __init__(self, path, lifecycle=None, error=None, name=None,
+                 beside=None, environments=()):
         self.path = os.path.abspath(path)
         self.directory = os.path.dirname(self.path)
-        self.name = _stem(os.path.basename(path))
+        #: Its path relative to the corpus directory, without extension.
+        self.name = name or stem(os.path.basename(path))
         self.lifecycle = lifecycle or {}
+        #: The environment beside the template, applied unless the
+        #: sidecar names one (discovery.beside_environment).
+        self.beside = beside
+        #: The environments given to every template (--environment).
+        self.global_environments = list(environments)
         #: Why this template cannot run (a broken sidecar), or None. Its
         #: cases fail with this message; the other templates still run.
         self.error = error
 
     def __repr__(self):
         return '<Template %s>' % self.name
+
+    @property
+    def corpus_directory(self):
+        """The template directory the template was found in (its name is
+        its path there)."""
+        directory = self.directory
+        for _ in range(self.name.count('/')):
+            directory = os.path.dirname(directory)
+        return directory
 
     @property
     def base_url(self):
@@ -188,12 +215,15 @@ class Template(object):
     def steps(self):
         """The lifecycle: create, the updates in order, delete."""
         declared = self.lifecycle
-        environment = self._in_directory(declared.get('environment'))
+        environment = self._in_directory(declared.get('environment')) or \
+            self.beside
         parameters = declared.get('parameters') or {}
+        everywhere = self.global_environments
         steps = [Step('create', 'create', self.path, parameters,
                       environment, declared.get('rollback', False),
                       declared.get('expect'),
-                      declared.get('description'), declared.get('agents'))]
+                      declared.get('description'), declared.get('agents'),
+                      global_environments=everywhere)]
         updates = declared.get('updates')
         if updates is None and not ends_failed(steps[0]):
             updates = [{'name': SELF_UPDATE,
@@ -213,7 +243,8 @@ class Template(object):
                 update.get('parameters', parameters),
                 self._in_directory(update.get('environment')) or environment,
                 update.get('rollback', False), update.get('expect'),
-                update.get('description'), update.get('agents')))
+                update.get('description'), update.get('agents'),
+                global_environments=everywhere))
         steps.append(Step('delete', 'delete', self.path))
         return steps
 
@@ -253,7 +284,7 @@ def ends_failed(step):
             step.expected_status not in (None, 'CREATE_COMPLETE'))
 
 
-def _stem(filename):
+def stem(filename):
     for suffix in TEMPLATE_SUFFIXES:
         if filename.endswith(suffix):
             return filename[:-len(suffix)]
@@ -266,51 +297,30 @@ def _decoded(files):
                    else content) for name, content in files.items()}
 
 
-def is_template_file(filename):
-    return (filename.endswith(TEMPLATE_SUFFIXES) and
-            not filename.endswith((LIFECYCLE_SUFFIX, ENV_SUFFIX)) and
-            not filename.startswith('.'))
+def discover(directory, environments=None):
+    """The templates to run of a corpus directory, sorted by name.
 
-
-def discover(directory):
-    """The templates of a corpus directory, sorted by name.
-
-    Raises CorpusError for a missing or empty directory, for template
+    environments (default: config.selected_environments()) apply to
+    every template. Raises CorpusError for a missing directory, one with
+    no template, one that cannot be run (discovery.survey), for template
     files whose names collide or are not safe as case names
     (check_names), and for a sidecar path that leaves the directory
     (check_sidecar_paths). A sidecar broken otherwise does not stop
     discovery: its template carries the error instead.
     """
-    if not os.path.isdir(directory):
-        raise CorpusError('template directory %s does not exist' % directory)
-    filenames = [filename for filename in sorted(os.listdir(directory))
-                 if is_template_file(filename) and
-                 os.path.isfile(os.path.join(directory, filename))]
-    if not filenames:
-        raise CorpusError('template directory %s holds no template (%s files)'
-                          % (directory, ', '.join(TEMPLATE_SUFFIXES)))
-    check_names(directory, filenames)
-    return [_template(os.path.join(directory, filename))
-            for filename in filenames]
-
-
-def _template(path):
-    """The Template of a file; its sidecar's error, if broken, carried,
-    except a path leaving the directory, which is raised."""
-    try:
-        lifecycle = read_lifecycle(path)
-    except CorpusError as err:
-        return Template(path, error=str(err))
-    check_sidecar_paths(path, lifecycle)
-    return Template(path, lifecycle)
+    from heat_functional import discovery
+    if environments is None:
+        environments = config.selected_environments()
+    return discovery.survey(directory, environments).templates
 
 
 def check_names(directory, filenames):
-    """Raise CorpusError unless the template files' names are distinct
-    case names (see the module's docstring), naming the files."""
+    """Raise CorpusError unless the template files' names (their paths
+    relative to the directory) are distinct case names (see the module's
+    docstring), naming the files."""
     by_folded = {}
     for filename in filenames:
-        folded = FOLDED.sub('_', _stem(filename)).lower()
+        folded = FOLDED.sub('_', stem(filename)).lower()
         by_folded.setdefault(folded, []).append(filename)
     clashes = ['%s collide as case %r' % (
         ' and '.join(repr(f) for f in group), folded)
@@ -318,18 +328,19 @@ def check_names(directory, filenames):
     if clashes:
         raise CorpusError(
             'template directory %s: %s: rename one of each (a case name is '
-            'the file name without its extension; record files, stack names '
-            'and tests fold characters other than letters, digits and "_", '
-            'and some file systems ignore case)'
+            'the file\'s path without its extension; record files, stack '
+            'names and tests fold characters other than letters, digits and '
+            '"_", and some file systems ignore case)'
             % (directory, '; '.join(clashes)))
-    unsafe = [f for f in filenames if not TEMPLATE_NAME.fullmatch(_stem(f))]
+    unsafe = [f for f in filenames if not TEMPLATE_NAME.fullmatch(stem(f))]
     if unsafe:
         raise CorpusError(
-            'template directory %s: %s: a case name (the file name without '
-            'its extension) must be letters, digits and "_" only, since '
-            'record files, stack names and tests fold other characters: '
-            'rename %s' % (directory, ', '.join(repr(f) for f in unsafe),
-                           'it' if len(unsafe) == 1 else 'them'))
+            'template directory %s: %s: a case name (the file\'s path '
+            'without its extension) must be letters, digits and "_" only, '
+            'with "/" between folders, since record files, stack names and '
+            'tests fold other characters: rename %s'
+            % (directory, ', '.join(repr(f) for f in unsafe),
+               'it' if len(unsafe) == 1 else 'them'))
 
 
 def sidecar_paths(lifecycle):
@@ -343,18 +354,19 @@ def sidecar_paths(lifecycle):
     return [(where, path) for where, path in found if path]
 
 
-def check_sidecar_paths(template_path, lifecycle):
-    """Raise CorpusError if a path of the template's sidecar resolves,
-    symbolic links followed, outside the template's directory."""
+def check_sidecar_paths(template_path, lifecycle, corpus_directory=None):
+    """Raise CorpusError if a path of the template's sidecar (relative
+    to the template's folder) resolves, symbolic links followed, outside
+    the template directory (by default, the template's folder)."""
     directory = os.path.dirname(os.path.abspath(template_path))
-    root = os.path.realpath(directory)
+    root = os.path.realpath(corpus_directory or directory)
     for where, path in sidecar_paths(lifecycle):
         target = os.path.realpath(os.path.join(directory, path))
         if os.path.commonpath([root, target]) != root:
             raise CorpusError(
                 'template %s: %s: %s %r resolves to %s, outside the template '
                 'directory %s; a sidecar may only name files inside it'
-                % (_stem(os.path.basename(template_path)),
+                % (stem(os.path.basename(template_path)),
                    lifecycle_path(template_path), where, path, target, root))
 
 
@@ -367,13 +379,13 @@ def select(templates, names):
     unknown = [n for n in names if n not in known]
     if unknown:
         raise CorpusError('no template named %s in %s' % (
-            ', '.join(unknown), os.path.dirname(templates[0].path)))
+            ', '.join(unknown), templates[0].corpus_directory))
     return [t for t in templates if t.name in names]
 
 
 def lifecycle_path(template_path):
     directory, filename = os.path.split(template_path)
-    return os.path.join(directory, _stem(filename) + LIFECYCLE_SUFFIX)
+    return os.path.join(directory, stem(filename) + LIFECYCLE_SUFFIX)
 
 
 def read_lifecycle(template_path):

@@ -570,6 +570,40 @@ def _known_bugs(report):
                                  id='known-bugs-table')
 
 
+def _row(*cells):
+    return _tag('tr', ''.join(_tag('td', cell) for cell in cells))
+
+
+def _corpus(report):
+    """What discovery found: each case's file and environments, the
+    helpers and who uses them, the files skipped and why."""
+    found = report.get('corpus')
+    if not found:
+        return ''
+    cases = [_row(_tag('code', esc(name)), _tag('code', esc(case.get(
+        'file'))), esc(', '.join(case.get('environments') or []) or 'none'))
+        for name, case in sorted((found.get('cases') or {}).items())]
+    helpers = [_row(_tag('code', esc(path)), esc(', '.join(users)))
+               for path, users in sorted((found.get('helpers') or
+                                          {}).items())]
+    skipped = [_row(_tag('code', esc(path)), esc(why))
+               for path, why in sorted((found.get('skipped') or
+                                        {}).items())]
+    parts = [_tag('h2', 'Template directory', id='corpus'),
+             _tag('p', _tag('code', esc(found.get('directory'))),
+                  class_='small'),
+             _table(('case', 'file', 'environments'), cases,
+                    id='corpus-cases')]
+    if helpers:
+        parts += [_tag('p', 'Helpers, sent with the cases that use them:'),
+                  _table(('file', 'used by'), helpers,
+                         id='corpus-helpers')]
+    if skipped:
+        parts += [_tag('p', 'Skipped:'),
+                  _table(('file', 'why'), skipped, id='corpus-skipped')]
+    return ''.join(parts)
+
+
 def _differences(report):
     entries = [e for e in report.get('parity', [])
                if parity_status(e) != 'equal']
@@ -859,7 +893,7 @@ def render(report, base_dir=None):
     body = ''.join(part for part in (
         _head(report, base_dir), _matrix(report), _failures(report),
         _differences(report), _references(report), _noise(report),
-        _known_bugs(report), _flags(report),
+        _known_bugs(report), _flags(report), _corpus(report),
         _timings(report), _performance(report)) if part)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="'

@@ -67,6 +67,29 @@ def selected_templates():
                          settings.only_templates())
 
 
+def is_shipped(directory):
+    return os.path.realpath(directory) == \
+        os.path.realpath(settings.SHIPPED_TEMPLATES)
+
+
+def suite_templates(suite):
+    """The template names a suite (actions, failures, probe) runs on, or
+    None for every template it applies to: what --actions/--failures
+    say, else the shipped defaults on the shipped corpus, else what the
+    directory's settings file names, else all."""
+    directory = templates_dir()
+    shipped = is_shipped(directory)
+    chosen = {'actions': settings.action_templates,
+              'failures': settings.failure_templates,
+              'probe': settings.probe_templates}[suite](shipped)
+    if shipped or chosen is not None:
+        return chosen
+    from heat_functional import discovery
+    named = discovery.survey(
+        directory, settings.selected_environments()).suites.get(suite)
+    return None if named is None else tuple(named)
+
+
 def _is_worker(pytest_config):
     return hasattr(pytest_config, 'workerinput')
 
@@ -130,6 +153,7 @@ def pytest_configure(config):
     os.makedirs(directory, exist_ok=True)
     records.clear(directory)
     plan.remove(directory)
+    _write_corpus(directory)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, owner.on_signal)
     if config.option.collectonly:
@@ -146,6 +170,19 @@ def pytest_configure(config):
         heat_source=os.environ.get(settings.HEAT_SOURCE_ENV) or None)
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
+
+
+def _write_corpus(directory):
+    """corpus.json: what discovery found, for the report. A directory
+    that cannot be run writes none (its collection fails, saying why)."""
+    from heat_functional import discovery
+    discovery.remove(directory)
+    try:
+        found = discovery.survey(templates_dir(),
+                                 settings.selected_environments())
+    except corpus.CorpusError:
+        return
+    discovery.write(directory, found)
 
 
 def _interrupted_by_owner(directory):
@@ -250,6 +287,7 @@ def pytest_sessionfinish(session, exitstatus):
         seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)
     built['performance'] = _performance(owner)
+    built['corpus'] = _corpus_of(directory)
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:
@@ -266,6 +304,11 @@ def _performance(owner):
     reported = list(owner.worker_cpu.values())
     exact = sum(reported) if reported and None not in reported else None
     return performance.summary(owner.sampler, worker_usage=exact)
+
+
+def _corpus_of(directory):
+    from heat_functional import discovery
+    return discovery.read(directory)
 
 
 def _resource_types(description):
@@ -368,11 +411,16 @@ def _parametrize_migrations(metafunc, templates):
 
 
 def _parametrize_probes(metafunc, templates):
-    """The probe's templates x paths."""
+    """The probe's templates x paths (suite_templates; on another
+    directory than the shipped one, only templates whose create is
+    expected to complete)."""
+    from heat_functional import actions
+    chosen = suite_templates('probe')
     metafunc.parametrize(['template', 'path'], [
         pytest.param(template, path, id='%s-%s' % (template.name, path))
         for template in templates
-        if template.name in settings.PROBE_TEMPLATES
+        if chosen is not None and template.name in chosen or
+        chosen is None and not actions.applies_to(template)
         for path in settings.selected_paths()])
 
 
@@ -380,7 +428,7 @@ def _parametrize_actions(metafunc, templates):
     """template x action x path, for templates the actions apply to; the
     actions of one (template, path) on one worker, in order."""
     from heat_functional import actions
-    chosen = settings.action_templates()
+    chosen = suite_templates('actions')
     metafunc.parametrize(['template', 'step', 'path'], [
         pytest.param(template, action, path,
                      id='%s-%s-%s' % (template.name, action, path),
@@ -397,7 +445,7 @@ def _parametrize_failures(metafunc, templates):
     to; the steps of one (template, sequence, path) on one worker, in
     order."""
     from heat_functional import failures
-    chosen = settings.failure_templates()
+    chosen = suite_templates('failures')
     metafunc.parametrize(['template', 'step', 'path'], [
         pytest.param(template, '%s/%s' % (sequence, step), path,
                      id='%s-%s-%s-%s' % (template.name, sequence, step, path),

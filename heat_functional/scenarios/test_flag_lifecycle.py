@@ -15,9 +15,6 @@ scenarios and ``heat_functional/probe.py`` for the black-box probe. Cases:
   the database.
 """
 
-import pytest
-
-from heat_functional import config
 from heat_functional import flag_lifecycle
 from heat_functional import lifecycle as lifecycle_module
 from heat_functional import probe
@@ -37,9 +34,6 @@ def test_migration_refused_while_in_progress(deployment, case):
 
 
 def test_probe(template, path, deployment, case):
-    if template.name not in config.PROBE_TEMPLATES:
-        pytest.skip('the probe runs on %s only'
-                    % ', '.join(config.PROBE_TEMPLATES))
     case.parity = 'none'
     lifecycle_module.skip_unless_offered(template, deployment)
     probe.check_against_database(template, path, deployment, case)

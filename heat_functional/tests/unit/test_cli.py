@@ -6,6 +6,7 @@ environment a run uses, ``main(['report', ...])`` and the early exit of
 a deployment.
 """
 
+import json
 import os
 
 import pytest
@@ -192,6 +193,12 @@ def test_only_reaches_pytest_and_names_unknown_templates(tmp_path,
     ({'t.yaml': 'heat_template_version: 2018-08-31\n',
       't.lifecycle.yaml': 'environment: ../../etc/passwd\n'},
      "environment '../../etc/passwd' resolves to"),
+    ({'t.yaml': 'heat_template_version: 2018-08-31\nresources:\n  a:\n'
+      '    type: ../elsewhere.yaml\n'},
+     "t.yaml uses '../elsewhere.yaml' (type), which resolves to"),
+    ({'t.yaml': 'heat_template_version: 2018-08-31\n',
+      'ci.yaml': 'jobs: [x]\n'},
+     'ci.yaml is used by no file and is not a template'),
 ])
 def test_a_refused_corpus_stops_the_gate_before_it_starts(
         tmp_path, capsys, monkeypatch, files, message):
@@ -207,6 +214,36 @@ def test_a_refused_corpus_stops_the_gate_before_it_starts(
     err = capsys.readouterr().err
     assert err.startswith('heat-functional: ') and message in err
     assert err.count('\n') == 1
+
+
+def test_environments_reach_pytest_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(config.ENVIRONMENTS_ENV, '["/stale.yaml"]')
+    env = cli.pytest_environment(parse(
+        'gate', '--environment', 'b.yaml', '--environment', '/x/a.yaml'),
+        '/r')
+    assert json.loads(env[config.ENVIRONMENTS_ENV]) == [
+        str(tmp_path / 'b.yaml'), '/x/a.yaml']
+    env = cli.pytest_environment(parse('gate'), '/r')
+    assert config.ENVIRONMENTS_ENV not in env
+
+
+@pytest.mark.parametrize('text, message', [
+    (None, 'No such file'),
+    ('resources: {}\n', 'environment has wrong section "resources"'),
+])
+def test_a_bad_environment_stops_the_gate_before_it_starts(
+        tmp_path, capsys, monkeypatch, text, message):
+    environment = tmp_path / 'e.yaml'
+    if text is not None:
+        environment.write_text(text)
+    monkeypatch.setattr(cli.subprocess, 'Popen', None)  # never reached
+    status = cli.main(['gate', '--environment', str(environment),
+                       '--report-dir', str(tmp_path / 'r')])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith('heat-functional: --environment %s: '
+                          % environment) and message in err
 
 
 def write_report(directory, cases):

@@ -43,17 +43,21 @@ def file_url(path):
 
 # -- discovery ---------------------------------------------------------------
 
-def test_discovery_picks_top_level_templates_sorted(tmp_path):
+def test_discovery_picks_unused_templates_of_the_tree_sorted(tmp_path):
     for name in ('zeta.yaml', 'alpha.template', 'mid.yml', 'beta.yaml',
                  'beta.lifecycle.yaml', 'prod.env.yaml', '.hidden.yaml',
                  'notes.txt', 'README', 'lib/provider.yaml',
-                 'sub.yaml/inner.yaml'):
+                 'sub/inner.yaml', '.git/x.yaml'):
         write(tmp_path, name)
+    write(tmp_path, 'beta.yaml', TEMPLATE + 'resources:\n  p:\n'
+          '    type: lib/provider.yaml\n')
     write(tmp_path, 'beta.lifecycle.yaml', {'description': 'the beta'})
     templates = corpus.discover(str(tmp_path))
-    assert [t.name for t in templates] == ['alpha', 'beta', 'mid', 'zeta']
-    assert [os.path.basename(t.path) for t in templates] == [
-        'alpha.template', 'beta.yaml', 'mid.yml', 'zeta.yaml']
+    assert [t.name for t in templates] == ['alpha', 'beta', 'mid',
+                                           'sub/inner', 'zeta']
+    assert [os.path.relpath(t.path, str(tmp_path)) for t in templates] == [
+        'alpha.template', 'beta.yaml', 'mid.yml', 'sub/inner.yaml',
+        'zeta.yaml']
     assert all(t.error is None for t in templates)
     assert templates[1].lifecycle == {'description': 'the beta'}
 
@@ -118,8 +122,8 @@ def test_names_not_safe_as_case_names_are_refused(tmp_path, filename):
     write(tmp_path, filename)
     with pytest.raises(corpus.CorpusError) as err:
         corpus.discover(str(tmp_path))
-    assert ("template directory %s: %r: a case name (the file name without "
-            "its extension) must be letters, digits and \"_\" only"
+    assert ("template directory %s: %r: a case name (the file's path "
+            "without its extension) must be letters, digits and \"_\" only"
             % (tmp_path, filename)) in str(err.value)
     assert 'fine_Name_2' not in str(err.value)
 
@@ -286,8 +290,8 @@ def test_load_of_a_plain_template(tmp_path):
 
 def test_load_of_invalid_yaml_names_the_file(tmp_path):
     path = write(tmp_path, 'broken.yaml', TEMPLATE + 'resources: [oops\n')
-    template = only_template(tmp_path)
-    assert template.error is None
+    template = only_template(tmp_path)   # its cases fail, naming it
+    assert path in template.error and 'not valid YAML' in template.error
     with pytest.raises(corpus.CorpusError) as err:
         template.load()
     assert path in str(err.value)

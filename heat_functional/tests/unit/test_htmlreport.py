@@ -12,6 +12,7 @@ import html.parser
 import os
 
 from heat_functional import cli
+from heat_functional import discovery
 from heat_functional import htmlreport
 from heat_functional import report
 from heat_functional.tests.unit import evidence
@@ -283,6 +284,27 @@ def test_single_path_report_has_no_parity_column():
 
 def test_empty_report_renders():
     check(htmlreport.render({}))
+
+
+def test_the_template_directory_section(tmp_path):
+    for name, text in (('a.yaml', 'heat_template_version: 2018-08-31\n'
+                        'resources:\n  p:\n    type: lib/<p>.yaml\n'),
+                       ('a.env.yaml', 'parameters: {}\n'),
+                       ('lib/<p>.yaml', 'heat_template_version: 2018-08-31\n'),
+                       ('notes.txt', 'x')):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    built = report.build(both(), DESCRIPTION, PATHS)
+    built['corpus'] = discovery.survey(str(tmp_path)).to_dict()
+    page = htmlreport.render(built)
+    check(page)
+    assert ('<tr><td><code>a</code></td><td><code>a.yaml</code></td>'
+            '<td>a.env.yaml</td></tr>') in page
+    assert ('<tr><td><code>lib/&lt;p&gt;.yaml</code></td><td>a.yaml</td>'
+            '</tr>') in page
+    assert '<tr><td><code>notes.txt</code></td><td>not a template' in page
+    assert 'id="corpus"' not in htmlreport.render(
+        report.build(both(), DESCRIPTION, PATHS))
 
 
 def test_report_write_puts_report_html_beside(tmp_path):
