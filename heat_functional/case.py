@@ -28,10 +28,13 @@ class UnmetRequirement(pytest.skip.Exception):
 
 
 class Moot(pytest.skip.Exception):
-    """A skip because an earlier step of the lifecycle left the step
-    nothing to act on, as that step's outcome allows: a rejected create
-    (no stack exists), a failed create that gets no update-self. Listed
-    apart, not counted against the suite's share of skips."""
+    """A skip because the step has nothing to act on: an earlier step of
+    the lifecycle left it nothing, as that step's outcome allows (a
+    rejected create: no stack exists; a failed create that gets no
+    update-self), or the template gives the action nothing (no resource
+    with an id to adopt or to mark unhealthy). Listed apart, not counted
+    against the suite's share of skips; a step moot on one path only
+    still leaves its parity pair incomplete."""
 
     skip_kind = 'moot'
 

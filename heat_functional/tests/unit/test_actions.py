@@ -123,3 +123,23 @@ def test_the_change_sends_an_update_that_replaces_if_there_is_one():
     assert actions.change_step(Fake(steps=steps[:2])).name == 'in-place'
     assert actions.change_step(Fake(steps=[create, step(
         'signal', 'signal', None)])).name == 'create'
+
+
+def test_an_adopt_with_nothing_to_adopt_is_moot_not_a_skip():
+    """A template whose resources Heat gave no id (a provider, a Value)
+    gives adopt nothing to act on: listed as moot, not counted against
+    the actions suite's share of skips."""
+    import pytest
+    from heat_functional import case as case_module
+    lifecycle = Fake(abandoned={'resources': {'named': {
+        'type': 'OS::Heat::Value', 'action': 'CREATE',
+        'status': 'COMPLETE'}}}, template=Fake(name='web'), path='legacy')
+    with pytest.raises(case_module.Moot) as raised:
+        actions._adopt(lifecycle, None, None)
+    assert 'Heat adopts only resources with an id; named of web' in str(
+        raised.value)
+    assert raised.value.skip_kind == 'moot'
+    lifecycle.abandoned = None  # the abandon itself did not run: a skip
+    with pytest.raises(pytest.skip.Exception) as raised:
+        actions._adopt(lifecycle, None, None)
+    assert not isinstance(raised.value, case_module.Moot)
