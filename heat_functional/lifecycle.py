@@ -66,6 +66,8 @@ class Lifecycle(object):
         self.rejected_create = None
         #: The status the create ended in (``ACTION_STATUS``), or None.
         self.created = None
+        #: Whether the create was held to parity only (undeclared).
+        self.create_held_to_parity_only = False
 
     def skip_reason(self, step):
         if self.stack_id is None:
@@ -74,6 +76,19 @@ class Lifecycle(object):
         if self.stopped_by and step.kind != 'delete':
             return 'not run: step %s of %s on %s failed' % (
                 self.stopped_by, self.template.name, self.path)
+        return None
+
+    def incomplete_stack(self):
+        """Why the suites that act on a complete stack (actions,
+        failures) have nothing to act on, or None: a create held to
+        parity only (no sidecar declares it) ended failed, on this path.
+        If the other path's create completed, the create's parity pair
+        already differs."""
+        if self.create_held_to_parity_only and alike.is_failure(
+                self.created):
+            return ('moot: the create of %s on %s ended %s (no sidecar '
+                    'declares it), so there is no complete stack to act on'
+                    % (self.template.name, self.path, self.created))
         return None
 
     def moot_reason(self, step):
@@ -322,6 +337,8 @@ def observe_and_check(lifecycle, step, stack, case, deployment,
     case.heat_reason = stack.stack_status_reason
     held = getattr(step, 'declared', True) or not lifecycle.parity_only
     case.held_to_parity_only = not held
+    if step.kind == 'create':
+        lifecycle.create_held_to_parity_only = not held
     return _expectations(step, stack, observed.observation,
                          template.name, lifecycle.path,
                          observed.placeholders.replace,
@@ -431,9 +448,11 @@ def delete(lifecycle, case, deployment):
 
 def create_from_template(lifecycle, case, deployment):
     """The template's own create step, for suites that run other steps
-    on the same stack (actions, failures): these need a complete stack,
-    so the create is held to its status whatever --strict says."""
-    lifecycle.parity_only = False
+    on the same stack (actions, failures). A create its sidecar declares
+    is held to its status; an undeclared one is held to parity only, as
+    in the lifecycle suite (unless --strict), and when it ends failed the
+    suite's later steps have no complete stack to act on: they are moot
+    (``Lifecycle.incomplete_stack``)."""
     return create_or_update(lifecycle, lifecycle.template.steps[0], case,
                             deployment)
 

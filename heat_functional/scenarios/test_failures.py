@@ -12,6 +12,7 @@ are not in this suite.
 
 import pytest
 
+from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import failures
 from heat_functional import lifecycle as lifecycle_module
@@ -40,6 +41,9 @@ def _skip_unless_runnable(lifecycle, step, template, path):
                     '"test_failures and %s")' % (step, template.name, path,
                                                  template.name),
                     pytrace=False)
+    reason = lifecycle.incomplete_stack()
+    if reason and not step.endswith('/delete'):
+        case_module.moot(reason)
     if lifecycle.stopped_by and not step.endswith('/delete'):
         pytest.skip('not run: step %s of %s on %s failed'
                     % (lifecycle.stopped_by, template.name, path))

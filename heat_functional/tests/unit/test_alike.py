@@ -93,14 +93,21 @@ def test_observe_and_check_records_how_the_step_was_held(
     assert case.heat_reason == 'Resource CREATE failed: boom'
 
 
-def test_the_suites_that_need_a_complete_stack_hold_the_create(
+def test_an_undeclared_failed_create_leaves_the_suites_nothing(
         monkeypatch):
+    """actions and failures need a complete stack: after an undeclared
+    create that failed (held to parity only) their steps are moot; after
+    a declared one, or a create that completed, they are not."""
     monkeypatch.setenv(lifecycle.config.STRICT_ENV, '0')
     found = lifecycle.Lifecycle(PLAIN, 'legacy', 'driver', False)
-    assert found.parity_only
-    monkeypatch.setattr(lifecycle, 'create_or_update',
-                        lambda lc, *args: lc.parity_only)
-    assert lifecycle.create_from_template(found, 'case', 'dep') is False
+    assert found.parity_only and found.incomplete_stack() is None
+    found.created, found.create_held_to_parity_only = 'CREATE_FAILED', True
+    assert 'moot: the create of plain on legacy ended CREATE_FAILED' in \
+        found.incomplete_stack()
+    found.created = 'CREATE_COMPLETE'
+    assert found.incomplete_stack() is None
+    found.created, found.create_held_to_parity_only = 'CREATE_FAILED', False
+    assert found.incomplete_stack() is None
 
 
 # -- a failed create gets no update-self -----------------------------------
