@@ -108,15 +108,14 @@ def _db_url(text):
 def _add_target_options(parser):
     target = parser.add_argument_group(
         'external target', 'run against a real cloud instead of the '
-        'embedded deployment (README.rst: "Real clouds")')
+        'embedded deployment (doc/source/external.rst)')
     target.add_argument('--target', choices=('embedded', 'external',
                                              'cloud'),
                         default='embedded',
                         help='the deployment to test: embedded cells, a '
                         'real cloud, or a devstack-like cloud the harness '
-                        'starts and tests as an external one (README.rst: '
-                        '"A devstack-like deployment") (default: '
-                        '%(default)s)')
+                        'starts and tests as an external one '
+                        '(doc/source/cloud.rst) (default: %(default)s)')
     target.add_argument('--cloud', type=_pair, action='append', default=[],
                         metavar='PATH=CLOUD',
                         help='the cloud of clouds.yaml serving a path, e.g. '
@@ -234,8 +233,8 @@ def build_parser():
     deploy.add_argument('--target', choices=('embedded', 'cloud'),
                         default='embedded',
                         help='the embedded cells, or the devstack-like '
-                        'deployment (README.rst: "A devstack-like '
-                        'deployment") (default: %(default)s)')
+                        'deployment (doc/source/cloud.rst) (default: '
+                        '%(default)s)')
 
     for name, text in (('run', 'run the suites and write the report'),
                        ('gate', 'run, then exit non-zero unless the verdict '

@@ -1,8 +1,10 @@
 """Unit tests of tools/generated.py, the one writer of the manual's
 generated files: their names, header, writing and the comparison that
-``--check`` relies on."""
+``--check`` relies on; and that the manual includes each of them."""
 
+import glob
 import os
+import re
 
 from heat_functional.tests.unit import tools
 
@@ -49,3 +51,24 @@ def test_update_replaces_a_changed_file(tmp_path):
 
 def test_read_of_a_missing_file_is_none(tmp_path):
     assert generated.read(str(tmp_path / 'nothing.rst')) is None
+
+
+def _included():
+    """The files the manual's pages include, relative to doc/source."""
+    included = set()
+    for page in glob.glob(os.path.join(DOC, '*.rst')):
+        with open(page) as f:
+            included.update(re.findall(r'^\.\. include:: (\S+)$', f.read(),
+                                       re.MULTILINE))
+    return included
+
+
+def test_the_manual_includes_every_generated_file_and_each_exists():
+    shipped = {os.path.relpath(name, DOC) for name in
+               glob.glob(os.path.join(DOC, 'generated', '*.rst'))}
+    assert shipped == {'generated/api-coverage.rst',
+                       'generated/type-coverage.rst'}
+    assert shipped <= _included()
+    for name in shipped:
+        with open(os.path.join(DOC, name)) as f:
+            assert f.read().startswith('.. Written by tools/')
