@@ -1,19 +1,22 @@
 """Unit tests of the manual's place in the tree: README.rst stays the
 front door (small, its CI commands those .ci/run runs, its links
 resolving), every page is in the table of contents, and every pointer to
-the manual from code, tools and tox.ini names a page that exists, none a
-README section. No Sphinx here: ``tox -e docs`` builds."""
+the manual from --help, code, tools and tox.ini names a page that
+exists, none a README section. No Sphinx here: ``tox -e docs`` builds."""
 
+import argparse
 import glob
 import os
 import re
 
 import pytest
 
+from heat_functional import cli
+from heat_functional import config
 from heat_functional.tests.unit import tools
 
 ROOT = tools.ROOT
-MANUAL = os.path.join(ROOT, 'doc', 'source')
+MANUAL = os.path.join(ROOT, config.MANUAL_DIR)
 PAGE = re.compile(r'doc/source/[\w.-]+\.rst')
 #: Where the code and the tools point at documentation.
 POINTING = ['heat_functional/**/*.py', 'tools/*.py', 'tools/*.yaml',
@@ -68,12 +71,31 @@ def test_the_readme_links_every_page_of_the_manual():
 
 
 def test_every_page_is_in_the_table_of_contents():
-    index = _read(os.path.join('doc', 'source', 'index.rst'))
+    index = _read(os.path.join(config.MANUAL_DIR, 'index.rst'))
     toctree = index.split('.. toctree::', 1)[1]
     listed = set(re.findall(r'^   ([\w-]+)$', toctree, re.MULTILINE))
     pages = {os.path.basename(name)[:-len('.rst')] for name in
              glob.glob(os.path.join(MANUAL, '*.rst'))}
     assert listed == pages - {'index'}
+
+
+def _help_texts(parser):
+    texts = [parser.format_help()]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                texts += _help_texts(sub)
+    return texts
+
+
+def test_every_help_text_points_at_a_page_that_exists():
+    texts = _help_texts(cli.build_parser())
+    assert len(texts) == 6
+    for text in texts:
+        pages = PAGE.findall(' '.join(text.split()))
+        assert pages, text
+        for page in pages:
+            assert os.path.isfile(os.path.join(ROOT, page)), page
 
 
 @pytest.mark.parametrize('relative', _pointing_files())
