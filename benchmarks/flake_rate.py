@@ -19,7 +19,7 @@ JSON document:
   (``unsteady``), and the share of cases that are neither.
 
 A case that is not N of N is either fixed or its race recorded as a
-known Heat race with its evidence (README.rst, "Reading the report").
+known Heat race with its evidence (doc/source/report.rst).
 
     python benchmarks/flake_rate.py [--runs 5] [--out FILE]
         [--report-dir DIR] [--resume] [-- GATE-ARGUMENTS]

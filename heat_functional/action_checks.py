@@ -6,8 +6,9 @@ A Heat that answers an action with the right final status but does
 nothing for it passes a check of the status alone. Each function here
 takes what was observed before and after an action (observations, States,
 Heat's answers) and returns the problems, one message each, so that such
-a Heat fails; README.rst ("Stack actions") lists, per action, what a
-do-nothing Heat would pass without them and which check catches it.
+a Heat fails; doc/source/suites.rst ("Stack actions") lists, per action,
+what a do-nothing Heat would pass without them and which check catches
+it.
 
 Resources are named by their logical path (``group/0/server``); a
 *generic* path writes the made-up names of scaling-group members (raw,

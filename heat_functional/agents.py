@@ -3,8 +3,7 @@
 Some resources wait for something outside Heat: a WaitCondition for its
 handle to be signalled, a SoftwareDeployment for the agent on its server
 to report, a ScalingPolicy for an alarm. A template's lifecycle declares
-what the harness does in their place (README.rst, "Templates and their
-lifecycles"):
+what the harness does in their place (doc/source/corpus.rst):
 
 ``agents`` of a create or update step, each running while the action
 runs, in its own thread:

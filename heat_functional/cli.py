@@ -108,15 +108,14 @@ def _db_url(text):
 def _add_target_options(parser):
     target = parser.add_argument_group(
         'external target', 'run against a real cloud instead of the '
-        'embedded deployment (README.rst: "Real clouds")')
+        'embedded deployment (doc/source/external.rst)')
     target.add_argument('--target', choices=('embedded', 'external',
                                              'cloud'),
                         default='embedded',
                         help='the deployment to test: embedded cells, a '
                         'real cloud, or a devstack-like cloud the harness '
-                        'starts and tests as an external one (README.rst: '
-                        '"A devstack-like deployment") (default: '
-                        '%(default)s)')
+                        'starts and tests as an external one '
+                        '(doc/source/cloud.rst) (default: %(default)s)')
     target.add_argument('--cloud', type=_pair, action='append', default=[],
                         metavar='PATH=CLOUD',
                         help='the cloud of clouds.yaml serving a path, e.g. '
@@ -195,7 +194,8 @@ def _minutes(text):
 def _add_cleanup_command(commands):
     cleanup = commands.add_parser(
         'cleanup', help='delete the stacks earlier runs left on external '
-        'clouds (only stacks carrying the harness\'s tag)')
+        'clouds (only stacks carrying the harness\'s tag)',
+        epilog=_manual('external', 'Leftovers'))
     cleanup.add_argument('--cloud', type=_pair, action='append', default=[],
                          metavar='PATH=CLOUD',
                          help='a cloud of clouds.yaml to clean, named as '
@@ -218,15 +218,26 @@ def _add_cleanup_command(commands):
                          help='list what would be deleted; delete nothing')
 
 
+def _manual(page, section=None):
+    """Where --help sends the reader for the whole story: a page of the
+    manual (config.MANUAL_DIR of a source checkout; tox -e docs builds
+    it)."""
+    where = '%s/%s.rst' % (config.MANUAL_DIR, page)
+    if section:
+        where += ', "%s"' % section
+    return 'The manual: %s (tox -e docs builds it).' % where
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='heat-functional',
         description='Run Heat templates on the legacy and the convergence '
-        'path and gate on their parity.')
+        'path and gate on their parity.', epilog=_manual('index'))
     commands = parser.add_subparsers(dest='command', required=True)
 
     deploy = commands.add_parser(
-        'deploy', help='start both cells and stay up until Ctrl-C')
+        'deploy', help='start both cells and stay up until Ctrl-C',
+        epilog=_manual('embedded'))
     _add_deployment_options(deploy)
     deploy.add_argument('--toggles', action='store_true',
                         help='also start the toggle cells (%s)'
@@ -234,13 +245,14 @@ def build_parser():
     deploy.add_argument('--target', choices=('embedded', 'cloud'),
                         default='embedded',
                         help='the embedded cells, or the devstack-like '
-                        'deployment (README.rst: "A devstack-like '
-                        'deployment") (default: %(default)s)')
+                        'deployment (doc/source/cloud.rst) (default: '
+                        '%(default)s)')
 
     for name, text in (('run', 'run the suites and write the report'),
                        ('gate', 'run, then exit non-zero unless the verdict '
                         'is pass')):
-        command = commands.add_parser(name, help=text)
+        command = commands.add_parser(name, help=text,
+                                      epilog=_manual('running'))
         _add_deployment_options(command)
         command.add_argument('--templates', metavar='DIR',
                              help='template directory (default: the '
@@ -288,7 +300,8 @@ def build_parser():
     _add_cleanup_command(commands)
 
     show = commands.add_parser('report', help='print the summary of a '
-                               'report.json; rebuild report.html beside it')
+                               'report.json; rebuild report.html beside it',
+                               epilog=_manual('report'))
     show.add_argument('report_json')
     return parser
 

@@ -244,6 +244,9 @@ SUITE_SETTINGS_FILE = 'heat-functional.yaml'
 #: Where the shipped templates live.
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_TEMPLATES = os.path.join(os.path.dirname(PACKAGE_DIR), 'templates')
+#: The manual's pages, relative to the top of a source checkout: --help
+#: names the page that tells the whole story (tox -e docs builds them).
+MANUAL_DIR = 'doc/source'
 #: The gabbi tests of the API (scenarios/test_gabbits.py). They run on the
 #: embedded cells unless an endpoint (.../v1/<project>) and token of a real
 #: cloud are set; a suffix _LEGACY or _CONVERGENCE sets them for one path.

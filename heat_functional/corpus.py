@@ -22,7 +22,7 @@ is its sidecar's ``environment`` or else the one beside it
 (``<name>.env.yaml`` or ``<name>.env``).
 
 A template may have a sidecar ``<name>.lifecycle.yaml`` that declares how
-it runs (README.rst documents the format): create parameters, expected
+it runs (doc/source/corpus.rst has the format): create parameters, expected
 status and outputs, and update steps. Every lifecycle is a list of steps:
 ``create``, the declared updates in order, ``delete``. A template without
 a sidecar, or one whose sidecar declares no ``updates`` key, gets one

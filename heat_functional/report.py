@@ -352,7 +352,7 @@ def default_blockers(outcome, paths, bugs, cases=(), entries=None):
 def build(cases, description, paths, allowances=(), interrupted=None,
           duration_s=None, known_bugs=(), run_id=None,
           planned=NOT_ACCOUNTED, seen=None, exit_status=None):
-    """The whole report as a dict (see README.rst for the fields).
+    """The whole report as a dict (doc/source/report.rst lists the fields).
 
     `planned` is the run's plan (a list of ``plan.CaseKey``; None when
     no plan was written, which fails the run; leave it out only where

@@ -4,10 +4,11 @@ Reads the routes from the installed Heat (the mapper that
 ``heat.api.openstack.v1.API`` builds, so the list follows Heat), the
 requests from ``gabbits/*.yaml``, matches each request to the first route
 that takes its method and path (as Heat's router does), and writes a
-reStructuredText table, a row per route, between the markers in
-README.rst::
+reStructuredText table, a row per route, to the manual's generated file
+``doc/source/generated/api-coverage.rst`` (through ``generated.py``, the
+one writer of such files), which ``doc/source/coverage.rst`` includes::
 
-    python tools/api_coverage.py              # update README.rst
+    python tools/api_coverage.py              # update the table
     python tools/api_coverage.py --check      # exit 1 if it is out of date
                                               # or coverage is under --min
 
@@ -28,9 +29,14 @@ import urllib.parse
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import generated  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-START = '.. api-coverage-start'
-END = '.. api-coverage-end'
+#: The generated file of the manual that holds the table.
+TABLE = generated.path('api-coverage')
+TOOL = 'tools/api_coverage.py'
 #: Route templates start with the project; gabbit URLs start after it.
 TENANT = '/{tenant_id}'
 PLACEHOLDER = 'X'
@@ -198,33 +204,22 @@ def table(covered, heat_version):
     return '\n'.join(lines)
 
 
-def replace_block(text, block):
-    """text with what lies between the markers replaced by block."""
-    try:
-        head, rest = text.split(START + '\n', 1)
-        _, tail = rest.split(END, 1)
-    except ValueError:
-        raise ValueError('the markers %r and %r are not both there'
-                         % (START, END))
-    return '%s%s\n\n%s\n\n%s%s' % (head, START, block, END, tail)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--readme', default=os.path.join(ROOT, 'README.rst'))
+    parser.add_argument('--out', default=TABLE,
+                        help='the table\'s file (default: the manual\'s, '
+                        '%(default)s)')
     parser.add_argument('--gabbits', default=os.path.join(ROOT, 'gabbits'))
     parser.add_argument('--check', action='store_true',
-                        help='change nothing; exit 1 if the table in the '
-                        'README is out of date or coverage is under --min')
+                        help='change nothing; exit 1 if the table is out '
+                        'of date or coverage is under --min')
     parser.add_argument('--min', type=float, default=90.0,
                         help='least coverage, in %%, --check accepts '
                         '(default: %(default)s)')
     args = parser.parse_args(argv)
     routes, heat_version = heat_routes()
     covered, unmatched = coverage(routes, gabbit_requests(args.gabbits))
-    with open(args.readme) as f:
-        text = f.read()
-    updated = replace_block(text, table(covered, heat_version))
+    wanted = generated.text(table(covered, heat_version), TOOL)
     print('%.1f %% of %d routes covered' % (percent(covered), len(covered)))
     for route, requests in covered.items():
         if not requests:
@@ -232,20 +227,19 @@ def main(argv=None):
                                             route.template))
     for request in unmatched:
         print('  no named route takes %s %s (%s: %s)' % request)
+    changed = generated.update(args.out, wanted, check=args.check)
     if args.check:
         problems = []
-        if updated != text:
+        if changed:
             problems.append('the table in %s is out of date; run '
-                            'tools/api_coverage.py' % args.readme)
+                            'tools/api_coverage.py' % args.out)
         if percent(covered) < args.min:
             problems.append('coverage is under %.1f %%' % args.min)
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
-    if updated != text:
-        with open(args.readme, 'w') as f:
-            f.write(updated)
-        print('updated %s' % args.readme)
+    if changed:
+        print('updated %s' % args.out)
     return 0
 
 

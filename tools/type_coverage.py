@@ -9,10 +9,12 @@ passed cases of that template on every path of the run (legacy *and*
 convergence). Every type the cells offer that no template exercises must
 have its reason in ``tools/type-exclusions.yaml`` (type -> reason).
 
-Writes a reStructuredText table, a row per offered type, between the
-markers in README.rst::
+Writes a reStructuredText table, a row per offered type, to the manual's
+generated file ``doc/source/generated/type-coverage.rst`` (through
+``generated.py``, the one writer of such files), which
+``doc/source/coverage.rst`` includes::
 
-    python tools/type_coverage.py REPORT.json          # update README.rst
+    python tools/type_coverage.py REPORT.json          # update the table
     python tools/type_coverage.py REPORT.json --check  # exit 1 if stale,
                                                        # or a type is
                                                        # neither exercised
@@ -33,11 +35,14 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
 
+import generated  # noqa: E402
 from heat_functional import config  # noqa: E402
 
-START = '.. type-coverage-start'
-END = '.. type-coverage-end'
+#: The generated file of the manual that holds the table.
+TABLE = generated.path('type-coverage')
+TOOL = 'tools/type_coverage.py'
 EXCLUSIONS = os.path.join(ROOT, 'tools', 'type-exclusions.yaml')
 TEMPLATES = os.path.join(ROOT, 'templates')
 SIDECAR = '.lifecycle.yaml'
@@ -181,37 +186,27 @@ def table(rows, report):
     return '\n'.join(lines)
 
 
-def replace_block(text, block):
-    """text with what lies between the markers replaced by block."""
-    try:
-        head, rest = text.split(START + '\n', 1)
-        _, tail = rest.split(END, 1)
-    except ValueError:
-        raise CoverageError('the markers %r and %r are not both there'
-                            % (START, END))
-    return '%s%s\n\n%s\n\n%s%s' % (head, START, block, END, tail)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('report', help='report.json of a run')
-    parser.add_argument('--readme', default=os.path.join(ROOT, 'README.rst'))
+    parser.add_argument('--out', default=TABLE,
+                        help='the table\'s file (default: the manual\'s, '
+                        '%(default)s)')
     parser.add_argument('--exclusions', default=EXCLUSIONS)
     parser.add_argument('--templates', default=TEMPLATES,
                         help='the corpus the report should have run '
                         '(default: the shipped templates/)')
     parser.add_argument('--check', action='store_true',
-                        help='change nothing; exit 1 if the table in the '
-                        'README differs from the report\'s, or a type is '
-                        'neither exercised nor excluded')
+                        help='change nothing; exit 1 if the table differs '
+                        'from the report\'s, or a type is neither '
+                        'exercised nor excluded')
     args = parser.parse_args(argv)
     try:
         with open(args.report) as f:
             report = json.load(f)
         rows, problems = coverage(report, load_exclusions(args.exclusions))
-        with open(args.readme) as f:
-            text = f.read()
-        updated = replace_block(text, table(rows, report))
+        wanted = generated.text(table(rows, report), TOOL)
+        changed = generated.update(args.out, wanted, check=args.check)
     except (CoverageError, OSError, ValueError, yaml.YAMLError) as error:
         print('type_coverage: %s' % error, file=sys.stderr)
         return 2
@@ -227,16 +222,14 @@ def main(argv=None):
               % (len(not_run), ', '.join(not_run[:5]) +
                  (', ...' if len(not_run) > 5 else '')), file=sys.stderr)
     if args.check:
-        if updated != text:
+        if changed:
             problems.append('stale table')
             print('the table in %s differs from the report\'s; run '
-                  'tools/type_coverage.py %s' % (args.readme, args.report),
+                  'tools/type_coverage.py %s' % (args.out, args.report),
                   file=sys.stderr)
         return 1 if problems else 0
-    if updated != text:
-        with open(args.readme, 'w') as f:
-            f.write(updated)
-        print('updated %s' % args.readme)
+    if changed:
+        print('updated %s' % args.out)
     return 1 if problems else 0
 
 

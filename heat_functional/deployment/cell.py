@@ -167,7 +167,7 @@ def _migration_context():
     Heat 27.0.1's method converts the stacks inside ``with
     ctxt.session.begin():``, but nothing has opened an enginefacade
     transaction on that context, so oslo.db raises
-    NoEngineContextEstablished for every stack (doc/deployment.rst). In
+    NoEngineContextEstablished for every stack (doc/source/deployment.rst). In
     this context, ``session.begin()`` opens oslo.db's writer transaction
     instead, the one Heat's own database API joins: all stacks of the
     tree are converted in one transaction, as the method intends. Heat's
@@ -205,7 +205,7 @@ def _tighten_fake_transport(pause):
     inflated the harness's overhead and Heat's own times, convergence's
     more (it makes more hops). The cell caps the sleep at `pause`; at
     5 ms an idle cell costs about 1.4 % of a core instead of 0.5 %
-    (doc/deployment.rst has the measurements).
+    (doc/source/deployment.rst has the measurements).
     """
     import time as real_time
     from oslo_messaging._drivers import impl_fake

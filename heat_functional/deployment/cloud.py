@@ -39,7 +39,7 @@ ones with ``convergence_engine`` set, on the same database and broker,
 and returns once they are up; ``migrate`` runs
 ``heat-manage migrate_convergence_1`` against the cell (it reaches the
 engines over RabbitMQ). On Heat 27.0.1 that call fails for every stack
-with NoEngineContextEstablished (README.rst, "The per-stack flag"); the
+with NoEngineContextEstablished (doc/source/flags.rst); the
 command then runs the same engine method with the transaction supplied,
 as the embedded cells do, and says so.
 """

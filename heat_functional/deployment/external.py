@@ -1,7 +1,7 @@
 """An external target: a real cloud's Heat, reached through clouds.yaml.
 
-The operator describes it on the command line (``cli.py``; README.rst's
-"Real clouds") and the harness writes the description as it does for
+The operator describes it on the command line (``cli.py``;
+doc/source/external.rst) and the harness writes the description as it does for
 the embedded deployment, so suites see the same interface:
 
 - each path is a cloud of clouds.yaml (openstacksdk's conventions:

@@ -44,7 +44,7 @@ USER = 'heat-functional'
 DIST_ERL_ARGS = ('-start_epmd false '
                  '-kernel inet_dist_use_interface {127,0,0,1}')
 INSTALL_HINT = ('install Debian\'s rabbitmq-server package: apt-get install '
-                'rabbitmq-server (README.rst, "A devstack-like deployment")')
+                'rabbitmq-server (doc/source/cloud.rst)')
 
 
 class BrokerMissing(RuntimeError):

@@ -1,6 +1,6 @@
 """Making a SQLite database as reliable for Heat as PostgreSQL.
 
-Two problems, both seen with Heat 27 (see doc/deployment.rst):
+Two problems, both seen with Heat 27 (see doc/source/deployment.rst):
 
 - **Locking.** The engine writes from many threads; SQLite's default
   deferred transactions then fail with "database is locked" and stack

@@ -1,7 +1,7 @@
 """The ``[heat_functional]`` group of tempest.conf, and what it describes.
 
 The group says what ``heat-functional gate --target external`` says on its
-command line (README.rst, "Real clouds"), so the tempest tests reach the
+command line (doc/source/external.rst), so the tempest tests reach the
 deployment through the same external target:
 
 - ``paths``: the paths to run (legacy, convergence);
@@ -102,8 +102,8 @@ opts = [
                 'parity verdict expects every case of them.'
                 % ', '.join(SCENARIOS)),
     cfg.StrOpt('templates_dir', default=config.SHIPPED_TEMPLATES,
-               help='The template directory (a corpus: README.rst, '
-               '"Templates and their lifecycles").'),
+               help='The template directory (a corpus: '
+               'doc/source/corpus.rst).'),
     cfg.ListOpt('templates', default=[],
                 help='The templates of templates_dir to run, by name '
                 '(default: all of them).'),
@@ -192,7 +192,7 @@ def db_urls(section, chosen):
 
 def _check_shared(section, chosen):
     """Paths on one cloud (run in phases, the option flipped between
-    them: doc/tempest-plugin.rst) need the flags: nothing else shows
+    them: doc/source/tempest-plugin.rst) need the flags: nothing else shows
     which path a case really ran on."""
     paths = [p for p in config.PATH_NAMES if p in chosen]
     if len({chosen[p] for p in paths}) < len(paths) and \

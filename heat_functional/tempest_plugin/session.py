@@ -11,8 +11,8 @@ beside the report (``publish``).
 
 The run id is ``$HEAT_FUNCTIONAL_RUN_ID`` when set (a job may set it, and
 several ``tempest run`` sharing one id share one directory: the phases
-of a one-cloud job, doc/tempest-plugin.rst); else it names the process
-that started the workers (``tempest run``, or stestr: it starts each
+of a one-cloud job, doc/source/tempest-plugin.rst); else it names the
+process that started the workers (``tempest run``, or stestr: it starts each
 worker through ``/bin/sh -c``) with that process's start time, so that
 the workers of one run, and no other run, share one directory. Either
 way the id is put in the worker's environment, where the stacks' run tag

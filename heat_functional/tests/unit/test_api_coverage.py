@@ -1,5 +1,5 @@
 """Unit tests of tools/api_coverage.py: route templates, gabbit URLs, the
-matching, the table and the README block; fake routes and gabbits, no
+matching, the table and its generated file; fake routes and gabbits, no
 Heat."""
 
 
@@ -157,15 +157,7 @@ def test_table_counts_requests_per_gabbit_and_names_the_gaps():
     assert text.endswith('1 of 2 routes covered (50.0 %).')
 
 
-def test_replace_block_replaces_only_between_the_markers():
-    text = ('intro\n\n%s\n\nold table\n\n%s\n\nafter\n'
-            % (api_coverage.START, api_coverage.END))
-    updated = api_coverage.replace_block(text, 'new table')
-    assert updated == ('intro\n\n%s\n\nnew table\n\n%s\n\nafter\n'
-                       % (api_coverage.START, api_coverage.END))
-    assert api_coverage.replace_block(updated, 'new table') == updated
-
-
-def test_replace_block_needs_both_markers():
-    with pytest.raises(ValueError):
-        api_coverage.replace_block('no markers here\n', 'table')
+def test_the_table_goes_to_the_manuals_generated_file():
+    assert api_coverage.TABLE == api_coverage.generated.path('api-coverage')
+    assert api_coverage.TABLE.endswith(
+        'doc/source/generated/api-coverage.rst')

@@ -1,5 +1,5 @@
 """Unit tests of tools/type_coverage.py: which types a report shows
-exercised on both paths, exclusions, the table, the README block and
+exercised on both paths, exclusions, the table, its generated file and
 --check; crafted reports, no Heat."""
 
 import json
@@ -168,21 +168,31 @@ def _files(tmp_path, built, exclusions):
     report_file.write_text(json.dumps(built))
     ex = tmp_path / 'ex.yaml'
     ex.write_text(json.dumps(exclusions))
-    readme = tmp_path / 'README.rst'
-    readme.write_text('Title\n\n%s\nold\n%s\n\nafter\n'
-                      % (type_coverage.START, type_coverage.END))
-    return ['--readme', str(readme), '--exclusions', str(ex),
-            str(report_file)], readme
+    table = tmp_path / 'generated' / 'type-coverage.rst'
+    return ['--out', str(table), '--exclusions', str(ex),
+            str(report_file)], table
 
 
 def test_main_writes_then_check_passes(tmp_path, capsys):
-    args, readme = _files(tmp_path, report(both('a', TYPES)), {})
-    assert type_coverage.main(['--check'] + args) == 1   # stale
-    assert 'old' in readme.read_text()
+    args, table = _files(tmp_path, report(both('a', TYPES)), {})
+    assert type_coverage.main(['--check'] + args) == 1   # no file yet
+    assert not table.exists()
+    assert 'differs from the report' in capsys.readouterr().err
     assert type_coverage.main(args) == 0
-    text = readme.read_text()
-    assert 'old' not in text and '``OS::Heat::None``' in text
-    assert text.startswith('Title\n\n') and text.endswith('\n\nafter\n')
+    text = table.read_text()
+    assert text.startswith('.. Written by tools/type_coverage.py')
+    assert '``OS::Heat::None``' in text
+    assert type_coverage.main(['--check'] + args) == 0
+
+
+def test_check_fails_on_a_table_edited_by_hand(tmp_path, capsys):
+    args, table = _files(tmp_path, report(both('a', TYPES)), {})
+    assert type_coverage.main(args) == 0
+    table.write_text(table.read_text().replace('``OS::Heat::None``',
+                                               '``OS::Heat::Nothing``'))
+    assert type_coverage.main(['--check'] + args) == 1
+    assert 'Nothing' in table.read_text()   # --check changes nothing
+    assert type_coverage.main(args) == 0
     assert type_coverage.main(['--check'] + args) == 0
 
 
@@ -195,11 +205,11 @@ def test_check_fails_on_a_type_neither_exercised_nor_excluded(
     assert 'OS::Heat::None is offered but neither' in capsys.readouterr().err
 
 
-def test_missing_markers_are_an_error(tmp_path, capsys):
-    args, readme = _files(tmp_path, report(both('a', TYPES)), {})
-    readme.write_text('no markers\n')
+def test_an_unwritable_table_is_an_error(tmp_path, capsys):
+    args, table = _files(tmp_path, report(both('a', TYPES)), {})
+    table.parent.write_text('a file where the folder should be')
     assert type_coverage.main(args) == 2
-    assert 'markers' in capsys.readouterr().err
+    assert 'type_coverage: ' in capsys.readouterr().err
 
 
 def test_a_partial_run_is_named_as_such(tmp_path, capsys):
