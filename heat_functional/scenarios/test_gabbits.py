@@ -197,6 +197,11 @@ class Suite(object):
     def _build(self):
         suite = for_path(load(self.filename), self.path, self.filename)
         defaults = suite.setdefault('defaults', {})
+        # gabbi's own default is 30 s; the harness gives every other call
+        # to Heat API_TIMEOUT. Seen: five gabbits' first POST /stacks timed
+        # out at 30 s on a machine loaded by a second deployment. A test's
+        # own ``timeout:`` still wins.
+        defaults.setdefault('timeout', settings.API_TIMEOUT)
         host, port, prefix, ssl = gabbi_utils.host_info_from_target(
             self.endpoint)
         if ssl:

@@ -1,0 +1,31 @@
+"""The gabbits run with the harness's API timeout unless a test says."""
+
+import os
+
+from heat_functional import config
+from heat_functional.scenarios import test_gabbits
+
+GABBITS = os.path.join(os.path.dirname(config.PACKAGE_DIR), 'gabbits')
+
+
+def built(text, tmp_path):
+    path = tmp_path / 'one.yaml'
+    path.write_text(text)
+    return test_gabbits.Suite(str(path), 'legacy',
+                              'http://127.0.0.1:1/v1/project', None)._build()
+
+
+def test_every_request_gets_the_api_timeout_unless_it_says(tmp_path):
+    tests = built('tests:\n'
+                  '- name: plain\n  GET: /stacks\n'
+                  '- name: patient\n  GET: /stacks\n  timeout: 300\n',
+                  tmp_path)
+    assert tests['plain'].test_data['timeout'] == config.API_TIMEOUT
+    assert tests['patient'].test_data['timeout'] == 300
+
+
+def test_the_shipped_gabbits_load_with_it():
+    suite = test_gabbits.Suite(os.path.join(GABBITS, 'stacks.yaml'),
+                               'legacy', 'http://127.0.0.1:1/v1/p', None)
+    assert {t.test_data['timeout'] for t in suite._build().values()} == {
+        config.API_TIMEOUT}
