@@ -1,4 +1,5 @@
-"""The gabbits run with the harness's API timeout unless a test says."""
+"""The gabbits run with the harness's API timeout unless a test says
+(here, not in the unit tests: gabbi is installed with Heat only)."""
 
 import os
 
