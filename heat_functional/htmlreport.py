@@ -238,20 +238,21 @@ def _coverage(report):
                  + _tag('td', '%d %%' % round(100 * r['ran_share'])))
             for r in rows]
     parts = [_tag('h2', 'Who ran'), _table(header, body, id='coverage')]
-    unmet = report.get('unmet') or []
-    if unmet:
-        parts.append(_tag('details', _tag(
-            'summary', '%d cases the target cannot serve' % len(unmet)) +
-            _tag('ul', ''.join(_tag('li', esc('%s: %s' % (u['id'], u['why'])))
-                               for u in unmet))))
-    moot = report.get('moot') or []
-    if moot:
-        parts.append(_tag('details', _tag(
-            'summary', '%d steps left nothing to act on' % len(moot)) +
-            _tag('ul', ''.join(_tag('li', esc('%s: %s' % (m['id'], m['why'])))
-                               for m in moot))))
+    parts.append(_skipped_list(report.get('unmet'),
+                               '%d cases the target cannot serve'))
+    parts.append(_skipped_list(report.get('moot'),
+                               '%d steps left nothing to act on'))
     parts.append(_failed_alike(report))
     return ''.join(parts)
+
+
+def _skipped_list(skipped, summary):
+    """Cases skipped for a stated reason (``id``, ``why``), folded."""
+    if not skipped:
+        return ''
+    return _tag('details', _tag('summary', summary % len(skipped)) + _tag(
+        'ul', ''.join(_tag('li', esc('%s: %s' % (s['id'], s['why'])))
+                      for s in skipped)))
 
 
 def _failed_alike(report):

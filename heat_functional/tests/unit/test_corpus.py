@@ -20,15 +20,9 @@ import pytest
 import yaml
 
 from heat_functional import corpus
+from heat_functional.tests.unit.files import write
 
 TEMPLATE = 'heat_template_version: 2018-08-31\n'
-
-
-def write(directory, name, text=TEMPLATE):
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text if isinstance(text, str) else yaml.safe_dump(text))
-    return str(path)
 
 
 def only_template(directory):

@@ -21,18 +21,12 @@ import yaml
 
 from heat_functional import config
 from heat_functional import corpus
+from heat_functional.tests.unit.files import write
 from heat_functional import discovery
 from heat_functional import references
 
 HOT = 'heat_template_version: 2018-08-31\n'
 CFN = 'HeatTemplateFormatVersion: 2012-12-12\n'
-
-
-def write(directory, name, text=HOT):
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text if isinstance(text, str) else yaml.safe_dump(text))
-    return str(path)
 
 
 def hot(**resources):
