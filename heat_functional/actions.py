@@ -213,7 +213,7 @@ def _reads(lifecycle, case, deployment):
     create = lifecycle.template.steps[0]
     where = _where('reads', lifecycle)
     with case.timed('reads'):
-        stack = driver.call('show', heat.stacks.get, stack_id)
+        stack = driver.show(stack_id)
         keys = sorted(output['output_key'] for output in driver.call(
             'output list', heat.stacks.output_list, stack_id)['outputs'])
         shown = [driver.call('output show', heat.stacks.output_show,

@@ -95,6 +95,8 @@ class Case(object):
         self.transient = []
         #: Requests Heat refused with 409 while the stack was still locked.
         self.lock_waits = []
+        #: Requests sent (or stacks read) again past a known Heat race.
+        self.known_races = []
         self.repetition = None
         self.started = time.monotonic()
         #: Seconds the case's work took, where it ran detached.
@@ -131,6 +133,16 @@ class Case(object):
         finally:
             self.timings[phase] = round(self.timings.get(phase, 0) +
                                         time.monotonic() - started, 3)
+
+    @contextlib.contextmanager
+    def watching(self, driver):
+        """Record in this case what `driver` resends past known Heat
+        races while the block runs (StackDriver.race_resends)."""
+        start = len(driver.race_resends)
+        try:
+            yield
+        finally:
+            self.known_races += driver.race_resends[start:]
 
     def track(self, driver, stack_id):
         """Delete this stack at the end of the case if it still exists."""
@@ -245,6 +257,7 @@ class Case(object):
             'timings': self.timings,
             'transient': self.transient,
             'lock_waits': self.lock_waits,
+            'known_races': self.known_races,
             'message': message, 'stacks': self.stacks,
             'observation': self.observation,
             'reference': self.reference,

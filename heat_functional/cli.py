@@ -25,6 +25,7 @@ from heat_functional import config
 from heat_functional import corpus
 from heat_functional import discovery
 from heat_functional import htmlreport
+from heat_functional import known_bugs
 from heat_functional import live_runs
 from heat_functional import parity
 from heat_functional import plan
@@ -779,7 +780,7 @@ def finish_report(args, report_dir, status, stopped_by):
         report_module.load_cases(report_dir), _description(report_dir),
         args.paths, parity.load_allowances(config.ALLOWANCES_FILE),
         interrupted=interrupted or 'pytest ended without a report',
-        known_bugs=report_module.load_known_bugs(config.KNOWN_BUGS_FILE),
+        known_bugs=known_bugs.load(),
         run_id=os.environ.get(config.RUN_ID_ENV),
         planned=plan.read(report_dir), exit_status=status)
     built['corpus'] = discovery.read(report_dir)

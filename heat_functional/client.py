@@ -29,6 +29,7 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 
 from heat_functional import config
+from heat_functional import known_bugs
 from heat_functional.deployment import processes
 
 IN_PROGRESS = 'IN_PROGRESS'
@@ -102,6 +103,18 @@ def heat_message(error):
     return '%s: %s' % (type(error).__name__, error)
 
 
+def _raced_outputs(outputs):
+    """(output key, known race id, error) for each output whose error a
+    known Heat race explains."""
+    raced = []
+    for output in outputs or ():
+        error = isinstance(output, dict) and output.get('output_error')
+        race = known_bugs.race(error) if error else None
+        if race:
+            raced.append((output.get('output_key'), race, error))
+    return raced
+
+
 def poll_intervals():
     """Sleeps between polls: short at first, backing off to a ceiling."""
     interval = config.STACK_POLL_FIRST
@@ -121,6 +134,9 @@ class StackDriver(object):
         self.heat = deployment.client(path)
         #: Requests repeated because the stack was still locked.
         self.lock_waits = []
+        #: Requests sent, or stacks read, again because Heat's answer was
+        #: one a known Heat race explains (known_bugs), and went away.
+        self.race_resends = []
 
     def _fail(self, step, detail):
         raise HeatError('%s of %s on %s: %s'
@@ -151,7 +167,45 @@ class StackDriver(object):
     def call(self, step, function, *args, **kwargs):
         """Call a heatclient function; turn its failures into HeatError."""
         with self._heat_errors(step):
-            return function(*args, **kwargs)
+            return self.send(step, function, *args, **kwargs)
+
+    def send(self, step, function, *args, **kwargs):
+        """Call a heatclient function; while Heat rejects the request with
+        an answer a known Heat race explains (known_bugs.race), send it
+        again, up to config.RACE_RESENDS times. A rejection changed
+        nothing in Heat, so sending again is safe. Only a rejection that
+        went away is recorded (race_resends); one that came back every
+        time is raised as Heat gave it."""
+        met = []
+        while True:
+            try:
+                result = function(*args, **kwargs)
+            except heat_exc.HTTPException as err:
+                said = heat_message(err)
+                race = known_bugs.race(said, err.code)
+                if race is None or len(met) >= config.RACE_RESENDS:
+                    raise
+                met.append({'step': step, 'path': self.path, 'bug': race,
+                            'heat_said': said})
+                continue
+            self.race_resends += met
+            return result
+
+    def show(self, stack_id, step='show'):
+        """The stack, read again (up to config.RACE_RESENDS times) while an
+        output's error is one a known Heat race explains; only an error
+        that went away is recorded (race_resends)."""
+        met = []
+        while True:
+            stack = self.call(step, self.heat.stacks.get, stack_id)
+            raced = _raced_outputs(getattr(stack, 'outputs', None))
+            if not raced:
+                self.race_resends += [dict(m, path=self.path) for m in met]
+                return stack
+            if len(met) >= config.RACE_RESENDS:
+                return stack
+            met += [{'step': '%s (output %s)' % (step, key), 'bug': race,
+                     'heat_said': error} for key, race, error in raced]
 
     # -- actions ----------------------------------------------------------
     def create(self, name, template, files=None, parameters=None,
@@ -200,7 +254,7 @@ class StackDriver(object):
         while True:
             try:
                 with self._heat_errors(step, (heat_exc.HTTPConflict,)):
-                    result = function(*args, **kwargs)
+                    result = self.send(step, function, *args, **kwargs)
             except heat_exc.HTTPConflict as err:
                 waited = time.monotonic() - started
                 if ('ActionInProgress' not in heat_message(err) or

@@ -42,6 +42,8 @@ import os
 import re
 import urllib.parse
 
+from heat_functional import known_bugs
+
 REPORT_HTML = 'report.html'
 OUTCOMES = ('passed', 'failed', 'error', 'skipped')
 PARITIES = ('equal', 'allowed', 'unequal', 'incomplete', 'none')
@@ -547,8 +549,7 @@ def _known_bugs(report):
     rows = []
     for bug in bugs:
         cases = bug.get('cases') or []
-        seen = ('%s stacks in %d cases' % (esc(bug.get('stacks', 0)),
-                                           len(cases))
+        seen = ('%s in %d cases' % (esc(known_bugs.counts(bug)), len(cases))
                 if bug.get('seen') else 'not seen in this run')
         if cases:
             seen += _tag('details', _tag('summary', 'cases') + _tag(
@@ -560,13 +561,18 @@ def _known_bugs(report):
                             class_='known') +
                  _tag('p', _tag('code', esc(bug.get('id'))),
                       class_='small')),
-            _tag('td', esc(bug.get('reason'))),
+            _tag('td', esc(bug.get('reason')) + (
+                _tag('p', 'Does not block the default: ' +
+                     esc(bug.get('why_not_blocking')), class_='small')
+                if bug.get('blocks_default') is False else '')),
             _tag('td', esc(bug.get('source'))),
             _tag('td', seen, class_='known' if bug.get('seen') else
                  'none')))))
     return _tag('h2', 'Known Heat bugs', id='known-bugs') + _tag(
         'p', 'Flag checks that these bugs explain do not fail their case; '
-        'each bug seen means the default may not change.',
+        'a request that a known race made Heat reject was sent again, and '
+        'counts only where the rejection went away. Each bug seen means '
+        'the default may not change, unless its reason says why not.',
         class_='small') + _table(('bug', 'reason', 'source', 'seen'), rows,
                                  id='known-bugs-table')
 

@@ -186,9 +186,11 @@ def run_step(lifecycle, step, case, deployment):
 def guarded(lifecycle, name, case, work):
     """Run work() (which returns problems); a problem or an error stops
     the lifecycle at `name` (later steps skip, naming it) and fails the
-    case; a skip is only a skip."""
+    case; a skip is only a skip. What the lifecycle's driver resends past
+    known Heat races meanwhile is recorded in the case."""
     try:
-        problems = work()
+        with case.watching(lifecycle.driver):
+            problems = work()
     except pytest.skip.Exception:
         raise
     except BaseException:

@@ -345,7 +345,7 @@ def observe(driver, stack_id, random_outputs=(), base_url=None,
     """
     heat = driver.heat
     with futures.ThreadPoolExecutor(3) as pool:
-        stack = pool.submit(driver.call, 'show', heat.stacks.get, stack_id)
+        stack = pool.submit(driver.show, stack_id)
         listed = pool.submit(driver.call, 'resource list',
                              heat.resources.list, stack_id,
                              nested_depth=config.MAX_NESTED_DEPTH)

@@ -32,6 +32,7 @@ from heat_functional import client
 from heat_functional import config as settings
 from heat_functional import corpus
 from heat_functional import deployment as deployment_module
+from heat_functional import known_bugs
 from heat_functional import live_runs
 from heat_functional import parity
 from heat_functional import performance
@@ -282,7 +283,7 @@ def pytest_sessionfinish(session, exitstatus):
         report_module.load_cases(directory), description,
         settings.selected_paths(), allowances, interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3),
-        known_bugs=report_module.load_known_bugs(settings.KNOWN_BUGS_FILE),
+        known_bugs=known_bugs.load(settings.KNOWN_BUGS_FILE),
         run_id=settings.run_id(), planned=plan.read(directory),
         seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)

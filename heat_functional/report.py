@@ -23,6 +23,7 @@ from heat_functional import accounting
 from heat_functional import alike
 from heat_functional import config
 from heat_functional import htmlreport
+from heat_functional import known_bugs as known_bugs_module
 from heat_functional import parity
 from heat_functional import performance
 from heat_functional import records
@@ -44,24 +45,6 @@ def flag_mismatches(case):
     return [s for s in case.get('stacks', [])
             if s.get('convergence') != s.get('expected_convergence') and
             not s.get('known_bug')]
-
-
-def load_known_bugs(path):
-    import yaml
-    with open(path) as f:
-        return yaml.safe_load(f) or []
-
-
-def known_bugs_seen(cases, known_bugs):
-    """Each known bug with the stacks and cases that showed it."""
-    entries = []
-    for bug in known_bugs:
-        stacks = [(c['id'], s['id']) for c in cases
-                  for s in c.get('stacks', []) if s.get('known_bug') ==
-                  bug['id']]
-        entries.append(dict(bug, seen=bool(stacks), stacks=len(stacks),
-                            cases=sorted({case for case, _ in stacks})))
-    return entries
 
 
 def is_paired(case):
@@ -343,9 +326,8 @@ def default_blockers(outcome, paths, bugs, cases=(), entries=None):
         blockers.append('the verdict is %s' % outcome)
     if len(paths) < 2:
         blockers.append('only %s ran' % ', '.join(paths))
-    blockers += ['known Heat bug %s: %s (%d stacks)'
-                 % (b['id'], ' '.join(b['title'].split()), b['stacks'])
-                 for b in bugs if b['seen']]
+    blockers += [known_bugs_module.describe(b)
+                 for b in known_bugs_module.blocking(bugs)]
     return blockers
 
 
@@ -377,7 +359,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
     outcome, reasons = verdict(cases, entries, interrupted, references,
                                accounted)
     description = description or {}
-    bugs = known_bugs_seen(cases, known_bugs)
+    bugs = known_bugs_module.seen(cases, known_bugs)
     blockers = default_blockers(outcome, paths, bugs, cases, entries)
     return {
         'verdict': outcome,
@@ -608,6 +590,9 @@ def table(report):
     text += coverage_lines(report)
     text += timing_lines(report)
     text += performance.text_lines(report.get('performance'))
+    text += ['met %s' % known_bugs_module.describe(bug)
+             for bug in report.get('known_bugs') or ()
+             if bug.get('seen') and bug.get('blocks_default') is False]
     text.append('verdict: %s' % report['verdict'].upper())
     if len(paths) > 1:
         text.append('the default may change: %s'

@@ -16,6 +16,7 @@ import time
 
 from heat_functional import case as case_module
 from heat_functional import config
+from heat_functional import known_bugs
 from heat_functional import parity
 from heat_functional import plan
 from heat_functional import report
@@ -50,7 +51,7 @@ def judge(directory, report_dir, description, paths, missing, started):
         report.load_cases(directory), description, paths,
         parity.load_allowances(config.ALLOWANCES_FILE),
         duration_s=round(time.monotonic() - started, 3),
-        known_bugs=report.load_known_bugs(config.KNOWN_BUGS_FILE))
+        known_bugs=known_bugs.load())
     os.makedirs(report_dir, exist_ok=True)
     session.publish(directory, report_dir)
     report.write(built, report_dir)

@@ -347,6 +347,10 @@ class FakeCase(object):
         self.observation = None
 
     @contextlib.contextmanager
+    def watching(self, driver):
+        yield
+
+    @contextlib.contextmanager
     def timed(self, phase):
         self.calls.append(('timed', phase))
         yield

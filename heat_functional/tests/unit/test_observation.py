@@ -182,6 +182,9 @@ class FakeDriver(object):
         self.steps.append(step)
         return fn(*args, **kwargs)
 
+    def show(self, stack_id):
+        return self.call('show', self.heat.stacks.get, stack_id)
+
 
 def tree_resources():
     """root: group (2 members), thing (provider), rand."""

@@ -133,6 +133,10 @@ class FakeCase(object):
         self.transient = []
 
     @contextlib.contextmanager
+    def watching(self, driver):
+        yield
+
+    @contextlib.contextmanager
     def timed(self, phase):
         yield
 
