@@ -23,6 +23,10 @@ import os
 #: The plan's file in the report directory.
 PLAN_JSON = 'plan.json'
 
+#: How pytest's reason for the placeholder of an empty parametrisation
+#: begins (_pytest.mark.structures.get_empty_parameterset_mark).
+EMPTY_PARAMETER_SET = 'got empty parameter set'
+
 CaseKey = collections.namedtuple(
     'CaseKey', 'case_id suite template step path repetition')
 
@@ -30,6 +34,14 @@ CaseKey = collections.namedtuple(
 def _name(value):
     """A parameter's name: templates, steps and gabbits carry one."""
     return getattr(value, 'name', value)
+
+
+def nothing_to_run(item):
+    """Whether a pytest item only stands for a parametrisation left empty
+    (a suite to which ``--only`` gave no template): pytest collects one
+    placeholder item, marked to skip, that is no case."""
+    return any(str(mark.kwargs.get('reason', '')).startswith(
+        EMPTY_PARAMETER_SET) for mark in item.iter_markers('skip'))
 
 
 def suite_of(function_name):

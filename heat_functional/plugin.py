@@ -196,6 +196,16 @@ def _interrupted_by_owner(directory):
         return None
 
 
+def pytest_collection_modifyitems(config, items):
+    """A suite left with nothing to parametrise has no case: deselect
+    pytest's placeholder for it (plan.nothing_to_run) rather than plan a
+    case that cannot run."""
+    empty = [item for item in items if plan.nothing_to_run(item)]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
+
+
 def pytest_collection_finish(session):
     """Whoever collects the cases (the controller without workers, else
     every worker alike) writes the run's plan before any case runs."""

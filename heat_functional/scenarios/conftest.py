@@ -8,6 +8,7 @@ from heat_functional.plugin import flips  # noqa: F401
 from heat_functional.plugin import lifecycles  # noqa: F401
 from heat_functional.plugin import migrations  # noqa: F401
 from heat_functional.plugin import pytest_collection_finish  # noqa: F401
+from heat_functional.plugin import pytest_collection_modifyitems  # noqa: F401,E501
 from heat_functional.plugin import pytest_configure  # noqa: F401
 from heat_functional.plugin import pytest_generate_tests  # noqa: F401
 from heat_functional.plugin import pytest_runtest_logreport  # noqa: F401

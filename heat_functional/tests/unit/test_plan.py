@@ -41,6 +41,28 @@ def test_unparametrised_item():
     assert key.template is None and key.path is None
 
 
+class Marked(Item):
+    def __init__(self, *reasons):
+        super().__init__('test_actions[NOTSET]', 'test_actions')
+        self.reasons = reasons
+
+    def iter_markers(self, name):
+        assert name == 'skip'
+        return [Mark(reason) for reason in self.reasons]
+
+
+class Mark(object):
+    def __init__(self, reason):
+        self.kwargs = {'reason': reason}
+
+
+def test_an_empty_parametrisation_is_nothing_to_run():
+    assert plan.nothing_to_run(Marked(
+        'got empty parameter set for (template, step, path)'))
+    assert not plan.nothing_to_run(Marked('needs keystone'))
+    assert not plan.nothing_to_run(Marked())
+
+
 def test_write_read_round_trip(tmp_path):
     keys = [plan.CaseKey('a', 'lifecycle', 't', 'create', 'legacy', None),
             plan.CaseKey('b', 'flip', 't', 'create', 'flip-on', None)]
