@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from heat_functional import client
 from heat_functional import config as settings
 
 
@@ -233,10 +234,14 @@ class Case(object):
                 break
             time.sleep(settings.STATE_PROBE_INTERVAL)
         self._record_stacks(flags, expected, known=known)
-        return ['stack %s of %s (%s) is still in the database after its '
-                'delete (%s_%s)' % (f['name'], self.template, f['id'],
-                                    f['action'], f['status'])
+        left = ['stack %s of %s (%s) is still in the database %g s after '
+                'its delete (%s_%s)' % (f['name'], self.template, f['id'],
+                                        settings.DELETE_SETTLE, f['action'],
+                                        f['status'])
                 for f in flags if not f['deleted']]
+        if left:
+            left.append(client.threads_line(deployment, self.path))
+        return left
 
     def cleanup(self):
         for driver, stack_id in self._cleanups:

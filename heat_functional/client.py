@@ -365,7 +365,8 @@ class StackDriver(object):
         log_file = self.deployment.log_file(self.path)
         log = processes.log_tail(log_file) if log_file else None
         return hang_message(self.path, self.deployment.kind, events,
-                            log_file, log)
+                            log_file, log) + '\n' + threads_line(
+            self.deployment, self.path)
 
     def last_events(self, stack_id, count=config.HANG_EVENTS):
         """The stack's last `count` events, nested stacks included, oldest
@@ -448,6 +449,22 @@ def hang_message(path, kind, events, log_file, log):
         lines += ['  ' + line for line in tail.split('\n')] if tail else \
             ['  (empty)']
     return '\n'.join(lines)
+
+
+def threads_line(deployment, path):
+    """One line: where the report of what every thread of the path's Heat
+    is doing was written (Deployment.thread_report), or that there is
+    none. Never raises."""
+    try:
+        report = deployment.thread_report(path)
+    except Exception as error:  # evidence must not hide the failure
+        report, why = None, '%s: %s' % (type(error).__name__, error)
+    else:
+        why = 'the %s deployment cannot write one' % deployment.kind
+    if report:
+        return 'What every thread of the Heat of %s was doing: %s' % (
+            path, report)
+    return 'No report of the threads of the Heat of %s (%s).' % (path, why)
 
 
 def alone_in_progress(resources, name):

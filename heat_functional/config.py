@@ -208,6 +208,9 @@ LOG_TAIL_LINES = 30
 #: Events of a stack (nested stacks included) shown when a wait for it
 #: times out, with the cell's last LOG_TAIL_LINES log lines.
 HANG_EVENTS = 10
+#: How long a cell gets to write its threads' report (SIGUSR2, oslo.reports'
+#: Guru Meditation report) after the harness asks for it.
+THREAD_REPORT_TIMEOUT = 10.0
 
 #: The clouds.yaml name of a cell that the harness writes (deploy, the
 #: devstack-like deployment, the tempest plugin): CLOUD_PREFIX + cell.

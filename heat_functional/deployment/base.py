@@ -126,5 +126,13 @@ class Deployment(abc.ABC):
     def check_alive(self, path):
         """Raise CellDied, naming the path and its log, if it is gone."""
 
+    def thread_report(self, path):
+        """Have the path's Heat write a report of what every one of its
+        threads is doing (oslo.reports' Guru Meditation report, as
+        heat-engine writes on SIGUSR2); its file, or None where the
+        deployment cannot. Evidence for a hang or a stack that never
+        finishes."""
+        return None
+
     def close(self):
         """Release what this handle holds (the owner also stops things)."""

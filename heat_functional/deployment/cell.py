@@ -234,6 +234,19 @@ def _warm_up_yaql():
     functions.Yaql.get_yaql_parser()
 
 
+def _enable_thread_reports(directory):
+    """Write a Guru Meditation report (every thread's stack, the
+    configuration with its secrets masked, the package) into `directory`
+    on SIGUSR2, as heat-engine does (heat/cmd/engine.py): the harness
+    asks for one as evidence when a stack hangs or never finishes. The
+    files are named <host>_gurumeditation_<time>."""
+    from heat import version
+    from oslo_reports import guru_meditation_report as gmr
+    gmr.TextGuruMeditation.setup_autorun(
+        version.version_info, service_name=cfg.CONF.host,
+        log_dir=directory, signum=signal.SIGUSR2)
+
+
 def _load_config(config_file):
     from heat.common import config as heat_config
     from heat import version
@@ -269,10 +282,15 @@ def main(argv=None):
                         'harness routes require')
     parser.add_argument('--rpc-poll', type=float, default=0.005,
                         help='seconds between polls of fake:// queues')
+    parser.add_argument('--thread-reports', metavar='DIR',
+                        help='where to write a report of every thread on '
+                        'SIGUSR2')
     args = parser.parse_args(argv)
     secret = control_secret.read(args.control_secret_file)
 
     _load_config(args.config_file)
+    if args.thread_reports:
+        _enable_thread_reports(args.thread_reports)
     from heat.common import config as heat_config
     from heat.common import messaging
     _tighten_fake_transport(args.rpc_poll)

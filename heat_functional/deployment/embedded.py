@@ -68,13 +68,19 @@ def find_paste_config():
         'installed in this environment?' % ', '.join(candidates))
 
 
+def cell_host(path):
+    """The ``host`` a path's cell runs as (its engine's name, and the name
+    its thread reports' files begin with)."""
+    return 'heat-functional-%s' % path
+
+
 def heat_conf(path, convergence_engine, db_url, log_file, paste_config,
               policy_file, extra=None):
     """The text of one cell's heat.conf; `extra` (sections of options)
     is merged over it (the keystone options, for instance)."""
     sections = {
         'DEFAULT': {
-            'host': 'heat-functional-%s' % path,
+            'host': cell_host(path),
             'convergence_engine': str(convergence_engine).lower(),
             'transport_url': 'fake://',
             'auth_encryption_key': secrets.token_hex(16),
@@ -307,7 +313,8 @@ class EmbeddedCells(object):
             [sys.executable, '-m', 'heat_functional.deployment.cell',
              '--config-file', conf_file, '--state-file', state_file,
              '--control-secret-file', self.control_secret_file,
-             '--rpc-poll', str(config.FAKE_RPC_POLL)],
+             '--rpc-poll', str(config.FAKE_RPC_POLL),
+             '--thread-reports', self.logs_dir],
             log_file, env=self._cell_env())
         self._tell_reaper('group %d' % process.pid)
         self.cells[path] = {'process': process, 'state_file': state_file,
@@ -513,6 +520,16 @@ class EmbeddedDeployment(base.Deployment):
                 raise
         self._control(path, 'POST', 'migrate/%s?shim=1' % stack_id)
         return {'method': 'transaction-shim', 'note': MIGRATION_NOTE}
+
+    def thread_report(self, path):
+        info = self.path_info(path)
+        pid = info.get('pid')
+        if not pid or not processes.alive(pid):
+            return None
+        return processes.thread_report(
+            pid, os.path.dirname(info['log_file']),
+            '%s_gurumeditation_' % cell_host(path),
+            config.THREAD_REPORT_TIMEOUT)
 
     def check_alive(self, path):
         info = self.path_info(path)

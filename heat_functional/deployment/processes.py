@@ -56,6 +56,36 @@ def alive(pid):
     return state not in ('Z', 'X')
 
 
+def thread_report(pid, directory, prefix, timeout):
+    """Send SIGUSR2 to a process that writes a report of its threads into
+    `directory`, in a file whose name begins with `prefix` (oslo.reports'
+    Guru Meditation report); the new file's path once it is written, or
+    None if none came within `timeout` seconds."""
+    def reports():
+        try:
+            return {name for name in os.listdir(directory)
+                    if name.startswith(prefix)}
+        except OSError:
+            return set()
+    before = reports()
+    try:
+        os.kill(pid, signal.SIGUSR2)
+    except OSError:
+        return None
+    deadline = time.monotonic() + timeout
+    path, size = None, -1
+    while time.monotonic() < deadline:
+        new = sorted(reports() - before)
+        if new:
+            path = os.path.join(directory, new[-1])
+            now = os.path.getsize(path)
+            if now and now == size:  # written, and no longer growing
+                return path
+            size = now
+        time.sleep(config.POLL_INTERVAL)
+    return path
+
+
 def naming(text):
     """(pid, command line) of live processes, other than this one, whose
     command line holds `text` (a deployment's work directory, say)."""

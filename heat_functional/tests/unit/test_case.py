@@ -67,9 +67,15 @@ class RowsDeployment(object):
         self.script = script
         self.calls = []
 
+    kind = 'embedded'
+
     def stack_flags(self, path, stack_id):
         self.calls.append((path, stack_id))
         return self.script[min(len(self.calls), len(self.script)) - 1]
+
+    def thread_report(self, path):
+        self.calls.append(('thread report', path))
+        return 'logs/heat-functional-%s_gurumeditation_1' % path
 
 
 @pytest.fixture
@@ -117,9 +123,12 @@ def test_rows_never_deleted(settle):
     assert time.monotonic() - started >= config.DELETE_SETTLE
     assert problems == [
         'stack hf-group-legacy-abc of group (root) is still in the database '
-        'after its delete (DELETE_COMPLETE)',
+        '0.05 s after its delete (DELETE_COMPLETE)',
         'stack hf-group-legacy-abc-group-x of group (child) is still in the '
-        'database after its delete (DELETE_IN_PROGRESS)']
+        'database 0.05 s after its delete (DELETE_IN_PROGRESS)',
+        'What every thread of the Heat of legacy was doing: '
+        'logs/heat-functional-legacy_gurumeditation_1']
+    assert deployment.calls[-1] == ('thread report', 'legacy')
     assert len(deployment.calls) > 1
     assert [s['deleted'] for s in case.stacks] == [False, False]
 
@@ -131,7 +140,9 @@ def test_only_the_rows_left_are_reported(settle):
         RowsDeployment(rows), 'root', False)
     assert problems == [
         'stack hf-group-legacy-abc-group-x of group (child) is still in the '
-        'database after its delete (DELETE_IN_PROGRESS)']
+        'database 0.05 s after its delete (DELETE_IN_PROGRESS)',
+        'What every thread of the Heat of legacy was doing: '
+        'logs/heat-functional-legacy_gurumeditation_1']
 
 
 def test_no_rows_at_all(settle):

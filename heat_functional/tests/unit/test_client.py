@@ -233,6 +233,7 @@ class ScriptedDeployment(object):
         self.checked = []
         self.heat = ScriptedHeat(self)
         self.log = log  # the cell's log file, if it has one
+        self.threads = None  # its thread report's file, if it writes one
 
     def log_file(self, path):
         assert path == 'legacy'
@@ -244,6 +245,10 @@ class ScriptedDeployment(object):
 
     def check_alive(self, path):
         self.checked.append(path)
+
+    def thread_report(self, path):
+        assert path == 'legacy'
+        return self.threads
 
     def stack_timeline(self, path, stack_id):
         assert (path, stack_id) == ('legacy', STACK)
@@ -454,6 +459,7 @@ def test_wait_timeout_shows_the_last_events_and_the_log_tail(clock,
         heat_event(7, 'hf-group-x', 'UPDATE_IN_PROGRESS',
                    'Stack UPDATE started')]
     deployment.heat.event_lists = [newest_first]
+    deployment.threads = str(tmp_path / 'threads')
     with pytest.raises(client.HeatError) as raised:
         driver_of(deployment).wait(STACK, 'UPDATE', 'grow', since=4,
                                    timeout=30)
@@ -468,11 +474,33 @@ def test_wait_timeout_shows_the_last_events_and_the_log_tail(clock,
         '  2024-05-01T10:00:09  hf-group-x-group-abc/inner  '
         'UPDATE_IN_PROGRESS  state changed']
     assert lines[6] == 'The last lines of the log of legacy (%s):' % log
-    assert lines[7:] == ['  line %d' % n
-                         for n in range(100 - config.LOG_TAIL_LINES, 100)]
+    assert lines[7:-1] == ['  line %d' % n
+                           for n in range(100 - config.LOG_TAIL_LINES, 100)]
+    assert lines[-1] == ('What every thread of the Heat of legacy was '
+                         'doing: %s' % deployment.threads)
     assert deployment.heat.event_queries == [(STACK, {
         'nested_depth': config.MAX_NESTED_DEPTH, 'sort_dir': 'desc',
         'limit': config.HANG_EVENTS})]
+
+
+class Unreportable(object):
+    kind = 'external'
+
+    def __init__(self, error=None):
+        self.error = error
+
+    def thread_report(self, path):
+        if self.error:
+            raise self.error
+        return None
+
+
+def test_threads_line_says_why_there_is_no_report():
+    assert client.threads_line(Unreportable(), 'legacy') == (
+        'No report of the threads of the Heat of legacy (the external '
+        'deployment cannot write one).')
+    assert client.threads_line(Unreportable(OSError('gone')), 'legacy') == (
+        'No report of the threads of the Heat of legacy (OSError: gone).')
 
 
 def test_hang_evidence_of_a_stack_without_resources_lists_its_own():

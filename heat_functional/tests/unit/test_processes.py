@@ -209,3 +209,35 @@ def test_reaper_leaves_things_alone_after_done(reaper):
     assert sleeper.poll() is None
     assert processes.group_alive(sleeper.pid) is True
     assert (owned / 'sub' / 'file').read_text() == 'x'
+
+
+# -- thread reports -------------------------------------------------------
+REPORTER = ('trap "echo threads > %s/cell_gurumeditation_1" USR2; '
+            'echo ready; while true; do sleep 0.05; done')
+
+
+def test_thread_report_asks_the_process_and_returns_the_new_file(
+        tmp_path, started):
+    reports = tmp_path / 'logs'
+    reports.mkdir()
+    (reports / 'cell_gurumeditation_0').write_text('an earlier one')
+    child = started(REPORTER % reports)
+    log = tmp_path / "child.log"
+    assert wait_until(lambda: "ready" in log.read_text())
+    found = processes.thread_report(child.pid, str(reports),
+                                    'cell_gurumeditation_', 10)
+    assert found == str(reports / 'cell_gurumeditation_1')
+    assert open(found).read() == 'threads\n'
+
+
+def test_thread_report_of_a_process_that_writes_none(tmp_path, started):
+    child = started('trap "" USR2; while true; do sleep 0.05; done')
+    assert processes.thread_report(child.pid, str(tmp_path), 'cell_', 0.3) \
+        is None
+
+
+def test_thread_report_of_a_process_gone(tmp_path, started):
+    child = started('exit 0')
+    child.wait()
+    assert processes.thread_report(child.pid, str(tmp_path), 'cell_', 1) \
+        is None
