@@ -139,6 +139,12 @@ def test_a_step_that_hangs_shows_the_stacks_events_and_the_cells_log(
     assert any('  group  CREATE_IN_PROGRESS' in e for e in events), events
     assert any('-group-' in e and '/0  CREATE_IN_PROGRESS' in e
                for e in events), events
-    tail = lines[log_header[0] + 1:]
+    tail = lines[log_header[0] + 1:-1]
     assert 0 < len(tail) <= config.LOG_TAIL_LINES
     assert all(line.startswith('  ') for line in tail)
+    # And what every thread of the cell was doing at that moment.
+    threads = lines[-1]
+    assert threads.startswith('What every thread of the Heat of legacy was '
+                              'doing: '), threads
+    report_file = threads.split(': ', 1)[1]
+    assert 'Guru Meditation' in open(report_file).read()
