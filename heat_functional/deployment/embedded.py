@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from heat_functional.deployment import control_secret
 from heat_functional.deployment import database
 from heat_functional.deployment import keystone
 from heat_functional.deployment import processes
+from heat_functional.deployment import reaper
 from heat_functional.deployment import source
 
 #: What Heat 27.0.1's migrate_convergence_1 answers for every stack.
@@ -157,8 +157,8 @@ class EmbeddedCells(object):
         started = time.monotonic()
         os.makedirs(self.logs_dir, exist_ok=True)
         self.workdir = tempfile.mkdtemp(prefix='heat-functional-')
-        self._start_reaper()
-        self._tell_reaper('dir %s' % self.workdir)
+        self.reaper = reaper.Link(env=self._child_env())
+        self.reaper.directory(self.workdir)
         self.control_secret_file = control_secret.create(self.workdir)
         try:
             db_urls = self._start_database()
@@ -202,15 +202,7 @@ class EmbeddedCells(object):
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
         if self.reaper:
-            self._tell_reaper('done')
-            try:
-                self.reaper.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.reaper.wait(timeout=config.STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.reaper.kill()
+            self.reaper.done()
             self.reaper = None
 
     @property
@@ -219,19 +211,6 @@ class EmbeddedCells(object):
         return self.paths + self.toggles
 
     # -- parts ------------------------------------------------------------
-    def _start_reaper(self):
-        self.reaper = subprocess.Popen(
-            [sys.executable, '-m', 'heat_functional.deployment.reaper'],
-            stdin=subprocess.PIPE, start_new_session=True,
-            env=self._child_env(), text=True, bufsize=1)
-
-    def _tell_reaper(self, line):
-        try:
-            self.reaper.stdin.write(line + '\n')
-            self.reaper.stdin.flush()
-        except (OSError, AttributeError, ValueError):
-            pass
-
     def _child_env(self):
         env = dict(os.environ)
         package_root = os.path.dirname(config.PACKAGE_DIR)
@@ -264,7 +243,7 @@ class EmbeddedCells(object):
             self.workdir, os.path.join(self.logs_dir, 'postgresql.log'))
         self._start_keystone(self.postgres.url(keystone.DATABASE))
         process = self.postgres.start()
-        self._tell_reaper('group %d' % process.pid)
+        self.reaper.group(process)
         return {n: self.postgres.url(database.database_name(n))
                 for n in self.cell_names}
 
@@ -277,7 +256,7 @@ class EmbeddedCells(object):
             os.path.join(self.logs_dir, 'keystone.log'), self.cell_names,
             env=self._child_env())
         process = self.keystone.start()
-        self._tell_reaper('group %d' % process.pid)
+        self.reaper.group(process)
 
     def _register_cells(self, states):
         """Put each cell's endpoint in the catalog, in its own region,
@@ -316,7 +295,7 @@ class EmbeddedCells(object):
              '--rpc-poll', str(config.FAKE_RPC_POLL),
              '--thread-reports', self.logs_dir],
             log_file, env=self._cell_env())
-        self._tell_reaper('group %d' % process.pid)
+        self.reaper.group(process)
         self.cells[path] = {'process': process, 'state_file': state_file,
                             'log_file': log_file, 'db_url': db_url}
 

@@ -42,6 +42,7 @@ import yaml
 
 from heat_functional import config
 from heat_functional.deployment import control
+from heat_functional.deployment import reaper as reaper_module
 from heat_functional.tempest_plugin import config as plugin_config
 
 #: How long ``heat-functional deploy`` may take to describe itself.
@@ -184,7 +185,7 @@ def start_deploy(args, directory, reaper):
         process = subprocess.Popen(argv, stdout=output,
                                    stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    _tell(reaper, 'group %d' % process.pid)
+    reaper.group(process)
     deadline = time.monotonic() + DEPLOY_TIMEOUT
     while True:
         description = ready_description(description_file)
@@ -211,26 +212,13 @@ def stop_deploy(process):
             process.wait()
 
 
-def _reaper():
-    """A reaper (``deployment/reaper.py``) that stops what is told, should
-    this process die before its own cleanup."""
-    return subprocess.Popen(
-        [sys.executable, '-m', 'heat_functional.deployment.reaper'],
-        stdin=subprocess.PIPE, start_new_session=True, text=True, bufsize=1)
-
-
-def _tell(reaper, line):
-    reaper.stdin.write(line + '\n')
-    reaper.stdin.flush()
-
-
 def run_tempest(workspace, tempest_args, reaper):
     """``tempest run`` of the plugin's tests; its exit status."""
     argv = [sys.executable, '-m', 'tempest.cmd.main', 'run',
             '--config-file', os.path.join(workspace, 'tempest.conf'),
             '--regex', 'heat_functional'] + list(tempest_args)
     process = subprocess.Popen(argv, cwd=workspace, start_new_session=True)
-    _tell(reaper, 'group %d' % process.pid)
+    reaper.group(process)
     try:
         return process.wait()
     except KeyboardInterrupt:
@@ -250,8 +238,10 @@ def main(argv=None):
     deploy_dir = os.path.join(os.path.abspath(args.report_dir), 'deploy')
     os.makedirs(deploy_dir, exist_ok=True)
     workspace = tempfile.mkdtemp(prefix='hf-tempest-')
-    reaper = _reaper()
-    _tell(reaper, 'dir %s' % workspace)
+    # The deployments' own reaper link: it stops deploy and tempest and
+    # removes the workspace should this process die first.
+    reaper = reaper_module.Link()
+    reaper.directory(workspace)
     process = None
     try:
         started = time.monotonic()
@@ -275,9 +265,7 @@ def main(argv=None):
         if process is not None:
             stop_deploy(process)
         shutil.rmtree(workspace, ignore_errors=True)
-        _tell(reaper, 'done')
-        reaper.stdin.close()
-        reaper.wait()
+        reaper.done()
 
 
 if __name__ == '__main__':
