@@ -25,6 +25,7 @@ run's records against its plan (``plan.py``) and says what is missing:
 import collections
 
 from heat_functional import config
+from heat_functional import plan
 
 #: pytest's exit statuses (pytest.ExitCode), by number.
 EXIT_STATUSES = {0: 'ok', 1: 'tests failed', 2: 'interrupted',
@@ -43,7 +44,7 @@ def suite_of(record, planned_by_id=None):
     key = (planned_by_id or {}).get(record['id'])
     if key is not None:
         return key.suite
-    return record['scenario'].split('/')[0]
+    return plan.split_scenario(record['scenario'])[0]
 
 
 def missing_records(planned, cases, seen=None, interrupted=None):
@@ -65,8 +66,7 @@ def missing_records(planned, cases, seen=None, interrupted=None):
         made.append({
             'id': key.case_id, 'suite': key.suite,
             'template': key.template or '-',
-            'scenario': '%s/%s' % (key.suite, key.step) if key.step
-            else key.suite,
+            'scenario': plan.scenario(key.suite, key.step),
             'path': key.path, 'repetition': key.repetition,
             'outcome': 'error', 'message': 'no record: %s' % why,
             'missing_record': True, 'stacks': [], 'observation': None,

@@ -16,6 +16,7 @@ import pytest
 
 from heat_functional import client
 from heat_functional import config as settings
+from heat_functional import plan
 
 
 class UnmetRequirement(pytest.skip.Exception):
@@ -58,9 +59,8 @@ class Case(object):
         params = params.params if params else {}
         template = params.get('template')
         step = params.get('step')
-        scenario = item.originalname[len('test_'):]
-        if step is not None:
-            scenario += '/' + getattr(step, 'name', step)
+        scenario = plan.scenario(item.originalname[len('test_'):],
+                                 getattr(step, 'name', step))
         self._start(item.name, getattr(template, 'name', template), scenario,
                     params.get('path'))
         #: Which run of a repeated lifecycle this is (--repeat).

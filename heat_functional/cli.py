@@ -29,6 +29,7 @@ from heat_functional import known_bugs
 from heat_functional import live_runs
 from heat_functional import parity
 from heat_functional import plan
+from heat_functional import records
 from heat_functional import report as report_module
 
 SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
@@ -561,12 +562,10 @@ def run_on_cloud(args):
                          % ', --'.join(o.replace('_', '-') for o in given))
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
-    why_file = os.path.join(report_dir, config.INTERRUPTED_TXT)
-    if os.path.exists(why_file):  # an earlier run's
-        os.remove(why_file)
+    records.forget_interruption(report_dir)  # an earlier run's
     owner = cloud.CloudDeployment(
         args.report_dir, args.paths, cloud.toggles_for(args.paths),
-        on_death=lambda message: _cloud_died(message, why_file))
+        on_death=lambda message: _cloud_died(message, report_dir))
     try:
         owner.start()
     except base.DeploymentError as error:
@@ -587,14 +586,14 @@ def run_on_cloud(args):
         owner.close()
 
 
-def _cloud_died(message, why_file):
-    """A part of the devstack-like deployment died: say which, leave it
-    in `why_file` for the report's ``interrupted`` (the plugin reads it),
-    and stop the run as SIGTERM does (run() passes it on to pytest)."""
+def _cloud_died(message, report_dir):
+    """A part of the devstack-like deployment died: say which, note it
+    in `report_dir` for the report's ``interrupted`` (the plugin reads
+    it), and stop the run as SIGTERM does (run() passes it on to
+    pytest)."""
     sys.stderr.write('\nheat-functional: %s\n' % message)
     sys.stderr.flush()
-    with open(why_file, 'w') as f:
-        f.write(message)
+    records.note_interruption(report_dir, message)
     os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -640,12 +639,10 @@ def selection_problem(args):
 def run(args):
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
-    stale = [config.REPORT_JSON]
+    if os.path.exists(os.path.join(report_dir, config.REPORT_JSON)):
+        os.remove(os.path.join(report_dir, config.REPORT_JSON))
     if getattr(args, 'cloud_owner', None) is None:
-        stale.append(config.INTERRUPTED_TXT)  # else its deployment's
-    for name in stale:
-        if os.path.exists(os.path.join(report_dir, name)):
-            os.remove(os.path.join(report_dir, name))
+        records.forget_interruption(report_dir)  # else its deployment's
     problem = selection_problem(args) or paths_problem(args)
     if problem:
         sys.stderr.write('heat-functional: %s\n' % problem)
@@ -739,11 +736,8 @@ def _signal_group(process, signum):
 def _note_interruption(report_dir, signum):
     """Leave why the run stops for the report (unless a dead part of the
     deployment said so first)."""
-    why_file = os.path.join(report_dir, config.INTERRUPTED_TXT)
-    if os.path.exists(why_file):
-        return
-    with open(why_file, 'w') as f:
-        f.write('stopped by %s' % signal.Signals(signum).name)
+    records.note_interruption(report_dir, 'stopped by %s'
+                              % signal.Signals(signum).name, replace=False)
 
 
 def finish_report(args, report_dir, status, stopped_by):
@@ -751,11 +745,9 @@ def finish_report(args, report_dir, status, stopped_by):
     received, pytest's final exit status, or a pytest that wrote no
     report at all (killed): then the report is built here from the case
     records and the plan."""
-    why_file = os.path.join(report_dir, config.INTERRUPTED_TXT)
-    interrupted = None
-    if stopped_by or os.path.exists(why_file):
-        interrupted = _read(why_file) or 'stopped by %s' % (
-            signal.Signals(stopped_by).name)
+    interrupted = records.interruption(report_dir)
+    if interrupted is None and stopped_by:
+        interrupted = 'stopped by %s' % signal.Signals(stopped_by).name
     reasons = []
     if status < 0:
         reasons.append('pytest was killed by %s'

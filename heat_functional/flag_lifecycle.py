@@ -53,6 +53,7 @@ from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config
 from heat_functional import lifecycle as lifecycle_module
+from heat_functional import plan
 
 #: Steps a flip scenario adds for the stack created after the flip.
 NEW_CREATE = 'new-create'
@@ -223,7 +224,7 @@ class Flip(object):
     def _case(self, template, step_name):
         return case_module.Case.detached(
             '%s-%s-%s' % (template.name, step_name, self.scenario),
-            template.name, '%s/%s' % (self.scenario, step_name),
+            template.name, plan.scenario(self.scenario, step_name),
             self.toggle)
 
     def _each_template(self, work):

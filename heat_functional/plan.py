@@ -2,10 +2,20 @@
 
 A case is named by its key: the suite (``lifecycle``, ``flip``,
 ``migrate``, ``probe``, ``actions``, ``failures``, ``gabbi``...), the
-template, the step, the path (or toggle cell) and the repetition. The
-key gives the case id that both runners use (``test_lifecycle[...]``),
-its record's file name (``records.py``), and its group in the report's
-per-suite accounting.
+template, the step, the path (or toggle cell) and the repetition. This
+module alone spells what a key gives, for both runners (the pytest
+plugin and the tempest plugin):
+
+- the case id (``test_lifecycle[resource_group-grow-legacy]``,
+  ``make``), which also names the case's record (``records.py``), and
+  parsed back: its suite (``suite_of_case_id``), and the id inside a
+  pytest-xdist node id (``case_id_of_nodeid``);
+- its pytest-xdist group (``xdist_group``): the cases that must run on
+  one worker, in order;
+- its scenario string, ``suite/step`` (``scenario``), and the scenario
+  split back into its head and its step (``split_scenario``,
+  ``step_of``);
+- its group in the report's per-suite accounting (``group``).
 
 Whoever collects the cases writes the plan (``plan.json`` in the report
 directory) before the first case runs: the pytest controller without
@@ -29,6 +39,103 @@ EMPTY_PARAMETER_SET = 'got empty parameter set'
 
 CaseKey = collections.namedtuple(
     'CaseKey', 'case_id suite template step path repetition')
+
+#: What separates a scenario's head (its suite, or a toggle cell) from
+#: its step: ``lifecycle/grow``, ``flip-on/create``.
+SCENARIO_SEPARATOR = '/'
+
+#: The fields of a key that its case id names, in order, per suite.
+ID_FIELDS = {
+    'lifecycle': ('template', 'step', 'path'),
+    'flip': ('path', 'template', 'step'),
+    'migrate': ('template', 'step'),
+    'probe': ('template', 'path'),
+    'actions': ('template', 'step', 'path'),
+    'failures': ('template', 'step', 'path'),
+}
+
+#: The fields of a key that its pytest-xdist group names, after the
+#: group's prefix, per suite; a suite not named here has no group.
+GROUP_FIELDS = {
+    'lifecycle': ('', ('template', 'path')),
+    'flip': ('flip', ('path',)),
+    'migrate': ('migrate', ('template',)),
+    'actions': ('actions', ('template', 'path')),
+    'failures': ('failures', ('template', 'sequence', 'path')),
+}
+
+
+def scenario(head, step=None):
+    """A case's scenario: ``head/step``, or the head alone."""
+    if step is None or step == '':
+        return head
+    return '%s%s%s' % (head, SCENARIO_SEPARATOR, step)
+
+
+def split_scenario(text):
+    """(head, step) of a scenario; the step is '' when it has none (a
+    failures step keeps its own ``sequence/step``)."""
+    head, _, step = text.partition(SCENARIO_SEPARATOR)
+    return head, step
+
+
+def step_of(text):
+    """The last name of a scenario: the step of ``lifecycle/grow``, of
+    ``failures/rollback/create`` (``create``), or the scenario alone."""
+    return text.split(SCENARIO_SEPARATOR)[-1]
+
+
+def _id_part(key, field):
+    """A field's text in a case id or group (a failures step,
+    ``sequence/step``, is spelled ``sequence-step``)."""
+    if field == 'sequence':
+        return split_scenario(key.step)[0]
+    return str(getattr(key, field)).replace(SCENARIO_SEPARATOR, '-')
+
+
+def param_id(key, numbered=False):
+    """The part of a case id between the brackets (pytest's param id):
+    ``resource_group-grow-legacy``, with ``-r2`` when `numbered`."""
+    text = '-'.join(_id_part(key, field) for field in ID_FIELDS[key.suite])
+    if numbered and key.repetition:
+        text += '-r%d' % key.repetition
+    return text
+
+
+def make(suite, template=None, step=None, path=None, repetition=None,
+         numbered=False):
+    """The CaseKey of a case of a parametrised suite, with its id; the
+    id names the repetition (``-r2``) only when `numbered` (``--repeat``
+    above 1)."""
+    key = CaseKey(None, suite, template, step, path, repetition)
+    return key._replace(case_id='test_%s[%s]' % (
+        suite, param_id(key, numbered)))
+
+
+def xdist_group(key, numbered=False):
+    """The pytest-xdist group of a case (its cases run on one worker, in
+    order), or None for a suite whose cases may run anywhere."""
+    if key.suite not in GROUP_FIELDS:
+        return None
+    prefix, fields = GROUP_FIELDS[key.suite]
+    parts = ([prefix] if prefix else []) + [
+        _id_part(key, field) for field in fields]
+    if numbered and key.repetition:
+        parts.append('r%d' % key.repetition)
+    return '.'.join(parts)
+
+
+def suite_of_case_id(case_id):
+    """The suite of a case id: ``test_flip[...]`` -> ``flip``."""
+    return suite_of(case_id.partition('[')[0])
+
+
+def case_id_of_nodeid(nodeid):
+    """The case id of a pytest node id; pytest-xdist's loadgroup adds the
+    group (``test_x[a-b]@a.legacy``) to the ids it reports."""
+    name = nodeid.split('::')[-1]
+    head, at, _ = name.rpartition('@')
+    return head if at and head.endswith(']') else name
 
 
 def _name(value):

@@ -128,14 +128,6 @@ class Owner(object):
         raise KeyboardInterrupt
 
 
-def _case_id(nodeid):
-    """The case id of a node id; pytest-xdist's loadgroup adds the group
-    (``test_x[a-b]@a.legacy``) to the ids it reports."""
-    name = nodeid.split('::')[-1]
-    head, at, _ = name.rpartition('@')
-    return head if at and head.endswith(']') else name
-
-
 # -- session: deployment and report ----------------------------------------
 def pytest_configure(config):
     if _is_worker(config):
@@ -186,16 +178,6 @@ def _write_corpus(directory):
     discovery.write(directory, found)
 
 
-def _interrupted_by_owner(directory):
-    """Why the process owning the deployment (``--target cloud``) stopped
-    the run, if it said so (config.INTERRUPTED_TXT)."""
-    try:
-        with open(os.path.join(directory, settings.INTERRUPTED_TXT)) as f:
-            return f.read().strip() or None
-    except OSError:
-        return None
-
-
 def pytest_collection_modifyitems(config, items):
     """A suite left with nothing to parametrise has no case: deselect
     pytest's placeholder for it (plan.nothing_to_run) rather than plan a
@@ -226,7 +208,7 @@ def pytest_runtest_logreport(report):
     text = _report_text(report)
     if report.failed and report.when != 'call':
         text = '%s failed: %s' % (report.when, text)
-    owner.seen.setdefault(_case_id(report.nodeid), text)
+    owner.seen.setdefault(plan.case_id_of_nodeid(report.nodeid), text)
 
 
 def _report_text(report):
@@ -283,7 +265,7 @@ def pytest_sessionfinish(session, exitstatus):
     directory = report_dir()
     # A dead part first, then what the command that runs pytest noted
     # (the signal it received; it passes SIGINT on), then our own signal.
-    interrupted = (owner.interrupted or _interrupted_by_owner(directory) or
+    interrupted = (owner.interrupted or records.interruption(directory) or
                    owner.signalled)
     if interrupted is None and exitstatus == pytest.ExitCode.INTERRUPTED:
         interrupted = 'interrupted by the user (Ctrl-C) or a signal'
@@ -371,16 +353,13 @@ def pytest_generate_tests(metafunc):
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
         repeat = settings.selected_repeat() \
             if 'repetition' in fixtures else 1
-        cases = [pytest.param(
-            template, step, path, repetition,
-            id='%s-%s-%s%s' % (template.name, step.name, path,
-                               '-r%d' % repetition if repeat > 1 else ''),
-            marks=pytest.mark.xdist_group('%s.%s%s' % (
-                template.name, path,
-                '.r%d' % repetition if repeat > 1 else '')))
-            for template in selected_templates()
-            for repetition in range(1, repeat + 1)
-            for step in template.steps for path in paths]
+        cases = [_param(plan.make('lifecycle', template.name, step.name,
+                                  path, repetition),
+                        (template, step, path, repetition),
+                        numbered=repeat > 1)
+                 for template in selected_templates()
+                 for repetition in range(1, repeat + 1)
+                 for step in template.steps for path in paths]
         names = ['template', 'step', 'path', 'repetition']
         if 'repetition' not in fixtures:
             names, cases = names[:3], [
@@ -396,14 +375,22 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize('path', paths)
 
 
+def _param(key, values, numbered=False):
+    """A pytest.param of a case's values, with its key's id and, where
+    its suite has one, its pytest-xdist group (plan.py spells both)."""
+    group = plan.xdist_group(key, numbered)
+    marks = [pytest.mark.xdist_group(group)] if group else []
+    return pytest.param(*values, id=plan.param_id(key, numbered),
+                        marks=marks)
+
+
 def _parametrize_flips(metafunc, templates):
     """toggle x template x step; all of a toggle's cases on one worker
     (a flip restarts the whole cell)."""
     from heat_functional import flag_lifecycle
     metafunc.parametrize(['toggle', 'template', 'step'], [
-        pytest.param(toggle, template, step,
-                     id='%s-%s-%s' % (toggle, template.name, step),
-                     marks=pytest.mark.xdist_group('flip.%s' % toggle))
+        _param(plan.make('flip', template.name, step, toggle),
+               (toggle, template, step))
         for toggle in settings.TOGGLES
         for template in templates
         for step in flag_lifecycle.flip_steps(template)])
@@ -414,9 +401,7 @@ def _parametrize_migrations(metafunc, templates):
     one worker, in order."""
     from heat_functional import flag_lifecycle
     metafunc.parametrize(['template', 'step'], [
-        pytest.param(template, step, id='%s-%s' % (template.name, step),
-                     marks=pytest.mark.xdist_group('migrate.%s'
-                                                   % template.name))
+        _param(plan.make('migrate', template.name, step), (template, step))
         for template in templates
         for step in flag_lifecycle.migrate_steps(template)])
 
@@ -428,7 +413,8 @@ def _parametrize_probes(metafunc, templates):
     from heat_functional import actions
     chosen = suite_templates('probe')
     metafunc.parametrize(['template', 'path'], [
-        pytest.param(template, path, id='%s-%s' % (template.name, path))
+        _param(plan.make('probe', template.name, path=path),
+               (template, path))
         for template in templates
         if chosen is not None and template.name in chosen or
         chosen is None and not actions.applies_to(template)
@@ -441,10 +427,8 @@ def _parametrize_actions(metafunc, templates):
     from heat_functional import actions
     chosen = suite_templates('actions')
     metafunc.parametrize(['template', 'step', 'path'], [
-        pytest.param(template, action, path,
-                     id='%s-%s-%s' % (template.name, action, path),
-                     marks=pytest.mark.xdist_group('actions.%s.%s' % (
-                         template.name, path)))
+        _param(plan.make('actions', template.name, action, path),
+               (template, action, path))
         for template in templates if not actions.applies_to(template)
         if chosen is None or template.name in chosen
         for action in actions.ACTIONS
@@ -458,15 +442,14 @@ def _parametrize_failures(metafunc, templates):
     from heat_functional import failures
     chosen = suite_templates('failures')
     metafunc.parametrize(['template', 'step', 'path'], [
-        pytest.param(template, '%s/%s' % (sequence, step), path,
-                     id='%s-%s-%s-%s' % (template.name, sequence, step, path),
-                     marks=pytest.mark.xdist_group('failures.%s.%s.%s' % (
-                         template.name, sequence, path)))
+        _param(key, (template, key.step, path))
         for template in templates if not failures.applies_to(template)
         if chosen is None or template.name in chosen
         for sequence in failures.sequences_for(template)
         for step in failures.SEQUENCES[sequence]
-        for path in settings.selected_paths()])
+        for path in settings.selected_paths()
+        for key in [plan.make('failures', template.name,
+                              plan.scenario(sequence, step), path)]])
 
 
 FLAG_SUITES = {
@@ -618,11 +601,9 @@ def _write_case(item, reports):
             message = (message + '\n' if message else '') + (text or '')
             if when != 'call' and outcome == 'error':
                 message = '%s: %s' % (when, message)
-    duration = time.monotonic() - recorded.started
-    record = recorded.record(outcome, message, duration)
-    record['suite'] = plan.key_of_item(item).suite
-    record['skip_kind'] = skip_kind
-    records.write(report_dir(), record)
+    records.write_case(report_dir(), recorded, outcome, message,
+                       time.monotonic() - recorded.started,
+                       plan.key_of_item(item).suite, skip_kind)
 
 
 def _skip_kind(rep, item):

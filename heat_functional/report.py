@@ -26,6 +26,7 @@ from heat_functional import htmlreport
 from heat_functional import known_bugs as known_bugs_module
 from heat_functional import parity
 from heat_functional import performance
+from heat_functional import plan
 from heat_functional import records
 from heat_functional import repeats
 
@@ -457,7 +458,7 @@ def _parity_cell(entries):
     """A template's parity over its steps, naming the steps not equal."""
     def steps(selected):
         return ', '.join(e['scenario'] if e.get('reference') else
-                         e['scenario'].split('/')[-1] for e in selected)
+                         plan.step_of(e['scenario']) for e in selected)
     entries = [e for e in entries if not e.get('not_compared')]
     different = [e for e in entries if not e['equal'] and
                  not e['allowed'] and not e.get('incomplete')]
@@ -510,7 +511,7 @@ def column_of(case):
     suites, the scenario (``flip-on``, ``migrate``...) for the others."""
     if is_paired(case):
         return case['path']
-    return case['scenario'].split('/')[0]
+    return plan.split_scenario(case['scenario'])[0]
 
 
 def table(report):
@@ -526,7 +527,7 @@ def table(report):
     outcomes = collections.OrderedDict()
     repeated = report.get('repeat', 1) > 1
     for case in report['cases']:
-        step = case['scenario'].split('/')[-1]
+        step = plan.step_of(case['scenario'])
         if repeated and case.get('repetition'):
             step = (step, case['repetition'])
         outcomes.setdefault(case['template'], collections.OrderedDict(

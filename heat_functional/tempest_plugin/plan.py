@@ -18,8 +18,9 @@ name order:
 
 Every test keeps the pytest suite's case id
 (``test_lifecycle[resource_group-grow-legacy]``), template, scenario and
-path, so that its record, and the report built from it, read the same
-whichever runner ran it.
+path, spelled by the same module (``heat_functional/plan.py``), so that
+its record, and the report built from it, read the same whichever runner
+ran it.
 """
 
 import collections
@@ -27,6 +28,7 @@ import re
 
 from heat_functional import config
 from heat_functional import flag_lifecycle
+from heat_functional import plan as case_plan
 
 PlannedClass = collections.namedtuple(
     'PlannedClass', 'name kind template path tests')
@@ -53,9 +55,10 @@ def lifecycle(templates, paths):
         for path in paths:
             steps = template.steps
             tests = [PlannedTest(
-                method, 'test_lifecycle[%s-%s-%s]' % (template.name,
-                                                      step.name, path),
-                template.name, 'lifecycle/%s' % step.name, path, step)
+                method, case_plan.make('lifecycle', template.name,
+                                       step.name, path).case_id,
+                template.name, case_plan.scenario('lifecycle', step.name),
+                path, step)
                 for method, step in zip(_methods([s.name for s in steps]),
                                         steps)]
             classes.append(PlannedClass(
@@ -72,8 +75,9 @@ def flips(templates):
             steps = flag_lifecycle.flip_steps(template)
             prefix = 'test_%s_' % identifier(template.name)
             tests += [PlannedTest(
-                method, 'test_flip[%s-%s-%s]' % (toggle, template.name, step),
-                template.name, '%s/%s' % (toggle, step), toggle,
+                method, case_plan.make('flip', template.name, step,
+                                       toggle).case_id,
+                template.name, case_plan.scenario(toggle, step), toggle,
                 (template, step))
                 for method, step in zip(_methods(steps, prefix), steps)]
         classes.append(PlannedClass(identifier(toggle), 'flip', None,
@@ -87,8 +91,8 @@ def migrations(templates):
     for template in templates:
         steps = flag_lifecycle.migrate_steps(template)
         tests = [PlannedTest(
-            method, 'test_migrate[%s-%s]' % (template.name, step),
-            template.name, 'migrate/%s' % step, path, step)
+            method, case_plan.make('migrate', template.name, step).case_id,
+            template.name, case_plan.scenario('migrate', step), path, step)
             for method, step in zip(_methods(steps), steps)]
         classes.append(PlannedClass('%s_migrate' % identifier(template.name),
                                     'migrate', template, path, tests))

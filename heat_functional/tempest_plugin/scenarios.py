@@ -35,6 +35,7 @@ from heat_functional import deployment as deployment_module
 from heat_functional import flag_lifecycle
 from heat_functional import lifecycle as lifecycle_module
 from heat_functional import plan
+from heat_functional import records
 from heat_functional.tempest_plugin import config as plugin_config
 from heat_functional.tempest_plugin import plan as plan_module
 from heat_functional.tempest_plugin import session
@@ -122,11 +123,10 @@ class ScenarioTest(test.BaseTestCase):
             error = raised
         outcome, message = ('passed', None) if error is None else \
             _outcome(error)
-        record = case.record(outcome, message,
-                             time.monotonic() - case.started)
-        record['suite'] = plan.suite_of(planned.case_id.partition('[')[0])
-        record['skip_kind'] = getattr(error, 'skip_kind', None)
-        session.write_record(directory, record)
+        records.write_case(directory, case, outcome, message,
+                           time.monotonic() - case.started,
+                           plan.suite_of_case_id(planned.case_id),
+                           getattr(error, 'skip_kind', None))
         if outcome == 'skipped':
             self.skipTest(message)
         if outcome == 'failed':

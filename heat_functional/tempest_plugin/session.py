@@ -3,11 +3,11 @@
 stestr runs the plugin's test classes in several worker processes at
 once, and the parity verdict (``tests/test_verdict.py``) needs the cases
 of all of them. So every case writes its record, exactly as the pytest
-plugin does, into a directory of its run, ``<report_dir>/runs/<run
-id>/cases/``, and a case in progress leaves a marker in ``running/``
-holding its worker's pid. The verdict waits on that directory
-(``wait_for``), then builds the report from it and publishes the cases
-beside the report (``publish``).
+plugin does (``records.py``), into a directory of its run,
+``<report_dir>/runs/<run id>/cases/``, and a case in progress leaves a
+marker in ``running/`` holding its worker's pid. The verdict waits on
+that directory (``wait_for``), then builds the report from it and
+publishes the cases beside the report (``publish``).
 
 The run id is ``$HEAT_FUNCTIONAL_RUN_ID`` when set (a job may set it, and
 several ``tempest run`` sharing one id share one directory: the phases
@@ -36,11 +36,6 @@ RUN_PREFIX = 'tempest-'
 SHELLS = ('sh', 'dash', 'bash')
 #: How often the verdict looks at the run's directory.
 POLL = 1.0
-
-
-def file_name(case_id):
-    """A case's record file name, as the pytest plugin names it."""
-    return records.file_name(case_id)
 
 
 def _proc(pid, name):
@@ -90,17 +85,12 @@ def run_dir(report_dir, run=None):
                         run or run_id())
 
 
-def write_record(directory, record):
-    """Write a case's record; atomically, as the verdict may be reading."""
-    return records.write(directory, record)
-
-
 @contextlib.contextmanager
 def running(directory, case_id):
     """Mark a case as running in this worker while the block runs."""
     markers = os.path.join(directory, RUNNING_DIR)
     os.makedirs(markers, exist_ok=True)
-    marker = os.path.join(markers, file_name(case_id))
+    marker = os.path.join(markers, records.file_name(case_id))
     with open(marker, 'w') as f:
         f.write(str(os.getpid()))
     try:
@@ -137,15 +127,15 @@ def wait_for(directory, expected, timeout, idle, clock=time.monotonic,
     started or ended for `idle` seconds (the rest is not in this run),
     and after `timeout` seconds at most. Returns the ids still missing.
     """
-    wanted = {file_name(case_id): case_id for case_id in expected}
+    wanted = {records.file_name(case_id): case_id for case_id in expected}
     started = last_change = clock()
     seen = None
     while True:
-        records = _listing(directory, config.CASES_DIR)
-        missing = sorted(wanted[n] for n in set(wanted) - records)
+        written = _listing(directory, config.CASES_DIR)
+        missing = sorted(wanted[n] for n in set(wanted) - written)
         if not missing:
             return []
-        now = (records, frozenset(_listing(directory, RUNNING_DIR)))
+        now = (written, frozenset(_listing(directory, RUNNING_DIR)))
         if now != seen:
             seen, last_change = now, clock()
         if clock() - started >= timeout:

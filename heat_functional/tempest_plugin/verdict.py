@@ -19,6 +19,7 @@ from heat_functional import config
 from heat_functional import known_bugs
 from heat_functional import parity
 from heat_functional import plan
+from heat_functional import records
 from heat_functional import report
 from heat_functional.tempest_plugin import session
 
@@ -34,7 +35,7 @@ def missing_record(planned, why):
     if not planned.scenario.startswith('lifecycle/'):
         case.parity = 'none'  # the flag lifecycle's are never paired
     record = case.record('error', why, 0.0)
-    record['suite'] = plan.suite_of(planned.case_id.partition('[')[0])
+    record['suite'] = plan.suite_of_case_id(planned.case_id)
     return record
 
 
@@ -43,7 +44,7 @@ def judge(directory, report_dir, description, paths, missing, started):
     `directory`; `missing` are the PlannedTests that did not run. Returns
     the report; the cases end up in ``<report_dir>/cases``."""
     for planned in missing:
-        session.write_record(directory, missing_record(
+        records.write(directory, missing_record(
             planned, 'did not run in this tempest run (select whole '
             'scenarios with [heat_functional] templates and scenarios, '
             'not with --regex, for the verdict to pass)'))

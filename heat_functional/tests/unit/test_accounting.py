@@ -147,16 +147,6 @@ def test_amend_fails_a_passing_report():
         amended
 
 
-def test_case_ids_of_reported_node_ids():
-    from heat_functional import plugin
-    assert plugin._case_id(
-        'heat_functional/scenarios/test_lifecycle.py::'
-        'test_lifecycle[good-update-self-legacy]@good.legacy') == \
-        'test_lifecycle[good-update-self-legacy]'
-    assert plugin._case_id('x.py::test_migration_refused_while_in_progress') \
-        == 'test_migration_refused_while_in_progress'
-
-
 def test_the_summary_and_the_page_say_who_ran():
     from heat_functional import htmlreport
     planned = [key('t%d' % i, 'create', p) for i in range(2)

@@ -293,17 +293,17 @@ def test_report_command_of_invalid_json(tmp_path, capsys):
 def test_a_dead_cloud_part_is_the_reason_the_report_gives(tmp_path,
                                                           monkeypatch,
                                                           capsys):
-    from heat_functional import plugin
+    from heat_functional import records
     signals = []
     monkeypatch.setattr(cli.os, 'kill',
                         lambda pid, signum: signals.append((pid, signum)))
-    why_file = str(tmp_path / config.INTERRUPTED_TXT)
-    cli._cloud_died('heat-engine legacy-1 died (exit status -9)', why_file)
+    cli._cloud_died('heat-engine legacy-1 died (exit status -9)',
+                    str(tmp_path))
     assert signals == [(os.getpid(), cli.signal.SIGTERM)]
     assert 'heat-engine legacy-1 died' in capsys.readouterr().err
-    assert plugin._interrupted_by_owner(str(tmp_path)) == \
+    assert records.interruption(str(tmp_path)) == \
         'heat-engine legacy-1 died (exit status -9)'
-    assert plugin._interrupted_by_owner(str(tmp_path / 'none')) is None
+    assert records.interruption(str(tmp_path / 'none')) is None
 
 
 # -- paths, and the end of a run ----------------------------------------------

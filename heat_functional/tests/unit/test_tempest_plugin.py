@@ -286,7 +286,7 @@ def test_records_and_running_markers(tmp_path):
         assert session.busy(directory) == [
             records.file_name('test_lifecycle[a-create-legacy]')]
     assert session.busy(directory) == []
-    path = session.write_record(directory, {'id': 'test_x[a-b]'})
+    path = records.write(directory, {'id': 'test_x[a-b]'})
     assert os.path.basename(path) == records.file_name('test_x[a-b]')
     assert json.load(open(path)) == {'id': 'test_x[a-b]'}
 
@@ -314,7 +314,7 @@ class Clock(object):
 def test_wait_for_returns_once_every_record_is_in(tmp_path):
     directory = str(tmp_path)
     for case_id in ('a', 'b'):
-        session.write_record(directory, {'id': case_id})
+        records.write(directory, {'id': case_id})
     clock = Clock()
     assert session.wait_for(directory, ['a', 'b'], 100, 10, clock,
                             clock.sleep) == []
@@ -323,7 +323,7 @@ def test_wait_for_returns_once_every_record_is_in(tmp_path):
 
 def test_wait_for_gives_up_when_idle_or_late(tmp_path):
     directory = str(tmp_path)
-    session.write_record(directory, {'id': 'a'})
+    records.write(directory, {'id': 'a'})
     clock = Clock()
     assert session.wait_for(directory, ['a', 'b'], 100, 10, clock,
                             clock.sleep) == ['b']
@@ -366,7 +366,7 @@ def test_publish_and_remove_stale(tmp_path):
     old = report_dir / session.RUNS_DIR / 'tempest-999999999-1'
     (old / 'cases').mkdir(parents=True)
     current = session.run_dir(str(report_dir), 'tempest-1-1')
-    session.write_record(current, {'id': 'a'})
+    records.write(current, {'id': 'a'})
     session.remove_stale(str(report_dir), keep='tempest-1-1')
     assert not old.exists() and os.path.isdir(current)
     session.publish(current, str(report_dir))
@@ -385,10 +385,10 @@ def _record(case_id, template, step, path, observation, outcome='passed'):
 def test_judge_fails_with_the_differences_and_missing_cases(tmp_path):
     directory = str(tmp_path / 'run')
     report_dir = str(tmp_path / 'report')
-    session.write_record(directory, _record(
+    records.write(directory, _record(
         'test_lifecycle[t-create-legacy]', 't', 'create', 'legacy',
         {'stack': 'CREATE_COMPLETE', 'outputs': {'o': 'left'}}))
-    session.write_record(directory, _record(
+    records.write(directory, _record(
         'test_lifecycle[t-create-convergence]', 't', 'create', 'convergence',
         {'stack': 'CREATE_COMPLETE', 'outputs': {'o': 'west'}}))
     missing = plan.PlannedTest('test_02_delete',
