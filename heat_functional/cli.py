@@ -24,13 +24,12 @@ import threading
 from heat_functional import config
 from heat_functional import corpus
 from heat_functional import discovery
-from heat_functional import htmlreport
-from heat_functional import known_bugs
 from heat_functional import live_runs
-from heat_functional import parity
 from heat_functional import plan
 from heat_functional import records
-from heat_functional import report as report_module
+from heat_functional.results import htmlreport
+from heat_functional.results import report as report_module
+from heat_functional.results import table
 
 SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
 DEFAULT_WORKERS = 12
@@ -768,11 +767,9 @@ def finish_report(args, report_dir, status, stopped_by):
     sys.stderr.write('heat-functional: pytest ended with status %s and '
                      'wrote no report; building it from the case records '
                      'in %s\n' % (status, report_dir))
-    built = report_module.build(
-        report_module.load_cases(report_dir), _description(report_dir),
-        args.paths, parity.load_allowances(config.ALLOWANCES_FILE),
+    built = report_module.from_records(
+        report_dir, _description(report_dir), args.paths,
         interrupted=interrupted or 'pytest ended without a report',
-        known_bugs=known_bugs.load(),
         run_id=os.environ.get(config.RUN_ID_ENV),
         planned=plan.read(report_dir), exit_status=status)
     built['corpus'] = discovery.read(report_dir)
@@ -805,7 +802,7 @@ def show_report(args):
         sys.stderr.write('heat-functional: cannot read %s: %s\n'
                          % (args.report_json, err))
         return 2
-    print(report_module.table(result))
+    print(table.render(result))
     directory = args.report_json if os.path.isdir(args.report_json) else \
         os.path.dirname(os.path.abspath(args.report_json))
     sys.stderr.write('report.html: %s\n' % htmlreport.write(result,

@@ -29,13 +29,13 @@ import time
 import pytest
 
 from heat_functional import agents
-from heat_functional import alike
 from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config
 from heat_functional import corpus
 from heat_functional import observation
 from heat_functional import rejections
+from heat_functional.results import alike
 
 
 class Lifecycle(object):

@@ -15,6 +15,9 @@ a written reason with its source, and the differences it was written for
 (``examples``, which the unit tests hold it to: nothing beside them);
 ``apply_allowances`` marks which allowance covers which difference, and
 ``stale_allowances`` lists those that covered nothing in a run.
+
+The entry a comparison makes in the report is built in
+``results/entry.py``.
 """
 
 import json
@@ -32,7 +35,8 @@ class AllowanceError(ValueError):
     """The allowances file is malformed; the message says where."""
 
 
-def _location(parent, key):
+def location_of(parent, key):
+    """The location of `key` inside the location `parent`."""
     if isinstance(key, str) and key.isidentifier():
         return '%s.%s' % (parent, key) if parent else key
     return '%s[%r]' % (parent, key)
@@ -46,7 +50,7 @@ def differences(legacy, convergence, location=''):
         for key in sorted(set(legacy) | set(convergence), key=str):
             found.extend(differences(legacy.get(key, ABSENT),
                                      convergence.get(key, ABSENT),
-                                     _location(location, key)))
+                                     location_of(location, key)))
         return found
     if legacy == convergence:
         return []
@@ -140,25 +144,12 @@ def apply_allowances(allowances, template, scenario, found):
     return found
 
 
-def compare(template, scenario, legacy, convergence, allowances=()):
-    """A parity entry for one (template, scenario) pair."""
-    found = apply_allowances(allowances, template, scenario,
-                             differences(legacy, convergence))
-    return entry(template, scenario, found)
-
-
-def entry(template, scenario, found):
-    """The parity entry of a pair from its differences (each already
-    marked with the allowance covering it, if any)."""
-    return {
-        'template': template,
-        'scenario': scenario,
-        'equal': not found,
-        'allowed': bool(found) and all(d['allowed_by'] for d in found),
-        'differences': found,
-        'allowed_by': sorted({d['allowed_by'] for d in found
-                              if d['allowed_by']}),
-    }
+def allowed_differences(allowances, template, scenario, legacy,
+                        convergence):
+    """The differences of two observations, each marked with the
+    allowance covering it, if any."""
+    return apply_allowances(allowances, template, scenario,
+                            differences(legacy, convergence))
 
 
 def stale_allowances(allowances, entries):

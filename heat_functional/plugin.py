@@ -32,14 +32,13 @@ from heat_functional import client
 from heat_functional import config as settings
 from heat_functional import corpus
 from heat_functional import deployment as deployment_module
-from heat_functional import known_bugs
 from heat_functional import live_runs
-from heat_functional import parity
 from heat_functional import performance
 from heat_functional import plan
 from heat_functional import progress
 from heat_functional import records
-from heat_functional import report as report_module
+from heat_functional.results import report as report_module
+from heat_functional.results import table
 
 CASE_KEY = pytest.StashKey()
 REPORTS_KEY = pytest.StashKey()
@@ -270,12 +269,10 @@ def pytest_sessionfinish(session, exitstatus):
     if interrupted is None and exitstatus == pytest.ExitCode.INTERRUPTED:
         interrupted = 'interrupted by the user (Ctrl-C) or a signal'
     description = deployment_module.load_description()
-    allowances = parity.load_allowances(settings.ALLOWANCES_FILE)
-    built = report_module.build(
-        report_module.load_cases(directory), description,
-        settings.selected_paths(), allowances, interrupted=interrupted,
+    built = report_module.from_records(
+        directory, description, settings.selected_paths(),
+        interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3),
-        known_bugs=known_bugs.load(settings.KNOWN_BUGS_FILE),
         run_id=settings.run_id(), planned=plan.read(directory),
         seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)
@@ -285,7 +282,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:
         reporter.write_sep('=', 'heat-functional')
-        reporter.write_line(report_module.table(built))
+        reporter.write_line(table.render(built))
         reporter.write_line('report: %s' % path)
 
 

@@ -24,6 +24,9 @@ import re
 
 from heat_functional import config
 
+#: The outcomes a case record may have.
+OUTCOMES = ('passed', 'failed', 'error', 'skipped')
+
 
 def file_name(case_id):
     """The record file name of a case id: unique per id."""

@@ -1,11 +1,12 @@
 """The parity verdict of a tempest run: the report, and why it fails.
 
 Once the run's cases are in (``session.wait_for``), ``judge`` builds the
-report exactly as ``heat-functional gate`` does (``report.build``: flag
-checks, parity with its allowances, references, known bugs) and writes
-it. A case the plan expected that never ran in this run gets a record
-saying so, as an error: the verdict must not pass on cases that did not
-run. ``failure_message`` is the text the verdict test fails with: the
+report exactly as ``heat-functional gate`` does
+(``results/report.from_records``: flag checks, parity with its
+allowances, references, known bugs) and writes it. A case the plan
+expected that never ran in this run gets a record saying so, as an
+error: the verdict must not pass on cases that did not run.
+``failure_message`` is the text the verdict test fails with: the
 summary table with its reasons, then every difference beyond the
 allowances, with both values.
 """
@@ -16,11 +17,11 @@ import time
 
 from heat_functional import case as case_module
 from heat_functional import config
-from heat_functional import known_bugs
-from heat_functional import parity
 from heat_functional import plan
 from heat_functional import records
-from heat_functional import report
+from heat_functional.results import entry
+from heat_functional.results import report
+from heat_functional.results import table
 from heat_functional.tempest_plugin import session
 
 #: Differences shown per entry, and characters per value, in the message.
@@ -48,11 +49,9 @@ def judge(directory, report_dir, description, paths, missing, started):
             planned, 'did not run in this tempest run (select whole '
             'scenarios with [heat_functional] templates and scenarios, '
             'not with --regex, for the verdict to pass)'))
-    built = report.build(
-        report.load_cases(directory), description, paths,
-        parity.load_allowances(config.ALLOWANCES_FILE),
-        duration_s=round(time.monotonic() - started, 3),
-        known_bugs=known_bugs.load())
+    built = report.from_records(
+        directory, description, paths,
+        duration_s=round(time.monotonic() - started, 3))
     os.makedirs(report_dir, exist_ok=True)
     session.publish(directory, report_dir)
     report.write(built, report_dir)
@@ -66,27 +65,24 @@ def _short(value):
     return text
 
 
-def _different(entry):
-    return not (entry['equal'] or entry['allowed'] or
-                entry.get('incomplete') or entry.get('not_compared'))
-
-
 def differences(built):
     """Lines naming every difference beyond the allowances."""
     lines = []
-    for entry in built['parity'] + built.get('references', []):
-        if not _different(entry):
+    for compared in built['parity'] + built.get('references', []):
+        if not entry.different(compared):
             continue
-        wanted = entry.get('reference')
+        wanted = compared.get('reference')
         if wanted:
             lines.append('%s/%s on %s against %s on %s:' % (
-                entry['template'], entry['scenario'], entry['path'],
+                compared['template'], compared['scenario'], compared['path'],
                 wanted['scenario'], wanted['path']))
             sides = ('reference', 'this case')
         else:
-            lines.append('%s/%s:' % (entry['template'], entry['scenario']))
+            lines.append('%s/%s:' % (compared['template'],
+                                     compared['scenario']))
             sides = ('legacy', 'convergence')
-        unallowed = [d for d in entry['differences'] if not d['allowed_by']]
+        unallowed = [d for d in compared['differences']
+                     if not d['allowed_by']]
         for difference in unallowed[:SHOWN_DIFFERENCES]:
             lines.append('  %s: %s %s, %s %s' % (
                 difference['location'], sides[0],
@@ -99,7 +95,7 @@ def differences(built):
 
 
 def failure_message(built, report_dir):
-    lines = [report.table(built)]
+    lines = [table.render(built)]
     shown = differences(built)
     if shown:
         lines += ['', 'differences beyond the allowances:'] + shown

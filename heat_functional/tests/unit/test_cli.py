@@ -14,7 +14,8 @@ import yaml
 
 from heat_functional import cli
 from heat_functional import config
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import table
 
 DESCRIPTION = {
     'paths': {
@@ -262,7 +263,7 @@ def test_report_command_of_a_passing_report(tmp_path, capsys):
     path = write_report(tmp_path, [case('passed')])
     assert cli.main(['report', path]) == 0
     out = capsys.readouterr().out
-    assert out == report.table(report.read(path)) + '\n'
+    assert out == table.render(report.read(path)) + '\n'
     assert 'simple' in out
     assert 'verdict: PASS' in out
 

@@ -85,7 +85,7 @@ def test_cli_builds_the_description():
 def test_database_passwords_reach_pytest_but_no_file(tmp_path, monkeypatch):
     from heat_functional import config
     from heat_functional import deployment
-    from heat_functional import report
+    from heat_functional.results import report
     monkeypatch.setattr(external, 'check_credentials', lambda d: None)
     args = parse('--cloud', 'legacy=dev-l', '--cloud', 'convergence=dev-c',
                  '--db-url', 'dev-c=postgresql://ro:s3cret@db/heat')

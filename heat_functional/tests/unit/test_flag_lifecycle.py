@@ -23,7 +23,8 @@ from heat_functional import flag_lifecycle
 from heat_functional import known_bugs
 from heat_functional import lifecycle
 from heat_functional import probe
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import table
 
 TEMPLATE = corpus.Template('/corpus/group.yaml')
 
@@ -279,7 +280,7 @@ def test_known_bug_seen_passes_the_gate_but_blocks_the_default():
     assert result['summary']['flags']['known_bug'] == 1
     assert [b['id'] for b in result['known_bugs'] if b['seen']] == [
         flag_lifecycle.NESTED_TAKES_OPTION]
-    assert 'known Heat bug' in report.table(result)
+    assert 'known Heat bug' in table.render(result)
 
 
 def test_rows_deleted_before_the_change_keep_their_old_flag():

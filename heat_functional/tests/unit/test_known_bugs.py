@@ -17,7 +17,9 @@ from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config
 from heat_functional import known_bugs
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import verdict
+from heat_functional.results import table
 
 YAQL_RACE = 'yaql-parser-shared-by-threads'
 #: What Heat said in the CI run that showed the race (a valid template).
@@ -202,8 +204,8 @@ def test_seen_counts_resends_and_their_cases():
 def test_a_race_that_does_not_block_is_listed_but_not_a_blocker():
     bugs = known_bugs.seen([race_case()], known_bugs.load())
     assert known_bugs.blocking(bugs) == []
-    blockers = report.default_blockers('pass', ['legacy', 'convergence'],
-                                       bugs)
+    blockers = verdict.default_blockers('pass', ['legacy', 'convergence'],
+                                        bugs)
     assert not any(YAQL_RACE in b for b in blockers)
 
 
@@ -211,7 +213,7 @@ def test_a_blocking_bug_seen_blocks_the_default():
     bugs = [{'id': 'b1', 'title': 'x', 'seen': True, 'stacks': 0,
              'resends': 3, 'cases': ['c']}]
     assert 'known Heat bug b1: x (3 requests resent)' in \
-        report.default_blockers('pass', ['legacy', 'convergence'], bugs)
+        verdict.default_blockers('pass', ['legacy', 'convergence'], bugs)
 
 
 def test_the_summary_names_a_race_met_even_where_it_does_not_block():
@@ -220,4 +222,4 @@ def test_the_summary_names_a_race_met_even_where_it_does_not_block():
                                stacks=[])],
                          {}, ['legacy', 'convergence'],
                          known_bugs=known_bugs.load())
-    assert 'met known Heat bug %s' % YAQL_RACE in report.table(built)
+    assert 'met known Heat bug %s' % YAQL_RACE in table.render(built)

@@ -14,6 +14,7 @@ import yaml
 
 from heat_functional import config
 from heat_functional import parity
+from heat_functional.results import entry as entry_module
 
 ABSENT = parity.ABSENT
 
@@ -153,15 +154,15 @@ def test_differences_do_not_modify_the_observations():
 
 def test_compare_equal():
     legacy, convergence = pair()
-    assert parity.compare('tmpl', 'create', legacy, convergence) == {
-        'template': 'tmpl', 'scenario': 'create', 'equal': True,
-        'allowed': False, 'differences': [], 'allowed_by': []}
+    assert entry_module.compare('tmpl', 'create', legacy, convergence) == {
+              'template': 'tmpl', 'scenario': 'create', 'equal': True,
+              'allowed': False, 'differences': [], 'allowed_by': []}
 
 
 def test_compare_unequal_without_allowance():
     legacy, convergence = pair()
     convergence['outputs']['value'] = 'b'
-    entry = parity.compare('tmpl', 'create', legacy, convergence)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence)
     assert (entry['equal'], entry['allowed'], entry['allowed_by']) == (
         False, False, [])
     assert entry['differences'] == [
@@ -173,8 +174,8 @@ def test_allowance_covers_its_difference():
     legacy, convergence = pair()
     convergence['outputs']['value'] = 'b'
     allowances = [allowance('outputs.value', template='tmpl')]
-    entry = parity.compare('tmpl', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 allowances)
     assert (entry['equal'], entry['allowed']) == (False, True)
     assert entry['allowed_by'] == ['allow-1']
     assert entry['differences'][0]['allowed_by'] == 'allow-1'
@@ -185,8 +186,8 @@ def test_allowance_does_not_cover_a_second_difference_outside_scope():
     convergence['outputs']['value'] = 'b'
     del convergence['outputs']['count']
     allowances = [allowance('outputs.value')]
-    entry = parity.compare('tmpl', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 allowances)
     assert entry['allowed'] is False
     assert {d['location']: d['allowed_by']
             for d in entry['differences']} == {
@@ -198,8 +199,8 @@ def test_allowance_does_not_cover_another_template():
     legacy, convergence = pair()
     convergence['outputs']['value'] = 'b'
     allowances = [allowance('outputs.value', template='tmpl')]
-    entry = parity.compare('other', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('other', 'create', legacy, convergence,
+                                 allowances)
     assert entry['allowed'] is False
     assert entry['differences'][0]['allowed_by'] is None
 
@@ -208,10 +209,10 @@ def test_allowance_does_not_cover_another_scenario():
     legacy, convergence = pair()
     convergence['outputs']['value'] = 'b'
     allowances = [allowance('outputs.value', scenario='update*')]
-    assert parity.compare('tmpl', 'create', legacy, convergence,
-                          allowances)['allowed'] is False
-    assert parity.compare('tmpl', 'update_replace', legacy, convergence,
-                          allowances)['allowed'] is True
+    assert entry_module.compare('tmpl', 'create', legacy, convergence,
+                                allowances)['allowed'] is False
+    assert entry_module.compare('tmpl', 'update_replace', legacy, convergence,
+                                allowances)['allowed'] is True
 
 
 def test_allowance_star_is_the_only_wildcard():
@@ -219,13 +220,14 @@ def test_allowance_star_is_the_only_wildcard():
     convergence['outputs']['value'] = 'b'
     del convergence['outputs']['count']
     allowances = [allowance('outputs.*', template='tm*')]
-    entry = parity.compare('tmpl', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 allowances)
     assert entry['allowed'] is True
     assert [d['allowed_by'] for d in entry['differences']] == [
         'allow-1', 'allow-1']
     literal = [allowance('outputs.*', template='tm?l')]
-    entry = parity.compare('tmpl', 'create', legacy, convergence, literal)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 literal)
     assert entry['allowed'] is False
 
 
@@ -234,8 +236,8 @@ def test_first_matching_allowance_wins():
     convergence['outputs']['value'] = 'b'
     allowances = [allowance('outputs.value', id='first'),
                   allowance('outputs.*', id='second')]
-    entry = parity.compare('tmpl', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 allowances)
     assert entry['allowed_by'] == ['first']
 
 
@@ -243,8 +245,8 @@ def test_allowance_with_exact_bracketed_location():
     legacy, convergence = pair()
     convergence['resources']['group/0']['status'] = 'CREATE_FAILED'
     allowances = [allowance("resources['group/0'].status")]
-    entry = parity.compare('tmpl', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 allowances)
     assert entry['allowed'] is True
 
 
@@ -253,8 +255,8 @@ def test_allowance_with_documented_bracketed_pattern():
     convergence['events']['group/0'] = ['CREATE_IN_PROGRESS',
                                         'CREATE_FAILED']
     allowances = [allowance("events['group/*']")]
-    entry = parity.compare('tmpl', 'create', legacy, convergence,
-                           allowances)
+    entry = entry_module.compare('tmpl', 'create', legacy, convergence,
+                                 allowances)
     assert entry['allowed'] is True
 
 
@@ -263,16 +265,16 @@ def test_stale_allowances_lists_those_that_covered_nothing():
     convergence['outputs']['value'] = 'b'
     allowances = [allowance('outputs.value', id='used'),
                   allowance('stack', id='unused')]
-    entries = [parity.compare('tmpl', 'create', legacy, convergence,
-                              allowances)]
+    entries = [entry_module.compare('tmpl', 'create', legacy, convergence,
+                                    allowances)]
     assert parity.stale_allowances(allowances, entries) == ['unused']
 
 
 def test_stale_allowances_all_stale_without_differences():
     legacy, convergence = pair()
     allowances = [allowance('stack', id='a'), allowance('nested', id='b')]
-    entries = [parity.compare('tmpl', 'create', legacy, convergence,
-                              allowances)]
+    entries = [entry_module.compare('tmpl', 'create', legacy, convergence,
+                                    allowances)]
     assert parity.stale_allowances(allowances, entries) == ['a', 'b']
 
 

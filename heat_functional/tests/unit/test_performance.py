@@ -6,9 +6,10 @@ import tempfile
 
 import unittest
 
-from heat_functional import htmlreport
+from heat_functional.results import htmlreport
 from heat_functional import performance
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import table
 
 TICKS = performance.CLOCK_TICKS
 
@@ -267,8 +268,8 @@ class TestTimings(unittest.TestCase):
         self.assertEqual(2, measured['single_path']['cases'])
         self.assertEqual({'flip-on': 7.0, 'legacy': 100.0},
                          measured['single_path']['case_time_s'])
-        line = report.timing_lines({'timings': measured,
-                                    'paths': ['convergence', 'legacy']})[0]
+        line = table.timing_lines({'timings': measured,
+                                   'paths': ['convergence', 'legacy']})[0]
         self.assertIn('convergence/legacy ratio 0.5', line)
         self.assertIn('2 single-path cases apart', line)
 
@@ -287,5 +288,5 @@ class TestTimings(unittest.TestCase):
                                         3.0)], ['legacy'])
         self.assertEqual(0, measured['paired']['pairs'])
         self.assertIsNone(measured['paired']['ratio'])
-        self.assertEqual([], report.timing_lines({'timings': measured,
-                                                  'paths': ['legacy']}))
+        self.assertEqual([], table.timing_lines({'timings': measured,
+                                                 'paths': ['legacy']}))

@@ -13,8 +13,8 @@ import os
 
 from heat_functional import cli
 from heat_functional import discovery
-from heat_functional import htmlreport
-from heat_functional import report
+from heat_functional.results import htmlreport
+from heat_functional.results import report
 from heat_functional.tests.unit import evidence
 
 PATHS = ['legacy', 'convergence']

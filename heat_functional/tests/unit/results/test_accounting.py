@@ -2,9 +2,10 @@
 record, skips per suite, pytest's exit status, the default's evidence;
 and of report.build over them."""
 
-from heat_functional import accounting
+from heat_functional.results import accounting
 from heat_functional import plan
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import table
 from heat_functional.tests.unit import evidence
 
 PATHS = ['legacy', 'convergence']
@@ -148,14 +149,14 @@ def test_amend_fails_a_passing_report():
 
 
 def test_the_summary_and_the_page_say_who_ran():
-    from heat_functional import htmlreport
+    from heat_functional.results import htmlreport
     planned = [key('t%d' % i, 'create', p) for i in range(2)
                for p in PATHS]
     cases = [record(k) for k in planned[:3]] + [
         record(planned[3], 'skipped', skip_kind='unmet',
                message='t1 requires keystone: noauth')]
     built = report.build(cases, {}, PATHS, planned=planned)
-    text = report.table(built)
+    text = table.render(built)
     assert 'planned cases that ran:' in text.splitlines()
     assert '  lifecycle on convergence: 1 of 2 (1 unmet)' in \
         text.splitlines()
@@ -163,11 +164,11 @@ def test_the_summary_and_the_page_say_who_ran():
     assert 'id="coverage"' in page
     assert 't1 requires keystone: noauth' in page
     everything = report.build(cases[:3], {}, PATHS, planned=planned[:3])
-    assert 'every planned case ran (3)' in report.table(everything)
+    assert 'every planned case ran (3)' in table.render(everything)
 
 
 def test_a_page_of_cases_left_without_template_renders():
-    from heat_functional import htmlreport
+    from heat_functional.results import htmlreport
     planned = [plan.CaseKey('test_migration_refused_while_in_progress',
                             'migration_refused_while_in_progress', None,
                             None, None, None),

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from heat_functional import config
 from heat_functional import parity
 from heat_functional import plan
-from heat_functional import report
+from heat_functional.results import report
 from heat_functional.tests.unit import evidence
 
 ALLOWANCES = parity.load_allowances(config.ALLOWANCES_FILE)

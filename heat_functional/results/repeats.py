@@ -23,12 +23,13 @@ each repetition on a fresh stack of its own (case ids end ``-r1`` ...
   never excuses.
 
 With one run per path (``--repeat 1``, the default) there is no noise,
-``compare_runs`` is ``parity.compare`` and nothing is marked.
+``compare_runs`` is ``entry.compare`` and nothing is marked.
 """
 
 import collections
 
 from heat_functional import parity
+from heat_functional.results import entry as entry_module
 
 
 def repetition(case):
@@ -56,7 +57,7 @@ def value_at(observation, location):
         if not isinstance(value, dict):
             return parity.ABSENT
         for key in value:
-            child = parity._location(here, key)
+            child = parity.location_of(here, key)
             if within(location, child):
                 value, here = value[key], child
                 break
@@ -114,7 +115,7 @@ def learn_noise(cases):
 def compare_runs(template, scenario, legacy, convergence, allowances=()):
     """A parity entry for one (template, scenario) from every legacy
     observation against every convergence observation (lists, in
-    repetition order). One observation each: exactly ``parity.compare``.
+    repetition order). One observation each: exactly ``entry.compare``.
 
     Allowances are applied to each comparison on its own: a difference
     is excused only where one allowance covers it in EVERY comparison
@@ -122,14 +123,13 @@ def compare_runs(template, scenario, legacy, convergence, allowances=()):
     comparison is not covered, the entry shows that comparison's values.
     """
     if len(legacy) == 1 and len(convergence) == 1:
-        return parity.compare(template, scenario, legacy[0], convergence[0],
-                              allowances)
+        return entry_module.compare(template, scenario, legacy[0],
+                                    convergence[0], allowances)
     merged = collections.OrderedDict()
     for left in legacy:
         for right in convergence:
-            found = parity.apply_allowances(
-                allowances, template, scenario,
-                parity.differences(left, right))
+            found = parity.allowed_differences(
+                allowances, template, scenario, left, right)
             for difference in found:
                 _merge(merged, difference)
     for difference in merged.values():
@@ -137,8 +137,8 @@ def compare_runs(template, scenario, legacy, convergence, allowances=()):
         covered = len(ids) == 1 and \
             difference['allowed_in'] == difference['seen_in']
         difference['allowed_by'] = ids.pop() if covered else None
-    return dict(parity.entry(template, scenario, list(merged.values())),
-                comparisons=len(legacy) * len(convergence))
+    return entry_module.make(template, scenario, list(merged.values()),
+                             comparisons=len(legacy) * len(convergence))
 
 
 def _merge(merged, difference):

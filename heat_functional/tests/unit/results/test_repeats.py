@@ -18,8 +18,10 @@ from heat_functional import config
 from heat_functional import parity
 from heat_functional import plugin
 from heat_functional import progress
-from heat_functional import repeats
-from heat_functional import report
+from heat_functional.results import entry as entry_module
+from heat_functional.results import repeats
+from heat_functional.results import report
+from heat_functional.results import table
 
 PATHS = ['legacy', 'convergence']
 
@@ -140,7 +142,7 @@ def test_flaky_difference_fails_the_gate_without_an_allowance():
     assert built['reasons'] == [
         'parity of simple/lifecycle/create: 1 difference(s), first at '
         'outputs.value (1 flaky: the location is noise)']
-    assert 'pairs with a flaky difference: 1' in report.table(built)
+    assert 'pairs with a flaky difference: 1' in table.render(built)
 
 
 def test_flaky_difference_with_an_allowance_passes():
@@ -216,14 +218,14 @@ def test_repeat_one_is_unchanged():
     built = build(cases)
     assert built['noise'] == [] and built['repeat'] == 1
     assert built == dict(build(old_style), cases=built['cases'])
-    expected = [parity.compare('simple', c['scenario'],
-                               cases[n]['observation'],
-                               cases[n + 1]['observation'])
+    expected = [entry_module.compare('simple', c['scenario'],
+                                     cases[n]['observation'],
+                                     cases[n + 1]['observation'])
                 for n, c in ((0, cases[0]), (2, cases[2]))]
     assert built['parity'] == expected
     assert all('flaky' not in d for e in built['parity']
                for d in e['differences'])
-    assert 'noise' not in report.table(built)
+    assert 'noise' not in table.render(built)
 
 
 # -- command line, ids, progress ----------------------------------------------

@@ -9,7 +9,8 @@ pairs, no cases, interruption, a single path), the summary ``table``,
 import json
 import os
 
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import table
 from heat_functional.tests.unit import evidence
 
 PATHS = ['legacy', 'convergence']
@@ -237,12 +238,12 @@ def test_one_path_has_no_parity_and_cannot_change_default():
 # -- table -------------------------------------------------------------------
 
 def test_table_of_a_passing_report():
-    text = report.table(report.build(both() + both('other'), DESCRIPTION,
+    text = table.render(report.build(both() + both('other'), DESCRIPTION,
                                      PATHS))
     assert 'the default may change: no' in text.splitlines()
     assert ('  - the flip-on flip evidence missing: no such case ran'
             in text.splitlines())
-    text = report.table(report.build(
+    text = table.render(report.build(
         both() + both('other') + evidence.records(), DESCRIPTION, PATHS))
     lines = text.splitlines()
     assert lines[0].split() == ['template', 'steps', 'legacy',
@@ -260,7 +261,7 @@ def test_table_of_a_passing_report():
 
 def test_table_of_a_failing_report():
     cases = both(observation=observation('b'))
-    text = report.table(report.build(cases, DESCRIPTION, PATHS))
+    text = table.render(report.build(cases, DESCRIPTION, PATHS))
     lines = text.splitlines()
     assert lines[2].split() == ['simple', '1', 'passed', 'passed',
                                 'DIFFERENT:', 'create']
@@ -271,7 +272,7 @@ def test_table_of_a_failing_report():
 
 
 def test_table_of_one_path_has_no_parity_column():
-    text = report.table(report.build([case()], DESCRIPTION, ['legacy']))
+    text = table.render(report.build([case()], DESCRIPTION, ['legacy']))
     assert text.splitlines()[0].split() == ['template', 'steps', 'legacy']
     assert 'verdict: PASS' in text
     assert 'the default may change' not in text
@@ -281,7 +282,7 @@ def test_table_names_the_steps_that_did_not_pass():
     cases = [case(scenario='lifecycle/create'),
              case(scenario='lifecycle/grow', outcome='failed', message='x'),
              case(scenario='lifecycle/delete', outcome='skipped')]
-    text = report.table(report.build(cases, DESCRIPTION, ['legacy']))
+    text = table.render(report.build(cases, DESCRIPTION, ['legacy']))
     assert text.splitlines()[2].split() == [
         'simple', '3', 'grow', 'failed;', '1', 'skipped']
 
@@ -291,7 +292,7 @@ def test_table_of_allowed_and_incomplete_pairs():
                  'source': 's'}
     cases = both(observation=observation('b'))
     cases += [case('half', path='legacy')]
-    text = report.table(report.build(cases, DESCRIPTION, PATHS, [allowance]))
+    text = table.render(report.build(cases, DESCRIPTION, PATHS, [allowance]))
     rows = {line.split()[0]: line for line in text.splitlines()[2:4]}
     assert rows['simple'].endswith('equal (1 allowed)')
     assert rows['half'].endswith('incomplete: create')
@@ -302,7 +303,7 @@ def test_table_of_allowed_and_incomplete_pairs():
 def test_table_shows_at_most_twenty_reasons():
     cases = [case('t%02d' % n, outcome='failed', message='x')
              for n in range(25)]
-    text = report.table(report.build(cases, DESCRIPTION, ['legacy']))
+    text = table.render(report.build(cases, DESCRIPTION, ['legacy']))
     assert text.count('\n  - ') == 20
     assert text.endswith('  ... and 5 more reasons in report.json')
 
@@ -395,7 +396,7 @@ def test_reference_difference_fails_naming_both_sides():
         'simple/flip-on/grow on flip-on against lifecycle/grow on legacy: '
         '1 difference(s), first at outputs.value']
     assert result['summary']['references']['different'] == 1
-    assert 'flip-on/grow' in report.table(result)
+    assert 'flip-on/grow' in table.render(result)
 
 
 def test_reference_not_in_the_run_is_listed_not_failed():
@@ -424,7 +425,7 @@ def test_case_without_parity_is_neither_paired_nor_compared():
 def test_table_has_a_column_per_flag_scenario():
     result = report.build(both('simple', 'lifecycle/grow') + [flipped()],
                           DESCRIPTION, PATHS)
-    header = report.table(result).splitlines()[0].split()
+    header = table.render(result).splitlines()[0].split()
     assert header == ['template', 'steps', 'legacy', 'convergence',
                       'parity', 'flip-on']
 

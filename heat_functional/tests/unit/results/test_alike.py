@@ -13,11 +13,13 @@ import contextlib
 
 import pytest
 
-from heat_functional import accounting
-from heat_functional import alike
+from heat_functional.results import accounting
+from heat_functional.results import alike
 from heat_functional import corpus
 from heat_functional import lifecycle
-from heat_functional import report
+from heat_functional.results import report
+from heat_functional.results import table
+from heat_functional.results import pairing
 
 PATHS = ['legacy', 'convergence']
 
@@ -169,7 +171,7 @@ def test_failed_alike_is_equal_and_listed_apart_with_each_reason():
                    'convergence': 'CREATE_FAILED'},
         'reasons': {'legacy': 'boom on legacy',
                     'convergence': 'boom on convergence'}}]
-    text = report.table(built)
+    text = table.render(built)
     assert ('failed alike on both paths (held to parity only: no expect '
             'in a sidecar, no --strict): 1') in text
     assert '  plain/lifecycle/create: CREATE_FAILED' in text
@@ -188,7 +190,7 @@ def test_a_failure_on_one_path_only_is_a_difference():
 
 def test_a_declared_failure_is_not_failed_alike():
     cases = [record('legacy', held=False), record('convergence', held=False)]
-    assert alike.failed_alike(cases, report.compare_pairs(cases, PATHS, ()),
+    assert alike.failed_alike(cases, pairing.compare_pairs(cases, PATHS, ()),
                               ('legacy', 'convergence')) == []
 
 
