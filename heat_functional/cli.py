@@ -27,6 +27,7 @@ from heat_functional import discovery
 from heat_functional import live_runs
 from heat_functional import plan
 from heat_functional import records
+from heat_functional import run_spec
 from heat_functional.results import htmlreport
 from heat_functional.results import report as report_module
 from heat_functional.results import table
@@ -481,45 +482,49 @@ def pytest_command(args, report_dir):
     return argv + list(args.pytest_args)
 
 
-def pytest_environment(args, report_dir):
-    env = dict(os.environ)
-    env[config.REPORT_DIR_ENV] = report_dir
-    env[config.PATHS_ENV] = ','.join(args.paths)
-    env[config.DB_ENV] = args.db
-    env[config.AUTH_ENV] = args.auth
-    if getattr(args, 'actions', None):
-        env[config.ACTIONS_ENV] = args.actions
-    if getattr(args, 'failures', None):
-        env[config.FAILURES_ENV] = args.failures
-    if getattr(args, 'only', None):
-        env[config.ONLY_ENV] = args.only
-    env[config.REPEAT_ENV] = str(args.repeat)
-    env[config.STRICT_ENV] = '1' if getattr(args, 'strict', False) else '0'
+def run_spec_of(args, report_dir):
+    """What `run` or `gate` was asked for (run_spec.py). Where --only,
+    --actions, --failures or --templates is left out, the variable a
+    user may set in its stead (config.py) counts, as before the spec."""
+    environ = os.environ
+    return run_spec.RunSpec(
+        report_dir=report_dir, paths=tuple(args.paths), db=args.db,
+        auth=args.auth,
+        templates_dir=(os.path.abspath(args.templates) if args.templates
+                       else environ.get(config.TEMPLATES_ENV) or
+                       config.SHIPPED_TEMPLATES),
+        environments=tuple(global_environments(args)),
+        only=getattr(args, 'only', None) or environ.get(config.ONLY_ENV),
+        actions=(getattr(args, 'actions', None) or
+                 environ.get(config.ACTIONS_ENV)),
+        failures=(getattr(args, 'failures', None) or
+                  environ.get(config.FAILURES_ENV)),
+        repeat=args.repeat, strict=bool(getattr(args, 'strict', False)),
+        heat_source=checked_heat_source(args) if args.heat_source else None,
+        toggles=run_spec.toggles_wanted(environ))
+
+
+def pytest_environment(args, report_dir, external=None):
+    """pytest's environment: this one, with the run spec and the run id;
+    with an external target, its description: `external` (that of the
+    devstack-like deployment this command started), else the one the
+    command line gives (external_description)."""
+    env = run_spec.export(run_spec_of(args, report_dir), dict(os.environ))
     try:
         env[config.RUN_ID_ENV] = config.run_id()
     except ValueError as error:
         raise SystemExit('heat-functional: $%s: %s'
                          % (config.RUN_ID_ENV, error))
-    if args.templates:
-        env[config.TEMPLATES_ENV] = os.path.abspath(args.templates)
-    env.pop(config.ENVIRONMENTS_ENV, None)
-    if global_environments(args):
-        env[config.ENVIRONMENTS_ENV] = json.dumps(global_environments(args))
-    env.pop(config.HEAT_SOURCE_ENV, None)
-    if args.heat_source:
-        env[config.HEAT_SOURCE_ENV] = checked_heat_source(args)
     # The pytest controller starts (and owns) an embedded deployment; an
     # external one is described here and only attached to.
     env.pop(config.DEPLOYMENT_ENV, None)
     env.pop(config.DEPLOYMENT_JSON_ENV, None)
-    if args.target == 'external':
+    if external is not None or args.target == 'external':
         from heat_functional.deployment import base
-        from heat_functional.deployment import external
-        description = external_description(args)
-        if getattr(args, 'cloud_owner', None):
-            args.cloud_owner.annotate(description)
+        from heat_functional.deployment import external as external_module
+        description = external or external_description(args)
         try:
-            external.check_credentials(description)
+            external_module.check_credentials(description)
         except base.DeploymentError as error:
             raise SystemExit('heat-functional: %s' % error)
         # Database URLs may hold passwords: the description goes to
@@ -528,7 +533,7 @@ def pytest_environment(args, report_dir):
         text = json.dumps(description, indent=2)
         with open(os.path.join(report_dir, config.DESCRIPTION_JSON),
                   'w') as f:
-            f.write(external.redact(text))
+            f.write(external_module.redact(text))
         env[config.DEPLOYMENT_JSON_ENV] = text
     return env
 
@@ -547,7 +552,7 @@ def checked_heat_source(args):
         raise SystemExit('heat-functional: %s' % error)
 
 
-def run_on_cloud(args):
+def run_on_cloud(args, report_dir):
     """--target cloud: start the devstack-like deployment, run the
     external target on the clouds.yaml and commands it wrote, stop it."""
     from heat_functional.deployment import base
@@ -559,9 +564,6 @@ def run_on_cloud(args):
         raise SystemExit('heat-functional: --target cloud writes its own '
                          'clouds.yaml and commands; drop --%s'
                          % ', --'.join(o.replace('_', '-') for o in given))
-    report_dir = os.path.abspath(args.report_dir)
-    os.makedirs(report_dir, exist_ok=True)
-    records.forget_interruption(report_dir)  # an earlier run's
     owner = cloud.CloudDeployment(
         args.report_dir, args.paths, cloud.toggles_for(args.paths),
         on_death=lambda message: _cloud_died(message, report_dir))
@@ -577,10 +579,7 @@ def run_on_cloud(args):
         print('heat-functional: devstack-like deployment ready in %.1f s '
               '(%s)' % (owner.description['ready_s'], owner.description_file))
         sys.stdout.flush()
-        for option, value in owner.as_external().items():
-            setattr(args, option, value)
-        args.target, args.cloud_owner = 'external', owner
-        return run(args)
+        return run_suites(args, report_dir, owner.external_description())
     finally:
         owner.close()
 
@@ -640,15 +639,21 @@ def run(args):
     os.makedirs(report_dir, exist_ok=True)
     if os.path.exists(os.path.join(report_dir, config.REPORT_JSON)):
         os.remove(os.path.join(report_dir, config.REPORT_JSON))
-    if getattr(args, 'cloud_owner', None) is None:
-        records.forget_interruption(report_dir)  # else its deployment's
+    records.forget_interruption(report_dir)  # an earlier run's
     problem = selection_problem(args) or paths_problem(args)
     if problem:
         sys.stderr.write('heat-functional: %s\n' % problem)
         return 2
     if args.target == 'cloud':
-        return run_on_cloud(args)
-    env = pytest_environment(args, report_dir)
+        return run_on_cloud(args, report_dir)
+    return run_suites(args, report_dir)
+
+
+def run_suites(args, report_dir, external=None):
+    """Run pytest on the suites and finish the report; the exit status.
+    `external`: the description of a deployment this command started
+    (run_on_cloud)."""
+    env = pytest_environment(args, report_dir, external)
     print('heat-functional: run %s; its stacks are tagged %s%s'
           % (env[config.RUN_ID_ENV], config.RUN_TAG_PREFIX,
              env[config.RUN_ID_ENV]))

@@ -5,7 +5,6 @@ environment variables, file names) is defined here, so that a reader can
 see at a glance what can be tuned and nothing is hidden in a module.
 """
 
-import json
 import os
 import re
 import secrets
@@ -29,6 +28,17 @@ TOGGLES = {
 }
 
 # Environment variables.
+#: Everything a run was asked for, as JSON (run_spec.py): the one
+#: variable through which ``heat-functional run`` and ``gate`` hand the
+#: run's settings to pytest and its workers.
+RUN_SPEC_ENV = 'HEAT_FUNCTIONAL_RUN_SPEC'
+
+# The per-setting variables below (REPORT_DIR_ENV to TOGGLES_ENV, AUTH_ENV,
+# ACTIONS_ENV, FAILURES_ENV, ONLY_ENV) set up a pytest run started by
+# hand, which has no run spec (run_spec.from_variables); the command line
+# reads $HEAT_FUNCTIONAL_DB, _AUTH and _HEAT_SOURCE as its options'
+# defaults, and $HEAT_FUNCTIONAL_TOGGLES.
+
 #: JSON file describing a running deployment (written by its owner,
 #: read by pytest workers).
 DEPLOYMENT_ENV = 'HEAT_FUNCTIONAL_DEPLOYMENT'
@@ -306,39 +316,6 @@ ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
 
 
-def action_templates(shipped=True):
-    """The template names the actions suite runs on, or None for all.
-    ACTION_TEMPLATES name shipped templates: on another directory
-    (shipped False) the default is all."""
-    return _chosen_templates(ACTIONS_ENV,
-                             ACTION_TEMPLATES if shipped else None)
-
-
-def failure_templates(shipped=True):
-    """The template names the failures suite runs on, or None for all
-    (the default on a directory other than the shipped one)."""
-    return _chosen_templates(FAILURES_ENV,
-                             FAILURE_TEMPLATES if shipped else None)
-
-
-def probe_templates(shipped=True):
-    """The template names the probe runs on, or None for all (on a
-    directory other than the shipped one)."""
-    return PROBE_TEMPLATES if shipped else None
-
-
-def only_templates():
-    """The template names every suite is limited to, or None for the
-    whole corpus."""
-    return _chosen_templates(ONLY_ENV, None)
-
-
-def selected_environments():
-    """The environment files applied to every template, in order."""
-    raw = os.environ.get(ENVIRONMENTS_ENV)
-    return list(json.loads(raw)) if raw else []
-
-
 def template_names(raw, default=None):
     """Template names from comma-separated text: None (every template)
     for "all", `default` for nothing."""
@@ -350,49 +327,11 @@ def template_names(raw, default=None):
     return default
 
 
-def _chosen_templates(variable, default):
-    return template_names(os.environ.get(variable), default)
-
-
-def selected_toggles():
-    """The toggle cells this run starts: both, when both paths run and
-    $HEAT_FUNCTIONAL_TOGGLES is not 0."""
-    if os.environ.get(TOGGLES_ENV, '1') == '0':
-        return []
-    if set(selected_paths()) != set(PATH_NAMES):
-        return []
-    return list(TOGGLES)
-
-
-def selected_repeat():
-    """Runs of each lifecycle per path (1 unless --repeat says more)."""
-    return max(1, int(os.environ.get(REPEAT_ENV) or 1))
-
-
-def strict():
-    """Whether steps without a declared expect must reach the default
-    status (--strict), rather than be held to parity only."""
-    return os.environ.get(STRICT_ENV) == '1'
-
-
 def initial_convergence(cell):
     """The convergence_engine a path's or toggle's cell starts with."""
     if cell in PATHS:
         return PATHS[cell]
     return TOGGLES[cell]
-
-
-def selected_paths():
-    """The path names this run covers, from the environment."""
-    raw = os.environ.get(PATHS_ENV, '')
-    names = [p.strip() for p in raw.split(',') if p.strip()]
-    if not names:
-        return list(PATH_NAMES)
-    unknown = [n for n in names if n not in PATHS]
-    if unknown:
-        raise ValueError('unknown path(s) %s; known paths: %s'
-                         % (', '.join(unknown), ', '.join(PATH_NAMES)))
-    return names
 
 
 def new_run_id():

@@ -45,8 +45,8 @@ import re
 
 import yaml
 
-from heat_functional import config
 from heat_functional import references
+from heat_functional import run_spec
 
 TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template')
 LIFECYCLE_SUFFIX = '.lifecycle.yaml'
@@ -300,7 +300,7 @@ def _decoded(files):
 def discover(directory, environments=None):
     """The templates to run of a corpus directory, sorted by name.
 
-    environments (default: config.selected_environments()) apply to
+    environments (default: the run spec's, run_spec.py) apply to
     every template. Raises CorpusError for a missing directory, one with
     no template, one that cannot be run (discovery.survey), for template
     files whose names collide or are not safe as case names
@@ -310,7 +310,7 @@ def discover(directory, environments=None):
     """
     from heat_functional import discovery
     if environments is None:
-        environments = config.selected_environments()
+        environments = list(run_spec.current().environments)
     return discovery.survey(directory, environments).templates
 
 

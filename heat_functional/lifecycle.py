@@ -35,6 +35,7 @@ from heat_functional import config
 from heat_functional import corpus
 from heat_functional import observation
 from heat_functional import rejections
+from heat_functional import run_spec
 from heat_functional.results import alike
 
 
@@ -59,7 +60,7 @@ class Lifecycle(object):
         self.halted = None
         #: Whether a step whose sidecar declares no ``expect`` is held to
         #: parity only (its status is not checked): unless --strict.
-        self.parity_only = not config.strict()
+        self.parity_only = not run_spec.current().strict
         #: The stack's name (a rejection's message may contain it).
         self.stack_name = None
         #: What Heat said when it rejected the create, or None.

@@ -37,6 +37,7 @@ from heat_functional import performance
 from heat_functional import plan
 from heat_functional import progress
 from heat_functional import records
+from heat_functional import run_spec
 from heat_functional.results import report as report_module
 from heat_functional.results import table
 
@@ -52,19 +53,23 @@ PLAIN_ERRORS = (client.HeatError, corpus.CorpusError,
                 deployment_module.DeploymentError)
 
 
+def spec():
+    """What this run was asked for (run_spec.py)."""
+    return run_spec.current()
+
+
 def report_dir():
-    return os.path.abspath(os.environ.get(
-        settings.REPORT_DIR_ENV, os.path.join('reports', 'run')))
+    return spec().report_dir
 
 
 def templates_dir():
-    return os.environ.get(settings.TEMPLATES_ENV) or settings.SHIPPED_TEMPLATES
+    return spec().templates_dir
 
 
 def selected_templates():
     """The corpus, limited to ``--only``'s templates when given."""
     return corpus.select(corpus.discover(templates_dir()),
-                         settings.only_templates())
+                         spec().only_templates())
 
 
 def is_shipped(directory):
@@ -79,14 +84,14 @@ def suite_templates(suite):
     directory's settings file names, else all."""
     directory = templates_dir()
     shipped = is_shipped(directory)
-    chosen = {'actions': settings.action_templates,
-              'failures': settings.failure_templates,
-              'probe': settings.probe_templates}[suite](shipped)
+    chosen = {'actions': spec().action_templates,
+              'failures': spec().failure_templates,
+              'probe': spec().probe_templates}[suite](shipped)
     if shipped or chosen is not None:
         return chosen
     from heat_functional import discovery
     named = discovery.survey(
-        directory, settings.selected_environments()).suites.get(suite)
+        directory, list(spec().environments)).suites.get(suite)
     return None if named is None else tuple(named)
 
 
@@ -138,8 +143,7 @@ def pytest_configure(config):
     owner.registration = live_runs.register(settings.run_id())
     if progress.wanted(config):
         config.pluginmanager.register(
-            progress.Progress(settings.selected_paths(),
-                              repeat=settings.selected_repeat()),
+            progress.Progress(list(spec().paths), repeat=spec().repeat),
             'hf-progress')
     directory = report_dir()
     os.makedirs(directory, exist_ok=True)
@@ -154,12 +158,11 @@ def pytest_configure(config):
     if deployment_module.given():
         return
     from heat_functional.deployment import embedded
+    asked = spec()
     owner.cells = embedded.EmbeddedCells(
-        directory, db=os.environ.get(settings.DB_ENV, settings.DEFAULT_DB),
-        paths=settings.selected_paths(), on_death=owner.on_death,
-        toggles=settings.selected_toggles(),
-        auth=os.environ.get(settings.AUTH_ENV, settings.DEFAULT_AUTH),
-        heat_source=os.environ.get(settings.HEAT_SOURCE_ENV) or None)
+        directory, db=asked.db, paths=list(asked.paths),
+        on_death=owner.on_death, toggles=asked.toggle_cells(),
+        auth=asked.auth, heat_source=asked.heat_source)
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
 
@@ -171,7 +174,7 @@ def _write_corpus(directory):
     discovery.remove(directory)
     try:
         found = discovery.survey(templates_dir(),
-                                 settings.selected_environments())
+                                 list(spec().environments))
     except corpus.CorpusError:
         return
     discovery.write(directory, found)
@@ -270,7 +273,7 @@ def pytest_sessionfinish(session, exitstatus):
         interrupted = 'interrupted by the user (Ctrl-C) or a signal'
     description = deployment_module.load_description()
     built = report_module.from_records(
-        directory, description, settings.selected_paths(),
+        directory, description, list(spec().paths),
         interrupted=interrupted,
         duration_s=round(time.monotonic() - owner.started, 3),
         run_id=settings.run_id(), planned=plan.read(directory),
@@ -342,13 +345,13 @@ def pytest_generate_tests(metafunc):
     ``[resource_group-grow-legacy-r2]``. Other suites run once.
     """
     fixtures = metafunc.fixturenames
-    paths = settings.selected_paths()
+    paths = list(spec().paths)
     special = FLAG_SUITES.get(metafunc.function.__name__)
     if special is not None:
         special(metafunc, selected_templates())
         return
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
-        repeat = settings.selected_repeat() \
+        repeat = spec().repeat \
             if 'repetition' in fixtures else 1
         cases = [_param(plan.make('lifecycle', template.name, step.name,
                                   path, repetition),
@@ -415,7 +418,7 @@ def _parametrize_probes(metafunc, templates):
         for template in templates
         if chosen is not None and template.name in chosen or
         chosen is None and not actions.applies_to(template)
-        for path in settings.selected_paths()])
+        for path in spec().paths])
 
 
 def _parametrize_actions(metafunc, templates):
@@ -429,7 +432,7 @@ def _parametrize_actions(metafunc, templates):
         for template in templates if not actions.applies_to(template)
         if chosen is None or template.name in chosen
         for action in actions.ACTIONS
-        for path in settings.selected_paths()])
+        for path in spec().paths])
 
 
 def _parametrize_failures(metafunc, templates):
@@ -444,7 +447,7 @@ def _parametrize_failures(metafunc, templates):
         if chosen is None or template.name in chosen
         for sequence in failures.sequences_for(template)
         for step in failures.SEQUENCES[sequence]
-        for path in settings.selected_paths()
+        for path in spec().paths
         for key in [plan.make('failures', template.name,
                               plan.scenario(sequence, step), path)]])
 

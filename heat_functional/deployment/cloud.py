@@ -58,6 +58,7 @@ import urllib.request
 import sqlalchemy
 
 from heat_functional import config
+from heat_functional import run_spec
 from heat_functional.deployment import base
 from heat_functional.deployment import control
 from heat_functional.deployment import control_secret
@@ -78,8 +79,8 @@ _ENGINE_ROWS = sqlalchemy.text(
 
 def toggles_for(paths):
     """The toggle cells to start: both, when both paths run and
-    $HEAT_FUNCTIONAL_TOGGLES is not 0 (as config.selected_toggles)."""
-    if os.environ.get(config.TOGGLES_ENV, '1') == '0':
+    $HEAT_FUNCTIONAL_TOGGLES is not 0 (as RunSpec.toggle_cells)."""
+    if not run_spec.toggles_wanted(os.environ):
         return []
     return list(config.TOGGLES) if set(paths) == set(config.PATH_NAMES) \
         else []

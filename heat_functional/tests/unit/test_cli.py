@@ -6,7 +6,6 @@ environment a run uses, ``main(['report', ...])`` and the early exit of
 a deployment.
 """
 
-import json
 import os
 
 import pytest
@@ -14,6 +13,7 @@ import yaml
 
 from heat_functional import cli
 from heat_functional import config
+from heat_functional import run_spec
 from heat_functional.results import report
 from heat_functional.results import table
 
@@ -131,10 +131,11 @@ def test_pytest_environment(tmp_path, monkeypatch):
     args = parse('gate', '--templates', 'D', '--paths', 'convergence',
                  '--db', 'sqlite')
     env = cli.pytest_environment(args, '/reports/x')
-    assert env[config.REPORT_DIR_ENV] == '/reports/x'
-    assert env[config.PATHS_ENV] == 'convergence'
-    assert env[config.DB_ENV] == 'sqlite'
-    assert env[config.TEMPLATES_ENV] == str(tmp_path / 'D')
+    spec = run_spec.current(env)
+    assert spec.report_dir == '/reports/x'
+    assert spec.paths == ('convergence',)
+    assert spec.db == 'sqlite'
+    assert spec.templates_dir == str(tmp_path / 'D')
     assert config.DEPLOYMENT_ENV not in env
     assert env['UNRELATED'] == 'kept'
     assert os.environ[config.DEPLOYMENT_ENV] == '/tmp/deployment.json'
@@ -143,8 +144,9 @@ def test_pytest_environment(tmp_path, monkeypatch):
 def test_pytest_environment_both_paths_without_templates(monkeypatch):
     monkeypatch.delenv(config.TEMPLATES_ENV, raising=False)
     env = cli.pytest_environment(parse('run'), '/reports/x')
-    assert env[config.PATHS_ENV] == 'legacy,convergence'
-    assert config.TEMPLATES_ENV not in env
+    spec = run_spec.current(env)
+    assert spec.paths == ('legacy', 'convergence')
+    assert spec.templates_dir == config.SHIPPED_TEMPLATES
 
 
 def test_suite_template_choices_reach_pytest(monkeypatch):
@@ -152,10 +154,12 @@ def test_suite_template_choices_reach_pytest(monkeypatch):
         monkeypatch.delenv(variable, raising=False)
     env = cli.pytest_environment(parse(
         'gate', '--actions', 'all', '--failures', 'a,b'), '/reports/x')
-    assert env[config.ACTIONS_ENV] == 'all'
-    assert env[config.FAILURES_ENV] == 'a,b'
+    assert run_spec.current(env).actions == 'all'
+    assert run_spec.current(env).failures == 'a,b'
     env = cli.pytest_environment(parse('gate'), '/reports/x')
-    assert config.FAILURES_ENV not in env
+    assert run_spec.current(env).failures is None
+    assert run_spec.current(env).failure_templates() == \
+        config.FAILURE_TEMPLATES
 
 
 # -- run and report ----------------------------------------------------------
@@ -176,9 +180,10 @@ def test_only_reaches_pytest_and_names_unknown_templates(tmp_path,
                                                          monkeypatch, capsys):
     monkeypatch.delenv(config.ONLY_ENV, raising=False)
     env = cli.pytest_environment(parse('gate', '--only', 'a,b'), '/r')
-    assert env[config.ONLY_ENV] == 'a,b'
+    assert run_spec.current(env).only == 'a,b'
+    monkeypatch.delenv(config.RUN_SPEC_ENV, raising=False)
     monkeypatch.setenv(config.ONLY_ENV, ' a, b ,')
-    assert config.only_templates() == ('a', 'b')
+    assert run_spec.current().only_templates() == ('a', 'b')
     status = cli.main(['gate', '--target', 'cloud', '--only',
                        'resource_group,nothing,nor-this', '--report-dir',
                        str(tmp_path)])
@@ -223,10 +228,10 @@ def test_environments_reach_pytest_in_order(tmp_path, monkeypatch):
     env = cli.pytest_environment(parse(
         'gate', '--environment', 'b.yaml', '--environment', '/x/a.yaml'),
         '/r')
-    assert json.loads(env[config.ENVIRONMENTS_ENV]) == [
-        str(tmp_path / 'b.yaml'), '/x/a.yaml']
+    assert run_spec.current(env).environments == (
+        str(tmp_path / 'b.yaml'), '/x/a.yaml')
     env = cli.pytest_environment(parse('gate'), '/r')
-    assert config.ENVIRONMENTS_ENV not in env
+    assert run_spec.current(env).environments == ()
 
 
 @pytest.mark.parametrize('text, message', [

@@ -181,13 +181,46 @@ def test_cli_target_cloud_parses():
     assert args.target == 'cloud'
 
 
-def test_cli_target_cloud_refuses_what_it_sets_itself():
+def test_cli_target_cloud_refuses_what_it_sets_itself(tmp_path):
     args = cli.build_parser().parse_args([
         'gate', '--target', 'cloud', '--cloud', 'legacy=x',
         '--migrate-command', 'true'])
     with pytest.raises(SystemExit) as refused:
-        cli.run_on_cloud(args)
+        cli.run_on_cloud(args, str(tmp_path))
     assert '--cloud, --migrate-command' in str(refused.value)
+
+
+def test_cli_target_cloud_runs_the_suites_on_its_own_description(
+        tmp_path, monkeypatch):
+    """The started deployment's description goes to the suites as it is;
+    the command line's arguments are left as they were given."""
+    class Owner(object):
+        description = {'ready_s': 1.0}
+        description_file = 'cloud.json'
+        closed = False
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def start(self):
+            pass
+
+        def external_description(self):
+            return {'kind': 'external', 'paths': {}}
+
+        def close(self):
+            Owner.closed = True
+
+    monkeypatch.setattr(cloud, 'CloudDeployment', Owner)
+    seen = []
+    monkeypatch.setattr(cli, 'run_suites', lambda args, report_dir, external:
+                        seen.append((args.target, report_dir, external)))
+    args = cli.build_parser().parse_args(['gate', '--target', 'cloud'])
+    given = dict(vars(args))
+    cli.run_on_cloud(args, str(tmp_path))
+    assert seen == [('cloud', str(tmp_path),
+                     {'kind': 'external', 'paths': {}})]
+    assert vars(args) == given and Owner.closed
 
 
 def test_cli_deploy_target_cloud_parses():

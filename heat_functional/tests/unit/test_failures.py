@@ -9,6 +9,7 @@ from heat_functional import config
 from heat_functional import corpus
 from heat_functional import failures
 from heat_functional import parity
+from heat_functional import run_spec
 
 
 class Template(object):
@@ -61,8 +62,9 @@ def test_top_level_resources_of_an_empty_template():
 @pytest.mark.parametrize('raw,chosen', [
     ('', config.FAILURE_TEMPLATES), ('all', None), ('a, b', ('a', 'b'))])
 def test_failure_templates_from_the_environment(monkeypatch, raw, chosen):
+    monkeypatch.delenv(config.RUN_SPEC_ENV, raising=False)
     monkeypatch.setenv(config.FAILURES_ENV, raw)
-    assert config.failure_templates() == chosen
+    assert run_spec.current().failure_templates() == chosen
 
 
 def _covered(scenario, location, legacy, convergence):

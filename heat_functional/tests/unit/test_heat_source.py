@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from heat_functional import cli
-from heat_functional import config
+from heat_functional import run_spec
 from heat_functional.deployment import base
 from heat_functional.deployment import embedded
 from heat_functional.deployment import source
@@ -134,7 +134,7 @@ def test_the_command_refuses_what_it_cannot_use(tmp_path, checkout):
         return cli.pytest_environment(args, str(tmp_path))
 
     env = environment('--heat-source', str(checkout))
-    assert env[config.HEAT_SOURCE_ENV] == str(checkout)
+    assert run_spec.current(env).heat_source == str(checkout)
     with pytest.raises(SystemExit, match='no such directory'):
         environment('--heat-source', str(tmp_path / 'none'))
     with pytest.raises(SystemExit, match='embedded deployment only'):

@@ -18,6 +18,7 @@ from heat_functional import config
 from heat_functional import parity
 from heat_functional import plugin
 from heat_functional import progress
+from heat_functional import run_spec
 from heat_functional.results import entry as entry_module
 from heat_functional.results import repeats
 from heat_functional.results import report
@@ -234,7 +235,7 @@ def test_repeat_option():
     assert args.repeat == 3
     assert cli.build_parser().parse_args(['run']).repeat == 1
     env = cli.pytest_environment(args, '/r')
-    assert env[config.REPEAT_ENV] == '3'
+    assert run_spec.current(env).repeat == 3
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(['run', '--repeat', '0'])
 
