@@ -26,7 +26,7 @@ secret (``control_secret.py``; the cell reads it from the file that
   ``heat-manage migrate_convergence_1`` makes, which cannot reach a
   ``fake://`` engine from another process; with ``?shim=1``, the same
   engine method given the transaction Heat 27 forgets to open
-  (``_migration_context``).
+  (``migration_context``).
 
 SIGTERM or SIGINT stops the cell.
 """
@@ -114,7 +114,7 @@ class Cell(object):
             if shim:
                 with self._engine_lock:
                     self.engine.migrate_convergence_1(
-                        _migration_context(), stack_id)
+                        migration_context(), stack_id)
             else:
                 rpc_client.EngineClient().migrate_convergence_1(
                     context.get_admin_context(), stack_id)
@@ -161,7 +161,7 @@ class Cell(object):
         return self.api_app(environ, start_response)
 
 
-def _migration_context():
+def migration_context():
     """An admin context for ``EngineService.migrate_convergence_1``.
 
     Heat 27.0.1's method converts the stacks inside ``with
@@ -258,7 +258,7 @@ def _load_config(config_file):
     heat_config.set_config_defaults()
 
 
-def _prepare_database():
+def prepare_database():
     from heat.db import api as db_api
     from heat.db import migration
     from heat_functional.deployment import database
@@ -295,7 +295,7 @@ def main(argv=None):
     from heat.common import messaging
     _tighten_fake_transport(args.rpc_poll)
     messaging.setup()
-    _prepare_database()
+    prepare_database()
 
     _warm_up_yaql()
     cell = Cell(cfg.CONF.host, secret)

@@ -693,7 +693,7 @@ def _shim_migrate(stack_id):
                                           rpc_api.ENGINE_TOPIC)
     engine.engine_id = service_utils.generate_engine_id()
     try:
-        engine.migrate_convergence_1(embedded_cell._migration_context(),
+        engine.migrate_convergence_1(embedded_cell.migration_context(),
                                      stack_id)
     except exception.NotFound:
         raise base.DeploymentError('Stack with id %s can not be found.'

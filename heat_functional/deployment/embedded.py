@@ -269,8 +269,8 @@ class EmbeddedCells(object):
         self.keystone.add_orchestration_endpoints({
             name: 'http://127.0.0.1:%d' % states[name]['port']
             for name in self.cell_names})
-        self.clouds_file = self.keystone._write(
-            'clouds.yaml', self.keystone.clouds_yaml())
+        self.clouds_file = processes.write_private(
+            self.keystone.workdir, 'clouds.yaml', self.keystone.clouds_yaml())
 
     def _start_cell(self, path, db_url):
         celldir = os.path.join(self.workdir, path)
@@ -489,7 +489,7 @@ class EmbeddedDeployment(base.Deployment):
     def migrate_convergence(self, path, stack_id):
         """Heat's migration RPC call; where Heat 27's bug makes it fail
         for want of a database transaction, the same engine method with
-        the transaction supplied (``cell._migration_context``). Returns
+        the transaction supplied (``cell.migration_context``). Returns
         how the stack was migrated."""
         try:
             self._control(path, 'POST', 'migrate/%s' % stack_id)

@@ -50,7 +50,7 @@ def main(argv=None):
     from heat_functional.deployment import cell
     sys.argv[1:] = heat_args  # init_application parses sys.argv
     app = heat_wsgi.init_application()
-    cell._prepare_database()
+    cell.prepare_database()
     server = wsgi.make_server(app, args.port, LOG, 'heat-api')
     threading.Thread(target=server.serve_forever, name='wsgi',
                      daemon=True).start()
