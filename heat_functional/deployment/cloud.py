@@ -46,10 +46,8 @@ as the embedded cells do, and says so.
 
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -65,9 +63,9 @@ from heat_functional.deployment import control_secret
 from heat_functional.deployment import database
 from heat_functional.deployment import embedded
 from heat_functional.deployment import keystone
+from heat_functional.deployment import owner
 from heat_functional.deployment import processes
 from heat_functional.deployment import rabbitmq
-from heat_functional.deployment import reaper
 from heat_functional.deployment import wsgi
 
 CLOUD_PREFIX = keystone.CLOUD_PREFIX
@@ -148,7 +146,7 @@ def live_engines(db_url):
     return engines
 
 
-class CloudDeployment(object):
+class CloudDeployment(owner.Owner):
     """Owner of a devstack-like deployment: starts, watches and stops it.
 
     Use as a context manager, or call start() and close(). on_death is
@@ -156,41 +154,31 @@ class CloudDeployment(object):
     showing its log when a process dies while the deployment is up.
     """
 
+    WORKDIR_PREFIX = 'heat-functional-cloud-'
+    WATCHDOG_NAME = 'cloud-watchdog'
+
     def __init__(self, report_dir, paths=config.PATH_NAMES, toggles=(),
                  engines=config.CLOUD_ENGINES, on_death=None):
         if engines < 1:
             raise base.DeploymentError('a cell needs at least one engine, '
                                        'not %d' % engines)
-        self.report_dir = os.path.abspath(report_dir)
-        self.logs_dir = os.path.join(self.report_dir, config.LOGS_DIR)
+        super(CloudDeployment, self).__init__(report_dir, on_death)
         self.paths = list(paths)
         self.toggles = list(toggles)
         self.engines = engines
-        self.on_death = on_death
-        self.workdir = None
-        self.reaper = None
         self.postgres = self.keystone = self.rabbit = None
         self.cells = {}
         self.control = None
         self.control_secret_file = None
         self.clouds_file = None
-        self.description = None
         self.description_file = os.path.join(self.report_dir,
                                              config.CLOUD_DESCRIPTION_JSON)
         self.timings = {}
         self._lock = threading.RLock()
-        self._closing = threading.Event()
 
     @property
     def cell_names(self):
         return self.paths + self.toggles
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
     # -- start ------------------------------------------------------------
     def start(self):
@@ -199,11 +187,8 @@ class CloudDeployment(object):
             rabbitmq.find_binaries()
         except rabbitmq.BrokerMissing as missing:
             raise base.DeploymentError(str(missing))
-        os.makedirs(self.logs_dir, exist_ok=True)
-        self.workdir = tempfile.mkdtemp(prefix='heat-functional-cloud-')
+        self.open_workdir()
         os.chmod(self.workdir, 0o711)  # PostgreSQL's user reaches its data
-        self.reaper = reaper.Link(env=self._child_env())
-        self.reaper.directory(self.workdir)
         self.control_secret_file = control_secret.create(self.workdir)
         try:
             self._start_parts(started)
@@ -212,8 +197,7 @@ class CloudDeployment(object):
             raise
         self.timings['ready'] = round(time.monotonic() - started, 3)
         self._write_description()
-        threading.Thread(target=self._watch, name='cloud-watchdog',
-                         daemon=True).start()
+        self.start_watchdog()
         return self.description
 
     def _start_parts(self, started):
@@ -239,7 +223,7 @@ class CloudDeployment(object):
             self._wait_engines(name)
         self._lap('engines', started)
         self._ready(self.keystone.wait_ready, 'keystone', started)
-        self.clouds_file = self._private_file(
+        self.clouds_file = self.private_file(
             'clouds.yaml', self.keystone.clouds_yaml())
         self._start_control()
 
@@ -253,20 +237,6 @@ class CloudDeployment(object):
             raise base.DeploymentError(str(error))
         self._lap(part, started)
 
-    def _child_env(self):
-        env = dict(os.environ)
-        package_root = os.path.dirname(config.PACKAGE_DIR)
-        env['PYTHONPATH'] = os.pathsep.join(
-            p for p in [package_root, env.get('PYTHONPATH')] if p)
-        return env
-
-    def _private_file(self, name, text, directory=None):
-        path = os.path.join(directory or self.workdir, name)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                               0o600), 'w') as f:
-            f.write(text)
-        return path
-
     def _start_keystone(self, ports):
         self.keystone = keystone.KeystoneServer(
             os.path.join(self.workdir, 'keystone'),
@@ -274,7 +244,7 @@ class CloudDeployment(object):
             os.path.join(self.logs_dir, 'keystone.log'), self.cell_names,
             heat_urls={name: 'http://127.0.0.1:%d' % port
                        for name, port in ports.items()},
-            env=self._child_env())
+            env=self.child_env())
         self.reaper.group(self.keystone.start())
 
     def _start_rabbit(self):
@@ -299,15 +269,15 @@ class CloudDeployment(object):
         migrates the cell's database once the server is up."""
         celldir = os.path.join(self.workdir, name)
         os.mkdir(celldir)
-        policy_file = self._private_file('policy.yaml', '{}', celldir)
+        policy_file = self.private_file('policy.yaml', '{}', celldir)
         api_log = os.path.join(self.logs_dir, '%s-api.log' % name)
         db_url = self.postgres.url(database.database_name(name))
-        heat_conf = self._private_file('heat.conf', embedded.heat_conf(
+        heat_conf = self.private_file('heat.conf', embedded.heat_conf(
             name, config.initial_convergence(name), db_url, api_log,
             embedded.find_paste_config(), policy_file,
             cell_options(self.keystone.heat_options(name),
                          self.rabbit.url(name))), celldir)
-        api_conf = self._private_file('api.conf', process_conf(
+        api_conf = self.private_file('api.conf', process_conf(
             'heat-functional-%s-api' % name, api_log), celldir)
         state_file = os.path.join(celldir, 'api-state.json')
         process = processes.start(
@@ -315,7 +285,7 @@ class CloudDeployment(object):
             [sys.executable, '-m', 'heat_functional.deployment.heat_api',
              '--port', str(port), '--state-file', state_file, '--',
              '--config-file', heat_conf, '--config-file', api_conf],
-            api_log, env=self._child_env())
+            api_log, env=self.child_env())
         self.reaper.group(process)
         self.cells[name] = {
             'dir': celldir, 'heat_conf': heat_conf, 'db_url': db_url,
@@ -325,19 +295,9 @@ class CloudDeployment(object):
 
     def _wait_api(self, name, timeout=config.CELL_READY_TIMEOUT):
         cell = self.cells[name]
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(cell['api_state']):
-            what = None
-            if cell['api'].poll() is not None:
-                what = 'exited with %s while starting' % cell['api'].returncode
-            elif time.monotonic() > deadline:
-                what = 'was not ready within %d s' % timeout
-            if what:
-                raise base.DeploymentError(processes.describe_failure(
-                    'Heat API of %r' % name, what, cell['api_log']))
-            time.sleep(config.POLL_INTERVAL / 2)
-        with open(cell['api_state']) as f:
-            cell['state'] = json.load(f)
+        cell['state'] = self.wait_state_file(
+            'Heat API of %r' % name, cell['api'], cell['api_state'],
+            cell['api_log'], timeout)
 
     def _start_engines(self, name):
         cell = self.cells[name]
@@ -346,12 +306,12 @@ class CloudDeployment(object):
             host = engine_host(name, number)
             log_file = os.path.join(self.logs_dir, '%s-engine-%d.log'
                                     % (name, number))
-            conf = self._private_file('engine-%d.conf' % number, process_conf(
+            conf = self.private_file('engine-%d.conf' % number, process_conf(
                 host, log_file, cell['convergence_engine']), cell['dir'])
             process = processes.start(
                 'heat-engine %s' % host,
                 engine_command([cell['heat_conf'], conf]), log_file,
-                env=self._child_env())
+                env=self.child_env())
             self.reaper.group(process)
             cell['engines'].append({'host': host, 'process': process,
                                     'log_file': log_file})
@@ -466,10 +426,7 @@ class CloudDeployment(object):
         """Write (again, after a restart) what the operator commands and
         a reader need: cells, their logs and current engines, pids."""
         self.description = self._describe()
-        tmp = self.description_file + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(self.description, f, indent=2)
-        os.rename(tmp, self.description_file)
+        self.save_description(self.description_file)
 
     def pids(self):
         """The process group leaders of every running part."""
@@ -568,14 +525,9 @@ class CloudDeployment(object):
             for name, process, log_file in parts
             if process is not None and process.poll() is not None]
 
-    def _watch(self):
-        while not self._closing.wait(0.5):
-            with self._lock:
-                dead = [] if self._closing.is_set() else self.dead_parts()
-            if dead:
-                if self.on_death:
-                    self.on_death('\n\n'.join(dead))
-                return
+    def dead_now(self):
+        with self._lock:  # not while engines restart
+            return super(CloudDeployment, self).dead_now()
 
     def close(self):
         """Stop everything, newest first; keep the logs."""
@@ -593,11 +545,7 @@ class CloudDeployment(object):
                 self.rabbit.stop()
             if self.postgres and self.postgres.process:
                 self.postgres.stop()
-            if self.workdir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-            if self.reaper:
-                self.reaper.done()
-                self.reaper = None
+            self.close_workdir()
 
 
 # -- the operator commands ------------------------------------------------

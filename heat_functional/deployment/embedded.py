@@ -20,11 +20,8 @@ import importlib.util
 import json
 import os
 import secrets
-import shutil
 import signal
 import sys
-import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,8 +31,8 @@ from heat_functional.deployment import base
 from heat_functional.deployment import control_secret
 from heat_functional.deployment import database
 from heat_functional.deployment import keystone
+from heat_functional.deployment import owner
 from heat_functional.deployment import processes
-from heat_functional.deployment import reaper
 from heat_functional.deployment import source
 
 #: What Heat 27.0.1's migrate_convergence_1 answers for every stack.
@@ -109,13 +106,15 @@ def heat_conf(path, convergence_engine, db_url, log_file, paste_config,
     return '\n'.join(lines) + '\n'
 
 
-class EmbeddedCells(object):
+class EmbeddedCells(owner.Owner):
     """Owner of an embedded deployment: starts, watches and stops it.
 
     Use as a context manager, or call start() and close(). on_death is
     called (from a watchdog thread) with a message when a cell or the
     database dies while the deployment is up.
     """
+
+    WATCHDOG_NAME = 'cell-watchdog'
 
     def __init__(self, report_dir, db=config.DEFAULT_DB,
                  paths=config.PATH_NAMES, on_death=None, toggles=(),
@@ -126,39 +125,24 @@ class EmbeddedCells(object):
         if auth not in config.AUTH_KINDS:
             raise base.DeploymentError('unknown auth %r; choose one of %s'
                                        % (auth, ', '.join(config.AUTH_KINDS)))
+        super(EmbeddedCells, self).__init__(report_dir, on_death)
         self.auth = auth
         #: A Heat checkout the cells import Heat from (source.py).
         self.heat_source = heat_source and source.HeatSource(heat_source)
         self.keystone = None
-        self.report_dir = os.path.abspath(report_dir)
-        self.logs_dir = os.path.join(self.report_dir, config.LOGS_DIR)
         self.db = db
         self.paths = list(paths)
         self.toggles = list(toggles)
-        self.on_death = on_death
-        self.workdir = None
         self.control_secret_file = None
-        self.reaper = None
         self.postgres = None
         self.cells = {}
-        self.description = None
-        self._closing = threading.Event()
-        self._watchdog = None
+        self.description_file = os.path.join(self.report_dir,
+                                             config.DESCRIPTION_JSON)
 
     # -- lifecycle ------------------------------------------------------
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
     def start(self):
         started = time.monotonic()
-        os.makedirs(self.logs_dir, exist_ok=True)
-        self.workdir = tempfile.mkdtemp(prefix='heat-functional-')
-        self.reaper = reaper.Link(env=self._child_env())
-        self.reaper.directory(self.workdir)
+        self.open_workdir()
         self.control_secret_file = control_secret.create(self.workdir)
         try:
             db_urls = self._start_database()
@@ -185,9 +169,7 @@ class EmbeddedCells(object):
         self.description = self._describe(states, db_urls,
                                           time.monotonic() - started)
         self._write_description()
-        self._watchdog = threading.Thread(target=self._watch, daemon=True,
-                                          name='cell-watchdog')
-        self._watchdog.start()
+        self.start_watchdog()
         return self.description
 
     def close(self):
@@ -199,11 +181,7 @@ class EmbeddedCells(object):
             self.keystone.close()
         if self.postgres:
             self.postgres.stop()
-        if self.workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-        if self.reaper:
-            self.reaper.done()
-            self.reaper = None
+        self.close_workdir()
 
     @property
     def cell_names(self):
@@ -211,16 +189,9 @@ class EmbeddedCells(object):
         return self.paths + self.toggles
 
     # -- parts ------------------------------------------------------------
-    def _child_env(self):
-        env = dict(os.environ)
-        package_root = os.path.dirname(config.PACKAGE_DIR)
-        env['PYTHONPATH'] = os.pathsep.join(
-            p for p in [package_root, env.get('PYTHONPATH')] if p)
-        return env
-
     def _cell_env(self):
         """A cell's environment: the Heat checkout, if any, first."""
-        env = self._child_env()
+        env = self.child_env()
         if self.heat_source:
             env['PYTHONPATH'] = os.pathsep.join(
                 self.heat_source.python_path() + [env['PYTHONPATH']])
@@ -254,7 +225,7 @@ class EmbeddedCells(object):
             os.path.join(self.workdir, 'keystone'), db_url,
             keystone.free_port(),
             os.path.join(self.logs_dir, 'keystone.log'), self.cell_names,
-            env=self._child_env())
+            env=self.child_env())
         process = self.keystone.start()
         self.reaper.group(process)
 
@@ -301,19 +272,9 @@ class EmbeddedCells(object):
 
     def _wait_cell(self, path, timeout=config.CELL_READY_TIMEOUT):
         cell = self.cells[path]
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(cell['state_file']):
-            if cell['process'].poll() is not None:
-                raise base.DeploymentError(processes.describe_failure(
-                    'Heat cell %r' % path, 'exited with %s while starting'
-                    % cell['process'].returncode, cell['log_file']))
-            if time.monotonic() > deadline:
-                raise base.DeploymentError(processes.describe_failure(
-                    'Heat cell %r' % path, 'was not ready within %d s'
-                    % timeout, cell['log_file']))
-            time.sleep(config.POLL_INTERVAL / 2)
-        with open(cell['state_file']) as f:
-            return json.load(f)
+        return self.wait_state_file('Heat cell %r' % path, cell['process'],
+                                    cell['state_file'], cell['log_file'],
+                                    timeout)
 
     def _describe(self, states, db_urls, ready_s):
         cells = {}
@@ -370,13 +331,8 @@ class EmbeddedCells(object):
         self._write_description()
 
     def _write_description(self):
-        self.description_file = os.path.join(self.report_dir,
-                                             config.DESCRIPTION_JSON)
         # Atomically: `deploy` writes it again, and readers poll it.
-        tmp = self.description_file + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(self.description, f, indent=2)
-        os.rename(tmp, self.description_file)
+        self.save_description(self.description_file)
 
     # -- watching -------------------------------------------------------
     def dead_parts(self):
@@ -397,14 +353,6 @@ class EmbeddedCells(object):
                 'PostgreSQL', 'died (exit status %s)'
                 % self.postgres.process.returncode, self.postgres.log_file))
         return dead
-
-    def _watch(self):
-        while not self._closing.wait(0.5):
-            dead = self.dead_parts()
-            if dead:
-                if self.on_death and not self._closing.is_set():
-                    self.on_death('\n\n'.join(dead))
-                return
 
 
 def interrupt_main(message):

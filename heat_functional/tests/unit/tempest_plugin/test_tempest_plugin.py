@@ -30,8 +30,7 @@ from heat_functional.tempest_plugin import plan
 from heat_functional.tempest_plugin import session
 from heat_functional.tempest_plugin import verdict
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+REPO = os.path.dirname(config.PACKAGE_DIR)
 
 
 def section(tmp_path, text=''):

@@ -121,7 +121,7 @@ def test_cells_import_heat_from_the_checkout(tmp_path, checkout):
     assert python_path[:2] == [str(checkout), str(tmp_path / 'egg')]
     assert cells._paste_config() == str(checkout / 'etc' / 'heat' /
                                         'api-paste.ini')
-    assert str(checkout) not in cells._child_env()['PYTHONPATH']
+    assert str(checkout) not in cells.child_env()['PYTHONPATH']
     cells.heat_source.check_cell('legacy', str(checkout / 'heat'))
     with pytest.raises(base.DeploymentError,
                        match="cell 'legacy' imported Heat from /venv/heat"):

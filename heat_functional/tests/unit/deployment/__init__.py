@@ -1,0 +1,1 @@
+"""Unit tests of heat_functional.deployment."""
