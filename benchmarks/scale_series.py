@@ -42,8 +42,8 @@ import time
 from heat_functional import client
 from heat_functional import config
 from heat_functional import deployment as deployment_module
-from heat_functional.deployment import database
 from heat_functional.deployment import embedded
+from heat_functional.deployment.parts import database
 
 VERSION = '2021-04-16'
 ACTIONS = ('create', 'update', 'delete')

@@ -205,7 +205,7 @@ class Case(object):
         """Record the seconds Heat spent on the stack's actions (those after
         its first `since` own events), if the deployment can tell them to
         better than a second."""
-        from heat_functional.deployment import database
+        from heat_functional.deployment.parts import database
         timeline = deployment.stack_timeline(self.path, stack_id)
         if timeline:
             self.heat_time_s = round(

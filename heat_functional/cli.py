@@ -542,7 +542,7 @@ def checked_heat_source(args):
     """The absolute path of --heat-source, once known to be a Heat
     checkout; SystemExit saying why not."""
     from heat_functional.deployment import base
-    from heat_functional.deployment import source
+    from heat_functional.deployment.parts import source
     if args.target != 'embedded':
         raise SystemExit('heat-functional: --heat-source applies to the '
                          'embedded deployment only')

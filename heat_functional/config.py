@@ -62,7 +62,8 @@ REPEAT_ENV = 'HEAT_FUNCTIONAL_REPEAT'
 #: rather than to parity only (alike.py).
 STRICT_ENV = 'HEAT_FUNCTIONAL_STRICT'
 #: A Heat git checkout the embedded cells import Heat from, instead of
-#: the installed openstack-heat (``--heat-source``; deployment/source.py).
+#: the installed openstack-heat (``--heat-source``;
+#: deployment/parts/source.py).
 HEAT_SOURCE_ENV = 'HEAT_FUNCTIONAL_HEAT_SOURCE'
 #: Environment files applied to every template, before its own
 #: (``--environment``, repeatable): a JSON list of absolute paths.

@@ -51,14 +51,14 @@ HARNESS_DATABASES = ('keystone', 'postgres')
 POSTGRES_SERVER = 'postgresql'
 #: What identifies a part of the deployment in its command line.
 ROLES = (
-    ('heat_functional.deployment.keystone_server', 'keystone'),
-    ('heat_functional.deployment.reaper', 'reaper'),
+    ('heat_functional.deployment.programs.keystone_server', 'keystone'),
+    ('heat_functional.deployment.programs.reaper', 'reaper'),
     ('rabbitmq', 'rabbitmq'),
     ('beam.smp', 'rabbitmq'),
     ('epmd', 'rabbitmq'),
 )
-HEAT_MARKERS = ('heat_functional.deployment.cell',
-                'heat_functional.deployment.heat_api', 'heat-engine',
+HEAT_MARKERS = ('heat_functional.deployment.programs.cell',
+                'heat_functional.deployment.programs.heat_api', 'heat-engine',
                 'heat-manage')
 WORKER_MARKERS = ('pytest-xdist', 'execnet', 'exec(eval(sys.stdin')
 #: A PostgreSQL backend's title: "postgres: USER DATABASE HOST ACTIVITY".

@@ -60,13 +60,13 @@ from heat_functional import run_spec
 from heat_functional.deployment import base
 from heat_functional.deployment import control
 from heat_functional.deployment import control_secret
-from heat_functional.deployment import database
 from heat_functional.deployment import embedded
-from heat_functional.deployment import keystone
 from heat_functional.deployment import owner
 from heat_functional.deployment import processes
-from heat_functional.deployment import rabbitmq
 from heat_functional.deployment import wsgi
+from heat_functional.deployment.parts import database
+from heat_functional.deployment.parts import keystone
+from heat_functional.deployment.parts import rabbitmq
 
 CLOUD_PREFIX = keystone.CLOUD_PREFIX
 #: What a cell's engines write when they start (engine/service.py,
@@ -282,8 +282,9 @@ class CloudDeployment(owner.Owner):
         state_file = os.path.join(celldir, 'api-state.json')
         process = processes.start(
             'heat-api %s' % name,
-            [sys.executable, '-m', 'heat_functional.deployment.heat_api',
-             '--port', str(port), '--state-file', state_file, '--',
+            [sys.executable, '-m',
+             'heat_functional.deployment.programs.heat_api', '--port',
+             str(port), '--state-file', state_file, '--',
              '--config-file', heat_conf, '--config-file', api_conf],
             api_log, env=self.child_env())
         self.reaper.group(process)
@@ -616,7 +617,7 @@ def heat_manage(conf_files, *args):
     process, which saves starting a second interpreter, the slow part of
     an operator command; returns its error message, or None."""
     # As heat-engine: the threading backend before oslo_service.service.
-    from heat_functional.deployment import cell  # noqa: F401
+    from heat_functional.deployment.programs import cell  # noqa: F401
     from heat.cmd import manage
     sys.argv = manage_argv(conf_files, *args)
     try:
@@ -631,7 +632,7 @@ def _shim_migrate(stack_id):
     heat-manage left it, as an engine of the cell would run it (its own
     engine id for the stack locks), in the context that supplies the
     transaction (cell.py)."""
-    from heat_functional.deployment import cell as embedded_cell
+    from heat_functional.deployment.programs import cell as embedded_cell
     from oslo_config import cfg
     from heat.common import exception
     from heat.common import service_utils

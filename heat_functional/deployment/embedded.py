@@ -29,11 +29,11 @@ import urllib.request
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import control_secret
-from heat_functional.deployment import database
-from heat_functional.deployment import keystone
 from heat_functional.deployment import owner
 from heat_functional.deployment import processes
-from heat_functional.deployment import source
+from heat_functional.deployment.parts import database
+from heat_functional.deployment.parts import keystone
+from heat_functional.deployment.parts import source
 
 #: What Heat 27.0.1's migrate_convergence_1 answers for every stack.
 MIGRATION_BUG = 'NoEngineContextEstablished'
@@ -260,7 +260,7 @@ class EmbeddedCells(owner.Owner):
         state_file = os.path.join(celldir, 'state.json')
         process = processes.start(
             'cell %s' % path,
-            [sys.executable, '-m', 'heat_functional.deployment.cell',
+            [sys.executable, '-m', 'heat_functional.deployment.programs.cell',
              '--config-file', conf_file, '--state-file', state_file,
              '--control-secret-file', self.control_secret_file,
              '--rpc-poll', str(config.FAKE_RPC_POLL),

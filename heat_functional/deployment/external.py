@@ -35,7 +35,7 @@ import time
 
 from heat_functional import config
 from heat_functional.deployment import base
-from heat_functional.deployment import database
+from heat_functional.deployment.parts import database
 
 #: key=value pairs and URLs whose secrets are hidden in anything shown.
 _SECRET = re.compile(r'(?i)((?:password|passwd|secret|token|credential)'

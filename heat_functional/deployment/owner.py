@@ -29,7 +29,7 @@ import time
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import processes
-from heat_functional.deployment import reaper
+from heat_functional.deployment.programs import reaper
 
 
 class Owner(object):

@@ -21,7 +21,7 @@ heat-engine processes per path):
 3. runs ``tempest run --config-file ... --regex heat_functional``;
 4. stops the deployment and removes the workspace, keeping tempest's log
    and the report in the report directory. A reaper
-   (``deployment/reaper.py``) stops the deployment and tempest and
+   (``deployment/programs/reaper.py``) stops the deployment and tempest and
    removes the workspace should this process be killed first.
 
 The exit status is tempest's. Arguments after ``--`` go to ``tempest
@@ -42,7 +42,7 @@ import yaml
 
 from heat_functional import config
 from heat_functional.deployment import control
-from heat_functional.deployment import reaper as reaper_module
+from heat_functional.deployment.programs import reaper as reaper_module
 from heat_functional.tempest_plugin import config as plugin_config
 
 #: How long ``heat-functional deploy`` may take to describe itself.

@@ -85,7 +85,7 @@ def devstack_like(tmp_path_factory, name):
     skips where rabbitmq-server is not installed."""
     import pytest
     from heat_functional.deployment import cloud
-    from heat_functional.deployment import rabbitmq
+    from heat_functional.deployment.parts import rabbitmq
     try:
         rabbitmq.find_binaries()
     except rabbitmq.BrokerMissing as missing:

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from heat_functional.deployment import processes
-from heat_functional.deployment import rabbitmq
+from heat_functional.deployment.parts import rabbitmq
 from heat_functional.tests.functional import helpers
 
 

@@ -27,10 +27,10 @@ import pytest
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
-from heat_functional.deployment import database
-from heat_functional.deployment import keystone
-from heat_functional.deployment import keystone_server
 from heat_functional.deployment import processes
+from heat_functional.deployment.parts import database
+from heat_functional.deployment.parts import keystone
+from heat_functional.deployment.programs import keystone_server
 
 PATHS = ['legacy', 'convergence']
 HEAT_URLS = {'legacy': 'http://127.0.0.1:8004',
@@ -229,7 +229,7 @@ def test_close_leaves_nothing_behind(tmp_path):
 def test_reaper_stops_keystone_when_its_owner_dies(tmp_path):
     server, _ = start(tmp_path, 'sqlite', HEAT_URLS)
     reaper = subprocess.Popen(
-        [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+        [sys.executable, '-m', 'heat_functional.deployment.programs.reaper'],
         stdin=subprocess.PIPE, start_new_session=True, text=True)
     try:
         server.wait_ready()

@@ -18,8 +18,8 @@ from heat_functional import client
 from heat_functional import config
 from heat_functional import known_bugs
 from heat_functional.results import report
-from heat_functional.results import verdict
 from heat_functional.results import table
+from heat_functional.results import verdict
 
 YAQL_RACE = 'yaql-parser-shared-by-threads'
 #: What Heat said in the CI run that showed the race (a valid template).

@@ -6,8 +6,8 @@ import tempfile
 
 import unittest
 
-from heat_functional.results import htmlreport
 from heat_functional import performance
+from heat_functional.results import htmlreport
 from heat_functional.results import report
 from heat_functional.results import table
 
@@ -45,9 +45,10 @@ class FakeProc(object):
         shutil.rmtree(self.root)
 
 
-CELL = ('python -m heat_functional.deployment.cell --config-file '
+CELL = ('python -m heat_functional.deployment.programs.cell --config-file '
         'w/legacy/heat.conf --state-file w/legacy/state.json')
-KEYSTONE = 'python -m heat_functional.deployment.keystone_server --plan p'
+KEYSTONE = ('python -m heat_functional.deployment.programs.keystone_server '
+            '--plan p')
 WORKER = '[pytest-xdist running] test_lifecycle.py::test_step'
 
 

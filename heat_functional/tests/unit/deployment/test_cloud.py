@@ -18,7 +18,7 @@ from heat_functional import cli
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import cloud
-from heat_functional.deployment import rabbitmq
+from heat_functional.deployment.parts import rabbitmq
 
 PORTS = {'amqp': 5701, 'dist': 5702, 'epmd': 5703}
 

@@ -1,4 +1,4 @@
-"""Unit tests of the readers in heat_functional.deployment.database.
+"""Unit tests of the readers in heat_functional.deployment.parts.database.
 
 Covers ``read_stack_flags`` on a SQLite file with a minimal ``stack``
 table (tree order, parents, depth, the convergence bool, soft-deleted
@@ -12,7 +12,7 @@ import sqlite3
 
 import pytest
 
-from heat_functional.deployment import database
+from heat_functional.deployment.parts import database
 
 STACKS = [
     # id, name, owner_id, convergence, deleted_at

@@ -18,7 +18,7 @@ from heat_functional import cli
 from heat_functional import run_spec
 from heat_functional.deployment import base
 from heat_functional.deployment import embedded
-from heat_functional.deployment import source
+from heat_functional.deployment.parts import source
 
 SETUP_CFG = """[metadata]
 name = openstack-heat

@@ -14,7 +14,7 @@ import yaml
 from keystoneauth1.access import service_catalog
 from keystoneauth1 import exceptions as ks_exceptions
 
-from heat_functional.deployment import keystone
+from heat_functional.deployment.parts import keystone
 
 PATHS = ['legacy', 'convergence']
 KEYSTONE_URL = 'http://127.0.0.1:5000/v3'

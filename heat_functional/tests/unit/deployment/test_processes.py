@@ -156,7 +156,7 @@ def reaper(tmp_path):
     """A started reaper, a sleeping group and a directory for it to own."""
     env = dict(os.environ, PYTHONPATH=MAIN_DIR)
     process = subprocess.Popen(
-        [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+        [sys.executable, '-m', 'heat_functional.deployment.programs.reaper'],
         stdin=subprocess.PIPE, env=env, start_new_session=True, text=True)
     sleeper = processes.start('sleep', ['sleep', '60'],
                               str(tmp_path / 'sleep.log'))

@@ -1,4 +1,4 @@
-"""Unit tests of heat_functional.deployment.sqlite.
+"""Unit tests of heat_functional.deployment.parts.sqlite.
 
 Covers ``autoincrement_ddl`` on SQLAlchemy-style DDL, ``harden_schema``
 on a real SQLite file (ids are not reused, indexes and data survive,
@@ -12,7 +12,7 @@ import threading
 import pytest
 import sqlalchemy
 
-from heat_functional.deployment import sqlite
+from heat_functional.deployment.parts import sqlite
 
 RESOURCE_DDL = ('CREATE TABLE resource (\n'
                 '\tid INTEGER NOT NULL, \n'

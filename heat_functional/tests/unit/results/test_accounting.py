@@ -2,8 +2,8 @@
 record, skips per suite, pytest's exit status, the default's evidence;
 and of report.build over them."""
 
-from heat_functional.results import accounting
 from heat_functional import plan
+from heat_functional.results import accounting
 from heat_functional.results import report
 from heat_functional.results import table
 from heat_functional.tests.unit import evidence

@@ -13,13 +13,13 @@ import contextlib
 
 import pytest
 
-from heat_functional.results import accounting
-from heat_functional.results import alike
 from heat_functional import corpus
 from heat_functional import lifecycle
+from heat_functional.results import accounting
+from heat_functional.results import alike
+from heat_functional.results import pairing
 from heat_functional.results import report
 from heat_functional.results import table
-from heat_functional.results import pairing
 
 PATHS = ['legacy', 'convergence']
 

@@ -1,6 +1,6 @@
 """One Heat API process of the devstack-like deployment.
 
-Run as ``python -m heat_functional.deployment.heat_api --port P
+Run as ``python -m heat_functional.deployment.programs.heat_api --port P
 --state-file state.json -- --config-file heat.conf ...``. It serves
 exactly the application ``heat-wsgi-api`` serves (Heat 27 has no
 ``heat-api`` command any more): ``heat.api.openstack.wsgi.
@@ -47,7 +47,7 @@ def main(argv=None):
 
     from heat.api.openstack import wsgi as heat_wsgi
     from heat import version
-    from heat_functional.deployment import cell
+    from heat_functional.deployment.programs import cell
     sys.argv[1:] = heat_args  # init_application parses sys.argv
     app = heat_wsgi.init_application()
     cell.prepare_database()

@@ -1,6 +1,6 @@
 """The embedded keystone's process: set up, provision, serve.
 
-Run as ``python -m heat_functional.deployment.keystone_server
+Run as ``python -m heat_functional.deployment.programs.keystone_server
 --config-file keystone.conf --plan plan.json --port P --state-file
 state.json`` (``keystone.KeystoneServer`` does). In one process, with
 keystone's own Python APIs rather than one ``keystone-manage`` run per
@@ -56,8 +56,8 @@ def prepare_database():
     from keystone.common import sql
     from keystone.common.sql import upgrades
     import keystone.conf
-    from heat_functional.deployment import database
-    from heat_functional.deployment import sqlite
+    from heat_functional.deployment.parts import database
+    from heat_functional.deployment.parts import sqlite
     database.wait_for_database(keystone.conf.CONF.database.connection)
     upgrades.offline_sync_database_to_version()
     with sql.session_for_write() as session:

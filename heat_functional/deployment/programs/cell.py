@@ -1,7 +1,7 @@
 """One embedded Heat cell: the real Heat API and engine in one process.
 
-Run as ``python -m heat_functional.deployment.cell --config-file heat.conf
---state-file state.json --control-secret-file control-secret``. The
+Run as ``python -m heat_functional.deployment.programs.cell --config-file
+heat.conf --state-file state.json --control-secret-file control-secret``. The
 process:
 
 1. prepares its database (``db_sync``; on SQLite also the hardening that
@@ -261,8 +261,8 @@ def _load_config(config_file):
 def prepare_database():
     from heat.db import api as db_api
     from heat.db import migration
-    from heat_functional.deployment import database
-    from heat_functional.deployment import sqlite
+    from heat_functional.deployment.parts import database
+    from heat_functional.deployment.parts import sqlite
     # The database server may still be starting (the owner starts it in
     # parallel with the cells).
     database.wait_for_database(cfg.CONF.database.connection)

@@ -323,8 +323,9 @@ class KeystoneServer(object):
             self.paths, self.url, self.passwords, self.heat_urls)))
         self.process = processes.start(
             'keystone',
-            [sys.executable, '-m', 'heat_functional.deployment.'
-             'keystone_server', '--config-file', conf, '--plan', plan_file,
+            [sys.executable, '-m',
+             'heat_functional.deployment.programs.keystone_server',
+             '--config-file', conf, '--plan', plan_file,
              '--port', str(self.port), '--state-file', self.state_file],
             self.log_file, env=self.env)
         return self.process

@@ -1,8 +1,8 @@
 """The reaper: cleans up after a harness process that died without doing so.
 
 A deployment's owner starts one reaper, ``python -m
-heat_functional.deployment.reaper``, in a session of its own, and keeps
-the write end of its stdin. It tells the reaper about each thing it
+heat_functional.deployment.programs.reaper``, in a session of its own, and
+keeps the write end of its stdin. It tells the reaper about each thing it
 creates, one line each:
 
     group <pgid>    a process group to stop
@@ -33,7 +33,8 @@ class Link(object):
 
     def __init__(self, env=None):
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'heat_functional.deployment.reaper'],
+            [sys.executable, '-m',
+             'heat_functional.deployment.programs.reaper'],
             stdin=subprocess.PIPE, start_new_session=True,
             env=env or dict(os.environ), text=True, bufsize=1)
 
