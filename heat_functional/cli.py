@@ -622,7 +622,7 @@ def selection_problem(args):
     if problem:
         return problem
     try:
-        templates = corpus.discover(
+        templates = discovery.discover(
             args.templates or config.SHIPPED_TEMPLATES,
             environments=global_environments(args))
     except corpus.CorpusError as error:

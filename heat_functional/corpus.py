@@ -14,7 +14,7 @@ letters, digits and ``_`` only, with ``/`` between folders
 folded, case ignored (``x.yaml`` and ``x.yml``, ``a b.yaml`` and
 ``a_b.yaml``, ``A.yaml`` and ``a.yaml``, ``a/b.yaml`` and ``a_b.yaml``):
 otherwise one template's records would overwrite the other's.
-``discover`` refuses such a directory, naming the files.
+``discovery.discover`` refuses such a directory, naming the files.
 
 Environments apply in order, as Heat merges ``-e`` files: those given
 to every template (``--environment``), then the template's own, which
@@ -36,7 +36,7 @@ template and environment) are relative to the template's folder and
 must stay inside the template directory, symbolic links resolved: a
 corpus cannot make the harness read, and send to Heat, a file from
 elsewhere on the machine.
-``discover`` refuses a sidecar whose path leaves the directory.
+``discovery.discover`` refuses a sidecar whose path leaves the directory.
 """
 
 import copy
@@ -46,7 +46,6 @@ import re
 import yaml
 
 from heat_functional import references
-from heat_functional import run_spec
 
 TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template')
 LIFECYCLE_SUFFIX = '.lifecycle.yaml'
@@ -295,23 +294,6 @@ def _decoded(files):
     """get_file contents as str (heatclient gives non-YAML ones as bytes)."""
     return {name: (content.decode() if isinstance(content, bytes)
                    else content) for name, content in files.items()}
-
-
-def discover(directory, environments=None):
-    """The templates to run of a corpus directory, sorted by name.
-
-    environments (default: the run spec's, run_spec.py) apply to
-    every template. Raises CorpusError for a missing directory, one with
-    no template, one that cannot be run (discovery.survey), for template
-    files whose names collide or are not safe as case names
-    (check_names), and for a sidecar path that leaves the directory
-    (check_sidecar_paths). A sidecar broken otherwise does not stop
-    discovery: its template carries the error instead.
-    """
-    from heat_functional import discovery
-    if environments is None:
-        environments = list(run_spec.current().environments)
-    return discovery.survey(directory, environments).templates
 
 
 def check_names(directory, filenames):

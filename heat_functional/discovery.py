@@ -36,6 +36,7 @@ import yaml
 from heat_functional import config
 from heat_functional import corpus
 from heat_functional import references
+from heat_functional import run_spec
 
 ENV_SUFFIXES = (corpus.ENV_SUFFIX, '.env')
 #: How a sidecar's use of a file is named (a sidecar naming its own
@@ -442,3 +443,19 @@ def _settings(found):
             raise corpus.CorpusError('%s: %s: no case named %s'
                                      % (where, suite, ', '.join(unknown)))
     return {suite: list(chosen) for suite, chosen in settings.items()}
+
+
+def discover(directory, environments=None):
+    """The templates to run of a corpus directory, sorted by name.
+
+    environments (default: the run spec's, run_spec.py) apply to
+    every template. Raises CorpusError for a missing directory, one with
+    no template, one that cannot be run (survey), for template
+    files whose names collide or are not safe as case names
+    (corpus.check_names), and for a sidecar path that leaves the directory
+    (corpus.check_sidecar_paths). A sidecar broken otherwise does not stop
+    discovery: its template carries the error instead.
+    """
+    if environments is None:
+        environments = list(run_spec.current().environments)
+    return survey(directory, environments).templates

@@ -32,6 +32,7 @@ from heat_functional import client
 from heat_functional import config as settings
 from heat_functional import corpus
 from heat_functional import deployment as deployment_module
+from heat_functional import discovery
 from heat_functional import live_runs
 from heat_functional import performance
 from heat_functional import plan
@@ -68,7 +69,7 @@ def templates_dir():
 
 def selected_templates():
     """The corpus, limited to ``--only``'s templates when given."""
-    return corpus.select(corpus.discover(templates_dir()),
+    return corpus.select(discovery.discover(templates_dir()),
                          spec().only_templates())
 
 
@@ -89,7 +90,6 @@ def suite_templates(suite):
               'probe': spec().probe_templates}[suite](shipped)
     if shipped or chosen is not None:
         return chosen
-    from heat_functional import discovery
     named = discovery.survey(
         directory, list(spec().environments)).suites.get(suite)
     return None if named is None else tuple(named)
@@ -170,7 +170,6 @@ def pytest_configure(config):
 def _write_corpus(directory):
     """corpus.json: what discovery found, for the report. A directory
     that cannot be run writes none (its collection fails, saying why)."""
-    from heat_functional import discovery
     discovery.remove(directory)
     try:
         found = discovery.survey(templates_dir(),
@@ -300,7 +299,6 @@ def _performance(owner):
 
 
 def _corpus_of(directory):
-    from heat_functional import discovery
     return discovery.read(directory)
 
 

@@ -33,6 +33,7 @@ from oslo_config import cfg
 
 from heat_functional import config
 from heat_functional import corpus
+from heat_functional import discovery
 
 GROUP = 'heat_functional'
 group = cfg.OptGroup(name=GROUP,
@@ -270,7 +271,7 @@ def selected_scenarios(section):
 def selected_templates(section):
     """The templates to run, in the corpus's order. Raises ConfigError
     for names the corpus lacks, CorpusError for a bad directory."""
-    templates = corpus.discover(section.templates_dir)
+    templates = discovery.discover(section.templates_dir)
     wanted = [n.strip() for n in section.templates if n.strip()]
     try:
         return corpus.select(templates, wanted or None)

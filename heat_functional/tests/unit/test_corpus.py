@@ -20,13 +20,14 @@ import pytest
 import yaml
 
 from heat_functional import corpus
+from heat_functional import discovery
 from heat_functional.tests.unit.files import write
 
 TEMPLATE = 'heat_template_version: 2018-08-31\n'
 
 
 def only_template(directory):
-    templates = corpus.discover(str(directory))
+    templates = discovery.discover(str(directory))
     assert len(templates) == 1
     return templates[0]
 
@@ -46,7 +47,7 @@ def test_discovery_picks_unused_templates_of_the_tree_sorted(tmp_path):
     write(tmp_path, 'beta.yaml', TEMPLATE + 'resources:\n  p:\n'
           '    type: lib/provider.yaml\n')
     write(tmp_path, 'beta.lifecycle.yaml', {'description': 'the beta'})
-    templates = corpus.discover(str(tmp_path))
+    templates = discovery.discover(str(tmp_path))
     assert [t.name for t in templates] == ['alpha', 'beta', 'mid',
                                            'sub/inner', 'zeta']
     assert [os.path.relpath(t.path, str(tmp_path)) for t in templates] == [
@@ -59,7 +60,7 @@ def test_discovery_picks_unused_templates_of_the_tree_sorted(tmp_path):
 def test_select_keeps_the_corpus_order_and_names_unknown_names(tmp_path):
     for name in ('a.yaml', 'b.yaml', 'c.yaml'):
         write(tmp_path, name)
-    templates = corpus.discover(str(tmp_path))
+    templates = discovery.discover(str(tmp_path))
     assert corpus.select(templates, None) == templates
     assert [t.name for t in corpus.select(templates, ('c', 'a'))] == \
         ['a', 'c']
@@ -71,14 +72,14 @@ def test_select_keeps_the_corpus_order_and_names_unknown_names(tmp_path):
 def test_discovery_of_a_missing_directory(tmp_path):
     missing = str(tmp_path / 'missing')
     with pytest.raises(corpus.CorpusError, match='does not exist') as err:
-        corpus.discover(missing)
+        discovery.discover(missing)
     assert missing in str(err.value)
 
 
 def test_discovery_of_an_empty_directory(tmp_path):
     write(tmp_path, 'only.env.yaml')
     with pytest.raises(corpus.CorpusError, match='holds no template'):
-        corpus.discover(str(tmp_path))
+        discovery.discover(str(tmp_path))
 
 
 @pytest.mark.parametrize('first, second, case', [
@@ -93,7 +94,7 @@ def test_files_of_one_case_name_are_refused_naming_both(
     for name in (first, second, 'unrelated.yaml'):
         write(tmp_path, name)
     with pytest.raises(corpus.CorpusError) as err:
-        corpus.discover(str(tmp_path))
+        discovery.discover(str(tmp_path))
     assert ("template directory %s: '%s' and '%s' collide as case '%s': "
             "rename one of each" % (tmp_path, first, second, case)
             ) in str(err.value)
@@ -104,7 +105,7 @@ def test_every_collision_is_named(tmp_path):
     for name in ('x.yaml', 'x.yml', 'y.yaml', 'y.template', 'z.yaml'):
         write(tmp_path, name)
     with pytest.raises(corpus.CorpusError) as err:
-        corpus.discover(str(tmp_path))
+        discovery.discover(str(tmp_path))
     assert "'x.yaml' and 'x.yml' collide as case 'x'; " \
         "'y.template' and 'y.yaml' collide as case 'y'" in str(err.value)
 
@@ -115,7 +116,7 @@ def test_names_not_safe_as_case_names_are_refused(tmp_path, filename):
     write(tmp_path, 'fine_Name_2.yaml')
     write(tmp_path, filename)
     with pytest.raises(corpus.CorpusError) as err:
-        corpus.discover(str(tmp_path))
+        discovery.discover(str(tmp_path))
     assert ("template directory %s: %r: a case name (the file's path "
             "without its extension) must be letters, digits and \"_\" only"
             % (tmp_path, filename)) in str(err.value)
@@ -193,7 +194,7 @@ def test_broken_sidecar_is_carried_as_error(tmp_path, sidecar, message):
     write(tmp_path, 'good.yaml')
     write(tmp_path, 'bad.yaml')
     sidecar_path = write(tmp_path, 'bad.lifecycle.yaml', sidecar)
-    bad, good = corpus.discover(str(tmp_path))
+    bad, good = discovery.discover(str(tmp_path))
     assert (bad.name, good.name) == ('bad', 'good')
     assert good.error is None
     assert bad.error.startswith(sidecar_path)
@@ -225,7 +226,7 @@ def test_a_sidecar_path_leaving_the_directory_is_refused(tmp_path, sidecar,
     write(tmp_path, 'e.env.yaml', 'parameters: {}\n')
     sidecar_path = write(corpus_dir, 't.lifecycle.yaml', sidecar)
     with pytest.raises(corpus.CorpusError) as err:
-        corpus.discover(str(corpus_dir))
+        discovery.discover(str(corpus_dir))
     assert str(err.value).startswith(
         'template t: %s: %s %r resolves to ' % (sidecar_path, where, path))
     assert 'outside the template directory %s' % corpus_dir in str(err.value)
@@ -241,7 +242,7 @@ def test_a_symbolic_link_out_of_the_directory_is_refused(tmp_path):
     with pytest.raises(corpus.CorpusError,
                        match="update 2 \\(grow\\): template 'files/v2.yaml' "
                        "resolves to %s, outside" % outside):
-        corpus.discover(str(corpus_dir))
+        discovery.discover(str(corpus_dir))
 
 
 def test_sidecar_paths_inside_the_directory_are_kept(tmp_path):
@@ -675,7 +676,7 @@ def test_broken_updates_are_carried_as_error(tmp_path, updates, message):
     write(tmp_path, 'good.yaml')
     write(tmp_path, 'bad.yaml')
     sidecar_path = write(tmp_path, 'bad.lifecycle.yaml', {'updates': updates})
-    bad, good = corpus.discover(str(tmp_path))
+    bad, good = discovery.discover(str(tmp_path))
     assert good.error is None
     assert [s.name for s in good.steps] == ['create', 'update-self',
                                             'delete']

@@ -36,7 +36,7 @@ def hot(**resources):
 
 
 def names(directory, **kwargs):
-    return [t.name for t in corpus.discover(str(directory), **kwargs)]
+    return [t.name for t in discovery.discover(str(directory), **kwargs)]
 
 
 def refused(directory, **kwargs):
@@ -102,7 +102,7 @@ def test_cases_are_named_by_their_path_in_the_tree(tmp_path):
 
 def test_select_names_the_directory_of_nested_cases(tmp_path):
     write(tmp_path, 'topic/deeper/a.yaml')
-    templates = corpus.discover(str(tmp_path))
+    templates = discovery.discover(str(tmp_path))
     assert templates[0].corpus_directory == str(tmp_path)
     with pytest.raises(corpus.CorpusError,
                        match='no template named b in %s$' % tmp_path):
@@ -218,7 +218,7 @@ def test_the_environment_beside_a_template_is_applied(tmp_path):
 def test_an_env_file_beside_a_template(tmp_path):
     write(tmp_path, 'web.yaml')
     write(tmp_path, 'web.env', {'parameters': {'n': 1}})
-    template, = corpus.discover(str(tmp_path))
+    template, = discovery.discover(str(tmp_path))
     assert template.steps[0].environments == [str(tmp_path / 'web.env')]
 
 
@@ -247,7 +247,7 @@ def test_environments_given_by_configuration(tmp_path, monkeypatch):
     everywhere = write(tmp_path, 'elsewhere/e.env.yaml', {'parameters': {}})
     write(tmp_path, 'corpus/t.yaml')
     monkeypatch.setenv(config.ENVIRONMENTS_ENV, json.dumps([everywhere]))
-    template, = corpus.discover(str(tmp_path / 'corpus'))
+    template, = discovery.discover(str(tmp_path / 'corpus'))
     assert template.steps[0].environments == [everywhere]
 
 
@@ -303,7 +303,7 @@ def test_a_root_that_is_not_a_template_is_refused(tmp_path):
 def test_a_missing_file_fails_only_the_template_using_it(tmp_path):
     write(tmp_path, 'fine.yaml')
     write(tmp_path, 'broken.yaml', hot(a='lib/missing.yaml'))
-    fine, broken = sorted(corpus.discover(str(tmp_path)),
+    fine, broken = sorted(discovery.discover(str(tmp_path)),
                           key=lambda t: t.name != 'fine')
     assert fine.load()[1] == {}
     with pytest.raises(corpus.CorpusError) as err:
