@@ -51,7 +51,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.request
 
 import sqlalchemy
 
@@ -551,21 +550,11 @@ class CloudDeployment(owner.Owner):
 
 # -- the operator commands ------------------------------------------------
 def _post(url, body, secret):
-    headers = control_secret.headers(secret)
-    headers['Content-Type'] = 'application/json'
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method='POST', headers=headers)
     try:
-        with urllib.request.urlopen(
-                request, timeout=config.OPERATOR_COMMAND_TIMEOUT) as resp:
-            return json.load(resp)
-    except urllib.error.HTTPError as error:
-        text = error.read().decode(errors='replace')
-        try:
-            text = json.loads(text)['error']
-        except (ValueError, KeyError):
-            pass
-        raise base.DeploymentError(text)
+        return control_secret.call(url, secret, body=body,
+                                   timeout=config.OPERATOR_COMMAND_TIMEOUT)
+    except control_secret.Refused as refused:
+        raise base.DeploymentError(refused.message)
     except urllib.error.URLError as error:
         raise base.DeploymentError('the deployment\'s owner does not answer '
                                    'at %s (%s): is the run still going?'

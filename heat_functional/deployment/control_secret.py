@@ -10,7 +10,7 @@ to the run that started them:
   directory; a server is given that file's path (never the secret) on
   its command line, and the description names it for the callers;
 - every caller sends the secret in the ``X-Heat-Functional-Control``
-  header (``headers``);
+  header (``headers``), through the one client of the routes (``call``);
 - a request without it, or with another one, is answered 403
   (``guard``, ``allows``: a constant-time comparison).
 """
@@ -18,7 +18,10 @@ to the run that started them:
 import hmac
 import json
 import secrets
+import urllib.error
+import urllib.request
 
+from heat_functional import config
 from heat_functional.deployment import processes
 
 HEADER = 'X-Heat-Functional-Control'
@@ -31,6 +34,36 @@ _BYTES = 32
 
 class SecretMissing(RuntimeError):
     """The secret's file cannot be read (the deployment is gone?)."""
+
+
+class Refused(RuntimeError):
+    """A control route answered with an error: its HTTP status and its
+    message (the answer's ``error``, or the answer's text)."""
+
+    def __init__(self, code, message):
+        super(Refused, self).__init__(message)
+        self.code = code
+        self.message = message
+
+
+def call(url, secret, method='POST', body=None, timeout=config.API_TIMEOUT):
+    """The JSON answer of a control route. Raises Refused for an error
+    answer, urllib.error.URLError where nothing answers."""
+    data = json.dumps(body).encode() if body is not None else None
+    sent = headers(secret)
+    sent['Content-Type'] = 'application/json'
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return json.load(answer)
+    except urllib.error.HTTPError as error:
+        message = error.read().decode(errors='replace')
+        try:
+            message = json.loads(message)['error']
+        except (ValueError, KeyError):
+            pass
+        raise Refused(error.code, message)
 
 
 def create(directory):

@@ -24,7 +24,6 @@ import signal
 import sys
 import time
 import urllib.error
-import urllib.request
 
 from heat_functional import config
 from heat_functional.deployment import base
@@ -386,24 +385,13 @@ class EmbeddedDeployment(base.Deployment):
 
     def _control(self, path, method, route, body=None):
         url = '%s/%s' % (self.path_info(path)['control'], route)
-        data = json.dumps(body).encode() if body is not None else None
-        headers = control_secret.headers(self._control_secret())
-        headers['Content-Type'] = 'application/json'
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers=headers)
         try:
-            with urllib.request.urlopen(request,
-                                        timeout=config.API_TIMEOUT) as resp:
-                return json.load(resp)
-        except urllib.error.HTTPError as err:
-            message = err.read().decode(errors='replace')
-            try:
-                message = json.loads(message)['error']
-            except (ValueError, KeyError):
-                pass
+            return control_secret.call(url, self._control_secret(), method,
+                                       body)
+        except control_secret.Refused as refused:
             raise base.DeploymentError('cell %r: %s %s answered %s: %s'
-                                       % (path, method, route, err.code,
-                                          message))
+                                       % (path, method, route, refused.code,
+                                          refused.message))
         except urllib.error.URLError:
             self.check_alive(path)
             raise

@@ -18,6 +18,7 @@ import re
 import stat
 import sys
 import types
+import urllib.error
 
 import pytest
 import yaml
@@ -147,7 +148,8 @@ def _recording_urlopen(monkeypatch, module, answer):
 
 
 def test_the_cloud_operator_command_sends_the_secret(tmp_path, monkeypatch):
-    sent = _recording_urlopen(monkeypatch, cloud, b'{"cell": "legacy"}')
+    sent = _recording_urlopen(monkeypatch, control_secret,
+                              b'{"cell": "legacy"}')
     secret_file = control_secret.create(str(tmp_path))
     assert cloud.set_engine({'control': 'http://127.0.0.1:9',
                              'control_secret_file': secret_file},
@@ -165,13 +167,30 @@ def _embedded(tmp_path, secret_file):
 
 
 def test_the_embedded_handle_sends_the_secret(tmp_path, monkeypatch):
-    sent = _recording_urlopen(monkeypatch, embedded,
+    sent = _recording_urlopen(monkeypatch, control_secret,
                               b'{"convergence_engine": true}')
     secret_file = control_secret.create(str(tmp_path))
     handle = _embedded(tmp_path, secret_file)
     assert handle.convergence_engine('legacy') is True
     assert sent[0].get_header(control_secret.HEADER.capitalize()) == \
         control_secret.read(secret_file)
+
+
+def test_a_refusal_names_the_route_and_heats_answer(tmp_path, monkeypatch):
+    def urlopen(request, timeout):
+        raise urllib.error.HTTPError(
+            request.full_url, 409, 'Conflict', {},
+            io.BytesIO(b'{"error": "stack is busy"}'))
+    monkeypatch.setattr(control_secret.urllib.request, 'urlopen', urlopen)
+    secret_file = control_secret.create(str(tmp_path))
+    with pytest.raises(base.DeploymentError,
+                       match="cell 'legacy': GET flags/s answered 409: "
+                       "stack is busy"):
+        _embedded(tmp_path, secret_file)._control('legacy', 'GET', 'flags/s')
+    with pytest.raises(base.DeploymentError, match='^stack is busy$'):
+        cloud.set_engine({'control': 'http://127.0.0.1:9',
+                          'control_secret_file': secret_file},
+                         'legacy', 'true')
 
 
 def test_the_embedded_handle_without_the_secret_says_so(tmp_path):
