@@ -7,7 +7,8 @@ from disk or from a CI artifact. The page holds:
 
 - the verdict and its reasons, why the default may not change
   (``default_blockers``), the summary counts, the deployment and a link
-  to each cell's log file;
+  to each cell's log file, relative to the report directory
+  (``log_href``) so that the links of a published CI artifact work;
 - a matrix of template x step with each path's outcome and the pair's
   parity, filterable by outcome and by parity, also from the address:
   ``report.html#show=o-failed,o-error,p-unequal`` shows only the rows
@@ -42,6 +43,7 @@ import os
 import re
 import urllib.parse
 
+from heat_functional import config
 from heat_functional import known_bugs
 
 REPORT_HTML = 'report.html'
@@ -309,22 +311,38 @@ def _summary(report):
 
 
 def log_href(log_file, base_dir=None):
-    """A link to a log file: relative when it lies in base_dir (or its
-    logs/ has a file of that name, for a moved report directory), else a
-    file: URL."""
+    """A link to a log file, relative to the report directory wherever
+    that directory is read from: the file's place when it lies in
+    base_dir, else ``logs/<name>`` when the run wrote it into its report
+    directory's logs/ (config.LOGS_DIR) or base_dir's logs/ holds a file
+    of that name; a file: URL only for a log outside any report
+    directory."""
+    target = None
     if base_dir:
         base = os.path.abspath(base_dir)
         absolute = os.path.abspath(log_file)
-        moved = os.path.join(base, 'logs', os.path.basename(log_file))
         if absolute.startswith(base + os.sep):
-            target = os.path.relpath(absolute, base)
-        elif os.path.exists(moved):
-            target = os.path.relpath(moved, base)
-        else:
-            target = None
-        if target:
-            return urllib.parse.quote(target.replace(os.sep, '/'))
+            target = os.path.relpath(absolute, base).replace(os.sep, '/')
+    name = os.path.basename(os.path.normpath(log_file))
+    in_logs = os.path.basename(os.path.dirname(
+        os.path.normpath(log_file))) == config.LOGS_DIR
+    moved = base_dir and os.path.exists(
+        os.path.join(base_dir, config.LOGS_DIR, name))
+    if target is None and (in_logs or moved):
+        target = '%s/%s' % (config.LOGS_DIR, name)
+    if target:
+        return urllib.parse.quote(target)
     return 'file://' + urllib.parse.quote(os.path.abspath(log_file))
+
+
+def _log_link(log_file, base_dir):
+    """A link to a log file, named by where it links; the path the run
+    wrote it to is its title."""
+    href = log_href(log_file, base_dir)
+    text = log_file if href.startswith('file:') else \
+        urllib.parse.unquote(href)
+    return _tag('a', esc(text), href=href,
+                title=None if text == log_file else log_file)
 
 
 def _deployment(report, base_dir):
@@ -337,8 +355,7 @@ def _deployment(report, base_dir):
     rows = []
     for path, info in (report.get('paths') or {}).items():
         log_file = info.get('log_file')
-        log = _tag('a', esc(log_file), href=log_href(log_file, base_dir)) \
-            if log_file else ''
+        log = _log_link(log_file, base_dir) if log_file else ''
         rows.append(_tag('tr', ''.join(_tag('td', cell) for cell in (
             esc(path), esc(info.get('convergence_engine')),
             esc(info.get('endpoint')), log))))

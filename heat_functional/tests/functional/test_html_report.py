@@ -140,6 +140,8 @@ def test_report_html_in_a_browser(report_dir, home):
     # The verdict: the run diverges, so it fails, and says why.
     assert '<span class="verdict v-fail">FAIL</span>' in dom
     assert 'parity of nested_output_feeds_sibling/lifecycle/rename' in dom
+    # The log links are relative to the report directory.
+    assert 'href="logs/legacy.log"' in dom
     # The matrix: a row per template and step; the page's script ran and
     # counted the rows it shows (all of them: every box starts checked).
     rows = dom.count('<tr data-outcomes=')

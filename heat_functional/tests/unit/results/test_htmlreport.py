@@ -4,8 +4,9 @@ Renders reports built (with ``report.build``) from crafted case records:
 all equal; unequal without and with an allowance; a flag mismatch in a
 nested tree; noise and flaky differences; text that needs escaping. Checks
 that the right things appear, escaped, in a page that is well formed and
-needs no network; and that ``report.write`` and ``heat-functional report``
-write report.html beside report.json.
+needs no network; that log links are relative to the report directory
+wherever the page is written; and that ``report.write`` and
+``heat-functional report`` write report.html beside report.json.
 """
 
 import html.parser
@@ -105,6 +106,38 @@ class Checker(html.parser.HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+
+
+class Elements(html.parser.HTMLParser):
+    """Each element of a tag, as its attributes and its text, in order."""
+
+    def __init__(self, tag):
+        super().__init__()
+        self.tag, self.found, self.depth = tag, [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == self.tag:
+            self.depth += 1
+            self.found.append((dict(attrs), []))
+        elif self.depth and tag not in VOID:
+            self.found[-1][1].append('<%s>' % tag)
+
+    def handle_endtag(self, tag):
+        if tag == self.tag:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.found[-1][1].append(data)
+
+
+def elements(page, tag):
+    """(attributes, text) of each element of a tag; in its text, the
+    start tags of the elements inside it are kept (``<td>``)."""
+    parser = Elements(tag)
+    parser.feed(page)
+    return [(attributes, ''.join(text)) for attributes, text in
+            parser.found]
 
 
 def check(page):
@@ -270,8 +303,27 @@ def test_log_links(tmp_path):
     open(inside, 'w').close()
     assert htmlreport.log_href('/old/run/logs/legacy.log',
                                str(tmp_path)) == 'logs/legacy.log'
-    page = render(both())
-    assert 'href="file:///srv/run/logs/convergence.log"' in page
+    # A log the run wrote into its report directory's logs/ links there,
+    # wherever the report directory is read from.
+    assert htmlreport.log_href('/old/run/logs/gone.log', str(tmp_path)) \
+        == htmlreport.log_href('/old/run/logs/gone.log') == 'logs/gone.log'
+    assert htmlreport.log_href('relative/logs/a b.log') == 'logs/a%20b.log'
+    assert htmlreport.log_href('/var/log/heat/engine.log') == \
+        'file:///var/log/heat/engine.log'
+
+
+def test_log_links_of_a_page_rendered_elsewhere(tmp_path):
+    # The run wrote its logs under /srv/run; the page is written into
+    # another directory, where those logs are not (yet): its links are
+    # still relative, named by where they link, the run's path a title.
+    page = render(both(), base_dir=str(tmp_path))
+    links = {a['href']: (a['title'], text) for a, text in elements(
+        page, 'a') if not a['href'].startswith('#')}
+    assert links == {
+        'logs/legacy.log': ('/srv/run/logs/legacy.log', 'logs/legacy.log'),
+        'logs/convergence.log': ('/srv/run/logs/convergence.log',
+                                 'logs/convergence.log')}
+    assert 'file:' not in page
 
 
 def test_single_path_report_has_no_parity_column():
