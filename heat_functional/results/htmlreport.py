@@ -2,17 +2,24 @@
 
 ``render(report)`` turns a report.json dict, and nothing else, into one
 self-contained HTML page: inline CSS, a few lines of inline JavaScript to
-filter the matrix, inline SVG for the timing bars; no network, so it opens
-from disk or from a CI artifact. The page holds:
+filter the matrix and open what a link points into, inline SVG for the
+timing bars; no network, so it opens from disk or from a CI artifact.
+The content needs no script: what is folded is a ``<details>``. The page
+answers the reader's questions in this order:
 
-- the verdict and its reasons, why the default may not change
-  (``default_blockers``), the summary counts, the deployment and a link
-  to each cell's log file, relative to the report directory
-  (``log_href``) so that the links of a published CI artifact work;
-- a matrix of template x step with each path's outcome and the pair's
-  parity, filterable by outcome and by parity, also from the address:
-  ``report.html#show=o-failed,o-error,p-unequal`` shows only the rows
-  with a failed or errored case whose pair is unequal;
+- the verdict, why the default may not change (``default_blockers``),
+  then the verdict's reasons (the first REASONS_SHOWN, the rest folded),
+  the summary counts, the deployment and a link to each cell's log file,
+  relative to the report directory (``log_href``) so that the links of
+  a published CI artifact work;
+- a summary of each template: one row per template, a cell per suite
+  (its cases' outcomes and its pairs' parity), linking to the template's
+  part of the matrix;
+- the matrix of template x step with each path's outcome and the pair's
+  parity, folded per template (a template with a failure or an unequal
+  pair opens), filterable by outcome and by parity, also from the
+  address: ``report.html#show=o-failed,o-error,p-unequal`` shows only
+  the rows with a failed or errored case whose pair is unequal;
 - what failed, with the case's message;
 - for every pair that is not equal, its differences side by side
   (location, legacy value, convergence value) and the allowance, with its
@@ -26,6 +33,8 @@ from disk or from a CI artifact. The page holds:
 - the flag checks, case by case, as the tree of nested stacks, where a
   flag explained by a known Heat bug is marked as such, apart from
   mismatches;
+- who ran: planned and run cases per suite and path, the cases skipped
+  for a stated reason, the pairs that failed alike on both paths;
 - per-path timings of every step, the convergence/legacy ratio, and bars.
 
 Cases of other suites (their own paths, such as cells whose flag flips)
@@ -52,6 +61,12 @@ PARITIES = ('equal', 'allowed', 'unequal', 'incomplete', 'none')
 #: Colours of the paths' bars; paths beyond these share the last.
 BAR_COLOURS = ('#3b6fb6', '#d9822b', '#6a6a6a')
 BAR_WIDTH = 220
+#: The verdict's reasons shown at the top; the rest are folded under them.
+REASONS_SHOWN = 10
+#: Statuses from the worst down: a template's summary takes the first met.
+WORST = ('error', 'failed', 'incomplete', 'unequal', 'skipped', 'allowed')
+#: The statuses that open a template's part of the matrix.
+BAD = WORST[:4]
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 2em 3em;color:#222}
@@ -84,22 +99,31 @@ mark{background:#ffe08a}
 font-size:12px}.blockers{color:#8a6d00}
 details{margin:.2em 0}summary{cursor:pointer}
 .legend i{display:inline-block;width:1em;height:.8em;margin:0 .3em}
+#matrix details>table{margin:.2em 0 .6em 1.2em}h4{margin:.8em 0 .2em}
+.group{margin-left:1em}#templates td{white-space:nowrap}
 """
 
 SCRIPT = """
-function hfFilter(){var on={};
+function hfFilter(){var on={},all=true;
 document.querySelectorAll('#filters input').forEach(function(c){
-on[c.value]=c.checked;});var n=0;
-document.querySelectorAll('#matrix tbody tr').forEach(function(r){
+on[c.value]=c.checked;all=all&&c.checked;});var n=0;
+document.querySelectorAll('#matrix details').forEach(function(d){var k=0;
+d.querySelectorAll('tbody tr').forEach(function(r){
 var o=r.dataset.outcomes.split(' ').some(function(x){return on['o-'+x];});
-r.hidden=!(o&&on['p-'+r.dataset.parity]);if(!r.hidden)n++;});
+r.hidden=!(o&&on['p-'+r.dataset.parity]);if(!r.hidden)k++;});
+d.hidden=!k;if(k&&!all)d.open=true;n+=k;});
 document.getElementById('shown').textContent=n;}
+function hfReveal(){
+var t=document.getElementById(decodeURIComponent(location.hash.slice(1)));
+for(var e=t;e;e=e.parentElement)if(e.tagName=='DETAILS')e.open=true;
+if(t)t.scrollIntoView();}
 function hfInit(){var m=/^#show=(.*)$/.exec(location.hash);if(m){
 var v=decodeURIComponent(m[1]).split(',');
 document.querySelectorAll('#filters input').forEach(function(c){
 var g=c.value.slice(0,2);
 if(v.some(function(x){return x.slice(0,2)==g;}))
-c.checked=v.indexOf(c.value)>=0;});}hfFilter();}
+c.checked=v.indexOf(c.value)>=0;});}hfFilter();hfReveal();
+window.addEventListener('hashchange',hfReveal);}
 """
 
 
@@ -219,14 +243,25 @@ def _head(report, base_dir):
     if report.get('interrupted'):
         parts.append(_tag('p', 'Interrupted: ' + esc(report['interrupted']),
                           class_='bad'))
-    reasons = report.get('reasons') or []
-    if reasons:
-        parts.append(_tag('ul', ''.join(_tag('li', esc(r))
-                                        for r in reasons), class_='reasons'))
+    parts.append(_reasons(report.get('reasons') or []))
     parts.append(_summary(report))
-    parts.append(_coverage(report))
     parts.append(_deployment(report, base_dir))
     return ''.join(parts)
+
+
+def _reasons(reasons):
+    """The verdict's reasons: the first REASONS_SHOWN, the rest folded."""
+    if not reasons:
+        return ''
+
+    def listing(some):
+        return _tag('ul', ''.join(_tag('li', esc(r)) for r in some),
+                    class_='reasons')
+    shown, more = reasons[:REASONS_SHOWN], reasons[REASONS_SHOWN:]
+    if not more:
+        return listing(shown)
+    return listing(shown) + _tag('details', _tag(
+        'summary', '%d more reasons' % len(more)) + listing(more))
 
 
 def _coverage(report):
@@ -400,27 +435,116 @@ def _parity_cell(entry):
     return _tag('td', text, class_=status)
 
 
+def suite_of(scenario):
+    """A case's suite, as its scenario names it (lifecycle, flip-on)."""
+    return str(scenario).partition('/')[0]
+
+
+def _by_template(report):
+    """template -> its matrix rows, (scenario, repetition, {path: case}),
+    in template, step and repetition order."""
+    found = collections.OrderedDict()
+    for (template, scenario, repetition), by_path in _pairs(report).items():
+        found.setdefault(template, []).append(
+            (scenario, repetition, by_path))
+    return found
+
+
+def _entries_of(template, rows, entries):
+    """The parity entries of a template's rows, one per scenario."""
+    scenarios = collections.OrderedDict.fromkeys(s for s, _, _ in rows)
+    return [entries[(template, s)] for s in scenarios
+            if (template, s) in entries]
+
+
+def tally(cases, entries):
+    """What some cases and their parity entries came to: (text, the
+    worst status). The text counts the outcomes, then, if there are
+    entries, says 'equal' or counts the statuses other than equal."""
+    outcomes = collections.Counter(str(c.get('outcome')) for c in cases)
+    names = [o for o in OUTCOMES if o in outcomes] + sorted(
+        set(outcomes) - set(OUTCOMES))
+    text = ', '.join('%d %s' % (outcomes[o], o) for o in names)
+    statuses = collections.Counter(parity_status(e) for e in entries)
+    if entries:
+        text += '; ' + (', '.join('%d %s' % (statuses[s], s)
+                                  for s in PARITIES[1:] if statuses[s])
+                        or 'equal')
+    found = set(outcomes) | set(statuses)
+    return text, next((s for s in WORST if s in found), 'passed')
+
+
+def _template_cell(template, rows, entries):
+    """A suite's cell of a template's summary row."""
+    if not rows:
+        return _tag('td', '')
+    cases = [c for _, _, by_path in rows for c in by_path.values()]
+    text, worst = tally(cases, _entries_of(template, rows, entries))
+    return _tag('td', esc(text), class_=worst)
+
+
+def _templates(report):
+    """One row per template, a cell per suite: its cases' outcomes and
+    its pairs' parity; the template links to its part of the matrix."""
+    by_template = _by_template(report)
+    if not by_template:
+        return ''
+    entries = _entries(report)
+    suites = sorted({suite_of(s) for rows in by_template.values()
+                     for s, _, _ in rows}, key=lambda s: (s != 'lifecycle',
+                                                          s))
+    body = []
+    for template, rows in by_template.items():
+        cells = [_tag('td', _tag('a', esc(template), href='#' + _anchor(
+            'tmpl', str(template))))]
+        cells += [_template_cell(template, [r for r in rows
+                                            if suite_of(r[0]) == suite],
+                                 entries) for suite in suites]
+        body.append(_tag('tr', ''.join(cells)))
+    return (_tag('h2', 'Templates', id='templates-title') +
+            _tag('p', 'Per template and suite: the outcomes of its cases '
+                 'on every path, then the parity of its pairs.',
+                 class_='small') +
+            _table(['template'] + suites, body, id='templates'))
+
+
+def _matrix_row(template, row, paths, entries):
+    scenario, repetition, by_path = row
+    entry = entries.get((template, scenario))
+    outcomes = sorted({c.get('outcome') for c in by_path.values()})
+    cells = [_tag('td', esc(row_label(scenario, repetition)))]
+    cells += [_outcome_cell(by_path.get(p)) for p in paths]
+    if len(paths) > 1:
+        cells.append(_parity_cell(entry))
+    return _tag('tr', ''.join(cells), data_outcomes=' '.join(outcomes),
+                data_parity=parity_status(entry))
+
+
+def _template_matrix(template, rows, paths, entries):
+    """A template's steps, folded under what they came to; open when
+    something failed or a pair is unequal or incomplete."""
+    cases = [c for _, _, by_path in rows for c in by_path.values()]
+    text, worst = tally(cases, _entries_of(template, rows, entries))
+    summary = _tag('summary', _tag('b', esc(template)) + ' ' + _tag(
+        'span', esc(text), class_=worst))
+    header = ['step'] + [str(p) for p in paths] + (
+        ['parity'] if len(paths) > 1 else [])
+    table = _table(header, [_matrix_row(template, row, paths, entries)
+                            for row in rows])
+    return '<details id="%s"%s>%s%s</details>' % (
+        _anchor('tmpl', str(template)), ' open' if worst in BAD else '',
+        summary, table)
+
+
 def _matrix(report):
     paths = paths_of(report)
     entries = _entries(report)
-    rows = []
-    for (template, scenario, repetition), by_path in _pairs(report).items():
-        entry = entries.get((template, scenario))
-        outcomes = sorted({c.get('outcome') for c in by_path.values()})
-        cells = [_tag('td', esc(template)),
-                 _tag('td', esc(row_label(scenario, repetition)))]
-        cells += [_outcome_cell(by_path.get(p)) for p in paths]
-        if len(paths) > 1:
-            cells.append(_parity_cell(entry))
-        rows.append(_tag('tr', ''.join(cells),
-                         data_outcomes=' '.join(outcomes),
-                         data_parity=parity_status(entry)))
-    header = ['template', 'step'] + [str(p) for p in paths] + (
-        ['parity'] if len(paths) > 1 else [])
+    tables = [_template_matrix(template, rows, paths, entries)
+              for template, rows in _by_template(report).items()]
     # In a section of its own, the filters stick to the top of the window
     # while the matrix is in view, and only then.
     return _tag('section', _tag('h2', 'Matrix', id='matrix-title') +
-                _filters() + _table(header, rows, id='matrix'))
+                _filters() + _tag('div', ''.join(tables), id='matrix'))
 
 
 # -- failures -----------------------------------------------------------
@@ -915,10 +1039,11 @@ def render(report, base_dir=None):
     """The whole page as a string. base_dir, the directory the page will
     be in, makes the links to log files relative where it can."""
     body = ''.join(part for part in (
-        _head(report, base_dir), _matrix(report), _failures(report),
-        _differences(report), _references(report), _noise(report),
-        _known_bugs(report), _flags(report), _corpus(report),
-        _timings(report), _performance(report)) if part)
+        _head(report, base_dir), _templates(report), _matrix(report),
+        _failures(report), _differences(report), _references(report),
+        _noise(report), _known_bugs(report), _flags(report),
+        _coverage(report), _corpus(report), _timings(report),
+        _performance(report)) if part)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="'
             "default-src 'none'; style-src 'unsafe-inline'; "

@@ -13,6 +13,7 @@ no process of it may outlive the test.
 """
 
 import os
+import re
 import shutil
 import signal
 import struct
@@ -142,6 +143,9 @@ def test_report_html_in_a_browser(report_dir, home):
     assert 'parity of nested_output_feeds_sibling/lifecycle/rename' in dom
     # The log links are relative to the report directory.
     assert 'href="logs/legacy.log"' in dom
+    # A summary row per template comes before the matrix.
+    assert dom.index('id="templates"') < dom.index('id="matrix"')
+    assert '<a href="#tmpl-res_fail_update_rollback">' in dom
     # The matrix: a row per template and step; the page's script ran and
     # counted the rows it shows (all of them: every box starts checked).
     rows = dom.count('<tr data-outcomes=')
@@ -164,11 +168,15 @@ def test_report_html_in_a_browser(report_dir, home):
     assert '<b>left</b> convergence=True expected=True' in dom
     assert dom.count('<svg') >= rows
 
-    # The filter, set from the address: only the unequal pair's row.
+    # The filter, set from the address: only the unequal pair's row, in
+    # its template's part of the matrix; the other template's is hidden.
     dom = chromium(page, home, '--dump-dom', fragment='#show=p-unequal')
     assert '<span id="shown">1</span> rows shown' in dom
     assert dom.count('data-parity="unequal">') == 1
-    assert dom.count('hidden=""') == rows - 1
+    assert len(re.findall('<tr [^>]*hidden=""', dom)) == rows - 1
+    assert re.search('<details id="tmpl-res_fail_update_rollback"[^>]* '
+                     'hidden="">', dom)
+    assert '<details id="tmpl-nested_output_feeds_sibling" open="">' in dom
 
     screenshot = report_dir / 'report.png'
     chromium(page, home, '--screenshot=%s' % screenshot,

@@ -4,13 +4,16 @@ Renders reports built (with ``report.build``) from crafted case records:
 all equal; unequal without and with an allowance; a flag mismatch in a
 nested tree; noise and flaky differences; text that needs escaping. Checks
 that the right things appear, escaped, in a page that is well formed and
-needs no network; that log links are relative to the report directory
-wherever the page is written; and that ``report.write`` and
-``heat-functional report`` write report.html beside report.json.
+needs no network; that the page, parsed, answers in order (verdict,
+blockers, reasons, a row per template, the matrix folded per template);
+that log links are relative to the report directory wherever the page
+is written; and that ``report.write`` and ``heat-functional report``
+write report.html beside report.json.
 """
 
 import html.parser
 import os
+import re
 
 from heat_functional import cli
 from heat_functional import discovery
@@ -540,3 +543,105 @@ def test_repeated_runs_without_noise():
     assert built['noise'] == [] and built['verdict'] == 'pass'
     assert 'id="noise"' not in page
     assert 'repeat: 2, noise: 0 locations' in page
+
+
+# -- what the page answers first, and per template -------------------------
+def headings(page):
+    return [text for _, text in elements(page, 'h2')]
+
+
+def test_the_page_answers_in_order():
+    cases = both(value='b') + [case('other', outcome='failed',
+                                    message='boom')]
+    page = render(cases, coverage=[{'suite': 'lifecycle', 'path': 'legacy',
+                                    'planned': 2, 'ran': 2,
+                                    'ran_share': 1.0}])
+    check(page)
+    # The verdict, then what blocks the default, then the reasons.
+    order = [page.index(mark) for mark in (
+        'class="verdict v-fail"', 'id="blockers"', 'class="reasons"',
+        'id="cells"', 'id="templates"', 'id="matrix"')]
+    assert order == sorted(order)
+    assert headings(page) == [
+        'Templates', 'Matrix', 'Cases that did not pass', 'Differences',
+        'Flag checks', 'Who ran', 'Timings']
+
+
+def test_reasons_beyond_the_first_are_folded():
+    reasons = ['reason %d' % n for n in range(htmlreport.REASONS_SHOWN + 2)]
+    page = render(both(), reasons=reasons)
+    check(page)
+    shown, more = [text for attributes, text in elements(page, 'ul')
+                   if attributes.get('class') == 'reasons']
+    assert shown.split('<li>')[1:] == reasons[:-2]
+    assert more.split('<li>')[1:] == reasons[-2:]
+    folded = [text for _, text in elements(page, 'details')
+              if text.startswith('<summary>2 more reasons')]
+    assert len(folded) == 1
+    assert 'more reasons' not in render(both(), reasons=reasons[:3])
+
+
+def rows_of(page, table_id):
+    """The cells' text of each row of a table, tags inside cells left
+    out."""
+    start = page.index('id="%s"' % table_id)
+    table = page[start:page.index('</table>', start)]
+    return [[re.sub('<[a-z0-9]+>', '', cell)
+             for cell in re.split('<t[dh]>', text)[1:]]
+            for _, text in elements(table, 'tr')]
+
+
+def test_a_summary_row_per_template_and_a_cell_per_suite():
+    cases = (both('a') + both('a', 'grow', value='b') + both('b') +
+             [dict(flip_case(step='grow'), template='a')])
+    page = render(cases)
+    checker = check(page)
+    # Outcomes on every path, then the parity: 'equal', or what is not.
+    assert rows_of(page, 'templates') == [
+        ['template', 'lifecycle', 'flip-on'],
+        ['a', '4 passed; 1 unequal', '1 passed; equal'],
+        ['b', '2 passed; equal', '']]
+    assert 'id="templates"' in page.split('id="matrix"')[0]
+    # The template links to its part of the matrix.
+    assert '<a href="#tmpl-a">a</a>' in page
+    assert {'tmpl-a', 'tmpl-b'} <= checker.ids
+
+
+def test_summary_cells_per_suite_count_reference_comparisons():
+    built = report.build(both('simple', 'grow') + [flip_case(value='b')],
+                         DESCRIPTION, PATHS)
+    page = htmlreport.render(built)
+    check(page)
+    assert rows_of(page, 'templates') == [
+        ['template', 'lifecycle', 'flip-on'],
+        ['simple', '2 passed; equal', '1 passed; 1 unequal']]
+    cells = [attributes.get('class') for attributes, _ in elements(
+        page.split('id="templates"')[1].split('</table>')[0], 'td')]
+    assert cells == [None, 'passed', 'unequal']
+
+
+def test_tally():
+    cases = [{'outcome': o} for o in ('passed', 'skipped', 'odd')]
+    assert htmlreport.tally(cases, []) == (
+        '1 passed, 1 skipped, 1 odd', 'skipped')
+    assert htmlreport.tally(cases[:1], [{'equal': True}]) == (
+        '1 passed; equal', 'passed')
+    assert htmlreport.tally(cases[:1], [{'allowed': True}, {}]) == (
+        '1 passed; 1 allowed, 1 unequal', 'unequal')
+
+
+def test_the_matrix_opens_per_template():
+    cases = both('a') + both('a', 'grow', value='b') + both('b')
+    page = render(cases)
+    check(page)
+    parts = {attributes['id']: (attributes, text) for attributes, text in
+             elements(page, 'details') if attributes.get('id', '').startswith(
+                 'tmpl-')}
+    assert list(parts) == ['tmpl-a', 'tmpl-b']
+    # What failed or differs opens; the rest stays folded.
+    assert 'open' in parts['tmpl-a'][0] and 'open' not in parts['tmpl-b'][0]
+    a_rows, b_rows = rows_of(page, 'tmpl-a'), rows_of(page, 'tmpl-b')
+    assert parts['tmpl-a'][1].startswith('<summary><b>a')
+    assert [row[0] for row in a_rows] == ['step', 'create', 'grow']
+    assert [row[0] for row in b_rows] == ['step', 'create']
+    assert b_rows[1] == ['create', 'passed', 'passed', 'equal']
