@@ -22,13 +22,16 @@ answers the reader's questions in this order:
   the rows with a failed or errored case whose pair is unequal;
 - what failed, with the case's message;
 - for every pair that is not equal, its differences side by side
-  (location, legacy value, convergence value) and the allowance, with its
-  reason where the report holds it, that covers each;
+  (location, legacy value, convergence value), grouped by what covers
+  them: pairs without an observation first, then the differences no
+  allowance covers, then each allowance once, with its reason and
+  source, and the pairs it covers under it (folded);
 - noise (differences seen between repeated runs of one path, with each
   run's value) and flaky differences, when the report has them; with
   ``--repeat`` the matrix and timings have a row per repetition;
 - the flag lifecycle suite's comparisons with their reference cases that
-  are not equal, side by side, labelled with the reference;
+  are not equal, side by side and grouped the same way, labelled with
+  the reference;
 - the known Heat bugs the flag checks met (and those they did not);
 - the flag checks, case by case, as the tree of nested stacks, where a
   flag explained by a known Heat bug is marked as such, apart from
@@ -67,6 +70,8 @@ REASONS_SHOWN = 10
 WORST = ('error', 'failed', 'incomplete', 'unequal', 'skipped', 'allowed')
 #: The statuses that open a template's part of the matrix.
 BAD = WORST[:4]
+#: The groups of differences that come before the allowances' own.
+INCOMPLETE, NOT_ALLOWED = (0, ''), (1, '')
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 2em 3em;color:#222}
@@ -89,8 +94,8 @@ color:#fff;font-weight:bold;letter-spacing:.05em}
 #filters{position:sticky;top:0;background:#fff;padding:.4em 0;
 border-bottom:1px solid #eee}
 mark{background:#ffe08a}
-.side{width:100%}.side td{width:30%}.side td.loc{width:15%}
-.side td.allow{width:25%}.num{text-align:right;white-space:nowrap}
+.side{width:100%}.side td{width:40%}.side td.loc{width:20%}
+.num{text-align:right;white-space:nowrap}
 .tree,.tree ul{list-style:none;margin:0;padding-left:1.2em}
 .tree{padding-left:0}.small{color:#666;font-size:12px}
 .flaky{background:#e1e8f5;border-radius:3px;padding:0 .3em}
@@ -581,21 +586,7 @@ def side_by_side(legacy, convergence):
     return '\n'.join(left_out), '\n'.join(right_out)
 
 
-def _allowance_cell(difference, allowances):
-    allowance_id = difference.get('allowed_by')
-    if not allowance_id:
-        return _tag('td', 'not allowed', class_='bad allow')
-    allowance = allowances.get(allowance_id) or {}
-    text = 'allowed by ' + _tag('b', esc(allowance_id), class_='allowed')
-    if allowance.get('reason'):
-        text += _tag('p', esc(allowance['reason']))
-    if allowance.get('source'):
-        text += _tag('p', 'source: ' + esc(allowance['source']),
-                     class_='small')
-    return _tag('td', text, class_='allow')
-
-
-def _difference_row(difference, allowances, comparisons=None):
+def _difference_row(difference, comparisons=None):
     legacy, convergence = side_by_side(difference.get('legacy'),
                                        difference.get('convergence'))
     location = _tag('code', esc(difference.get('location')))
@@ -608,8 +599,7 @@ def _difference_row(difference, allowances, comparisons=None):
             esc(difference['seen_in']), esc(comparisons)), class_='small')
     return _tag('tr', _tag('td', location, class_='loc') +
                 _tag('td', _tag('pre', legacy)) +
-                _tag('td', _tag('pre', convergence)) +
-                _allowance_cell(difference, allowances))
+                _tag('td', _tag('pre', convergence)))
 
 
 def _allowances(report):
@@ -620,33 +610,130 @@ def _allowances(report):
     return {a.get('id'): a for a in found if isinstance(a, dict)}
 
 
-def _pair_section(entry, allowances, paths, sides=None, prefix='pair',
-                  note=None):
-    """A pair's (or a reference comparison's) differences side by side;
-    `sides` names the two columns (the paths by default)."""
+def _groups(entries):
+    """group -> entry index -> the entry's differences in that group.
+    Groups, in this order: (0, '') the pairs without an observation of
+    one side, (1, '') the differences no allowance covers, (2, id) those
+    each allowance covers."""
+    groups = collections.defaultdict(collections.OrderedDict)
+    for index, entry in enumerate(entries):
+        if entry.get('incomplete'):
+            groups[INCOMPLETE][index] = []
+        for difference in entry.get('differences') or []:
+            allowance = difference.get('allowed_by')
+            group = (2, str(allowance)) if allowance else NOT_ALLOWED
+            groups[group].setdefault(index, []).append(difference)
+        if not any(index in members for members in groups.values()):
+            groups[NOT_ALLOWED][index] = []
+    return collections.OrderedDict((g, groups[g]) for g in sorted(groups))
+
+
+def _group_anchor(prefix, group):
+    if group == INCOMPLETE:
+        return _anchor(prefix, 'incomplete')
+    if group == NOT_ALLOWED:
+        return _anchor(prefix, 'not-allowed')
+    return _anchor(prefix + '-by', group[1])
+
+
+def _group_name(group):
+    if group == INCOMPLETE:
+        return _tag('span', 'incomplete', class_='incomplete')
+    if group == NOT_ALLOWED:
+        return _tag('span', 'not allowed', class_='bad')
+    return 'allowed by ' + _tag('b', esc(group[1]), class_='allowed')
+
+
+def _group_head(group, members, allowances):
+    """The group's heading, counts, and an allowance's reason and source,
+    once."""
+    differences = sum(len(d) for d in members.values())
+    counts = '%d pairs' % len(members) if group == INCOMPLETE else \
+        '%d differences in %d pairs' % (differences, len(members))
+    parts = [_tag('h3', _group_name(group) + ': ' + counts)]
+    allowance = {}
+    if group[0] == 2:
+        allowance = allowances.get(group[1]) or {}
+    if allowance.get('reason'):
+        parts.append(_tag('p', esc(allowance['reason'])))
+    if allowance.get('source'):
+        parts.append(_tag('p', 'source: ' + esc(allowance['source']),
+                          class_='small'))
+    return ''.join(parts)
+
+
+def _pair_block(entry, differences, sides, note=None, anchor=None,
+                elsewhere=''):
+    """A pair's (or a reference comparison's) differences of one group
+    side by side; `sides` names the two columns. The pair's first block
+    has its anchor and says why it is incomplete; `elsewhere` links to
+    the pair's other groups."""
     status = parity_status(entry)
     title = '%s / %s: %s' % (esc(entry['template']), esc(entry['scenario']),
                              _tag('span', esc(status), class_=status))
-    parts = [_tag('h3', title, id=_anchor(prefix, entry['template'],
-                                          entry['scenario']))]
+    if anchor and entry.get('incomplete'):
+        title += ': ' + _tag('span', esc(entry['incomplete']),
+                             class_='bad')
+    parts = [_tag('h4', title, id=anchor)]
     if note:
         parts.append(_tag('p', note, class_='small'))
-    if entry.get('incomplete'):
-        parts.append(_tag('p', esc(entry['incomplete']), class_='bad'))
-    rows = [_difference_row(d, allowances, entry.get('comparisons'))
-            for d in entry.get('differences') or []]
+    if elsewhere:
+        parts.append(_tag('p', 'more of this pair: ' + elsewhere,
+                          class_='small'))
+    rows = [_difference_row(d, entry.get('comparisons'))
+            for d in differences]
     if rows:
-        if sides is None:
-            sides = (paths[0] if paths else 'legacy',
-                     paths[1] if len(paths) > 1 else 'convergence')
-        header = ('location',) + tuple(sides) + ('allowance',)
-        parts.append(_table(header, rows, class_='side'))
+        parts.append(_table(('location',) + tuple(sides), rows,
+                            class_='side'))
+    return ''.join(parts)
+
+
+def _grouped(entries, allowances, prefix, sides_of, note_of):
+    """The entries' differences side by side, grouped (``_groups``); the
+    groups of allowances folded. A pair's first block has its anchor
+    (``prefix``-template-scenario), its other blocks link to its other
+    groups."""
+    groups = _groups(entries)
+    homes = collections.defaultdict(list)
+    for group, members in groups.items():
+        for index in members:
+            homes[index].append(group)
+    parts = []
+    for group, members in groups.items():
+        blocks = []
+        for index, differences in members.items():
+            entry = entries[index]
+            elsewhere = ', '.join(
+                _tag('a', _group_name(g), href='#' + _group_anchor(
+                    prefix + 's', g)) for g in homes[index] if g != group)
+            anchor = _anchor(prefix, entry['template'], entry['scenario']) \
+                if homes[index][0] == group else None
+            blocks.append(_pair_block(entry, differences, sides_of(entry),
+                                      note_of(entry), anchor, elsewhere))
+        parts.append(_tag('section', _group_head(
+            group, members, allowances) + '<details%s>%s%s</details>' % (
+                '' if group[0] == 2 else ' open',
+                _tag('summary', 'the %d pairs' % len(members)),
+                ''.join(blocks)), class_='group',
+            id=_group_anchor(prefix + 's', group)))
     return ''.join(parts)
 
 
 def _reference_label(entry):
     reference = entry.get('reference') or {}
     return '%s on %s' % (reference.get('scenario'), reference.get('path'))
+
+
+def _reference_sides(entry):
+    return ('reference: %s' % _reference_label(entry),
+            '%s on %s' % (entry['scenario'], entry.get('path')))
+
+
+def _reference_note(entry):
+    reference = entry.get('reference') or {}
+    return 'reference %s%s' % (
+        esc(_reference_label(entry)),
+        ': ' + esc(reference['why']) if reference.get('why') else '')
 
 
 def _references(report):
@@ -658,20 +745,12 @@ def _references(report):
                if e.get('not_compared')]
     if not entries and not skipped:
         return ''
-    allowances = _allowances(report)
     parts = [_tag('h2', 'Against the reference cases', id='references'),
              _tag('p', 'Cases of the flag lifecycle suite whose observation '
                   'must equal a case of the parity suite (the reference).',
-                  class_='small')]
-    for entry in entries:
-        reference = entry.get('reference') or {}
-        sides = ('reference: %s' % _reference_label(entry),
-                 '%s on %s' % (entry['scenario'], entry.get('path')))
-        note = 'reference %s%s' % (
-            esc(_reference_label(entry)),
-            ': ' + esc(reference['why']) if reference.get('why') else '')
-        parts.append(_pair_section(entry, allowances, [], sides, 'ref',
-                                   note))
+                  class_='small'),
+             _grouped(entries, _allowances(report), 'ref', _reference_sides,
+                      _reference_note)]
     if skipped:
         parts.append(_tag('p', '%d not compared (their reference did not '
                           'run in this session), e.g. %s / %s: %s' % (
@@ -757,10 +836,16 @@ def _differences(report):
                if parity_status(e) != 'equal']
     if not entries:
         return ''
-    allowances = _allowances(report)
     paths = paths_of(report)
-    return _tag('h2', 'Differences', id='differences') + ''.join(
-        _pair_section(e, allowances, paths) for e in entries)
+    sides = (paths[0] if paths else 'legacy',
+             paths[1] if len(paths) > 1 else 'convergence')
+    return _tag('h2', 'Differences', id='differences') + _tag(
+        'p', 'The pairs that are not equal, grouped by what covers their '
+        'differences: first the pairs without an observation of one '
+        'path, then the differences no allowance covers, then each '
+        'allowance with its reason and the pairs it covers (folded).',
+        class_='small') + _grouped(entries, _allowances(report), 'pair',
+                                   lambda entry: sides, lambda entry: None)
 
 
 def _noise_values(noise):

@@ -164,6 +164,11 @@ def test_report_html_in_a_browser(report_dir, home):
     assert "<code>events['&lt;stack&gt;']</code>" in differences
     assert 'allowed by <b class="allowed">rolled-back-update-writes-no-' \
         'failed-event-on-legacy</b>' in differences
+    # Each allowance once, with its reason, over the pairs it covers.
+    assert differences.count('<h3>allowed by <b class="allowed">replaced-'
+                             'resource-deleted-in-backup-stack</b>') == 1
+    assert dom.count('When an update replaces a resource, the legacy '
+                     'engine moves') == 1
     # Flag checks with a nested stack, and timings.
     assert '<b>left</b> convergence=True expected=True' in dom
     assert dom.count('<svg') >= rows

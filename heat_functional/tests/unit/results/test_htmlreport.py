@@ -6,6 +6,7 @@ nested tree; noise and flaky differences; text that needs escaping. Checks
 that the right things appear, escaped, in a page that is well formed and
 needs no network; that the page, parsed, answers in order (verdict,
 blockers, reasons, a row per template, the matrix folded per template);
+that differences are grouped by allowance, each allowance's reason once;
 that log links are relative to the report directory wherever the page
 is written; and that ``report.write`` and ``heat-functional report``
 write report.html beside report.json.
@@ -545,7 +546,7 @@ def test_repeated_runs_without_noise():
     assert 'repeat: 2, noise: 0 locations' in page
 
 
-# -- what the page answers first, and per template -------------------------
+# -- what the page answers first; per template; grouped differences ----------
 def headings(page):
     return [text for _, text in elements(page, 'h2')]
 
@@ -645,3 +646,46 @@ def test_the_matrix_opens_per_template():
     assert [row[0] for row in a_rows] == ['step', 'create', 'grow']
     assert [row[0] for row in b_rows] == ['step', 'create']
     assert b_rows[1] == ['create', 'passed', 'passed', 'equal']
+
+
+def test_differences_are_grouped_by_allowance():
+    cases = both('p1', value='b') + both('p2', value='b') + \
+        both('p3', value='b') + both('p0')
+    cases[5]['observation']['stack'] = 'CREATE_FAILED'
+    cases[7]['observation'] = None
+    built = report.build(cases, DESCRIPTION, PATHS, [ALLOWANCE])
+    page = htmlreport.render(built)
+    check(page)
+    groups = [(attributes['id'], text) for attributes, text in elements(
+        page, 'section') if attributes.get('class') == 'group']
+    assert [name for name, _ in groups] == [
+        'pairs-incomplete', 'pairs-not-allowed',
+        'pairs-by-value-may-differ']
+
+    def pairs(text):
+        return [title.split(' / ')[0] for title in re.findall(
+            '<h4>([^<]*)', text)]
+    incomplete, unallowed, allowed = (text for _, text in groups)
+    assert pairs(incomplete) == ['p0'] and pairs(unallowed) == ['p3']
+    assert pairs(allowed) == ['p1', 'p2', 'p3']
+    # The allowance's reason and source once, over its pairs.
+    assert page.count('documented: &lt;the value&gt; &amp; more') == 1
+    assert page.count('source: heat docs') == 1
+    assert '3 differences in 3 pairs' in allowed
+    assert '1 differences in 1 pairs' in unallowed
+    # Each pair has one anchor, at its first block; a pair in two groups
+    # links from each block to the other group.
+    anchors = [attributes.get('id') for attributes, _ in elements(page,
+                                                                  'h4')]
+    assert anchors == [htmlreport._anchor('pair', 'p0', 'lifecycle/create'),
+                       htmlreport._anchor('pair', 'p3', 'lifecycle/create'),
+                       htmlreport._anchor('pair', 'p1', 'lifecycle/create'),
+                       htmlreport._anchor('pair', 'p2', 'lifecycle/create'),
+                       None]
+    assert 'more of this pair: <a href="#pairs-by-value-may-differ">' in page
+    assert 'more of this pair: <a href="#pairs-not-allowed">' in page
+    # Allowed differences are folded, the others open.
+    folded = [attributes for attributes, text in elements(page, 'details')
+              if text.startswith('<summary>the ')]
+    assert ['open' in attributes for attributes in folded] == [
+        True, True, False]
