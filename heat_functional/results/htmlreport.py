@@ -644,12 +644,18 @@ def _group_name(group):
     return 'allowed by ' + _tag('b', esc(group[1]), class_='allowed')
 
 
+def _count(number, noun):
+    """'1 pair', '2 pairs'."""
+    return '%d %s%s' % (number, noun, '' if number == 1 else 's')
+
+
 def _group_head(group, members, allowances):
     """The group's heading, counts, and an allowance's reason and source,
     once."""
     differences = sum(len(d) for d in members.values())
-    counts = '%d pairs' % len(members) if group == INCOMPLETE else \
-        '%d differences in %d pairs' % (differences, len(members))
+    counts = _count(len(members), 'pair')
+    if group != INCOMPLETE:
+        counts = '%s in %s' % (_count(differences, 'difference'), counts)
     parts = [_tag('h3', _group_name(group) + ': ' + counts)]
     allowance = {}
     if group[0] == 2:
@@ -713,7 +719,7 @@ def _grouped(entries, allowances, prefix, sides_of, note_of):
         parts.append(_tag('section', _group_head(
             group, members, allowances) + '<details%s>%s%s</details>' % (
                 '' if group[0] == 2 else ' open',
-                _tag('summary', 'the %d pairs' % len(members)),
+                _tag('summary', 'the ' + _count(len(members), 'pair')),
                 ''.join(blocks)), class_='group',
             id=_group_anchor(prefix + 's', group)))
     return ''.join(parts)

@@ -672,7 +672,8 @@ def test_differences_are_grouped_by_allowance():
     assert page.count('documented: &lt;the value&gt; &amp; more') == 1
     assert page.count('source: heat docs') == 1
     assert '3 differences in 3 pairs' in allowed
-    assert '1 differences in 1 pairs' in unallowed
+    assert '1 difference in 1 pair' in unallowed
+    assert '<summary>the 1 pair<h4>' in unallowed
     # Each pair has one anchor, at its first block; a pair in two groups
     # links from each block to the other group.
     anchors = [attributes.get('id') for attributes, _ in elements(page,
