@@ -105,7 +105,7 @@ font-size:12px}.blockers{color:#8a6d00}
 details{margin:.2em 0}summary{cursor:pointer}
 .legend i{display:inline-block;width:1em;height:.8em;margin:0 .3em}
 #matrix details>table{margin:.2em 0 .6em 1.2em}h4{margin:.8em 0 .2em}
-.group{margin-left:1em}#templates td{white-space:nowrap}
+.group{margin-left:1em}#templates{font-size:12px}
 """
 
 SCRIPT = """
@@ -485,7 +485,10 @@ def _template_cell(template, rows, entries):
         return _tag('td', '')
     cases = [c for _, _, by_path in rows for c in by_path.values()]
     text, worst = tally(cases, _entries_of(template, rows, entries))
-    return _tag('td', esc(text), class_=worst)
+    # Lines break between the counts, never inside one: the columns stay
+    # narrow enough for a row of every suite to fit the window.
+    return _tag('td', re.sub(r'(\d) ', r'\1&nbsp;', esc(text)),
+                class_=worst)
 
 
 def _templates(report):

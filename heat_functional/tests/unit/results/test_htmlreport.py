@@ -587,7 +587,7 @@ def rows_of(page, table_id):
     out."""
     start = page.index('id="%s"' % table_id)
     table = page[start:page.index('</table>', start)]
-    return [[re.sub('<[a-z0-9]+>', '', cell)
+    return [[re.sub('<[a-z0-9]+>', '', cell).replace('\xa0', ' ')
              for cell in re.split('<t[dh]>', text)[1:]]
             for _, text in elements(table, 'tr')]
 
