@@ -709,16 +709,12 @@ def _grouped(entries, allowances, prefix, sides_of, note_of):
             homes[index].append(group)
     parts = []
     for group, members in groups.items():
-        blocks = []
-        for index, differences in members.items():
-            entry = entries[index]
-            elsewhere = ', '.join(
-                _tag('a', _group_name(g), href='#' + _group_anchor(
-                    prefix + 's', g)) for g in homes[index] if g != group)
-            anchor = _anchor(prefix, entry['template'], entry['scenario']) \
-                if homes[index][0] == group else None
-            blocks.append(_pair_block(entry, differences, sides_of(entry),
-                                      note_of(entry), anchor, elsewhere))
+        blocks = [_pair_block(
+            entries[index], differences, sides_of(entries[index]),
+            note_of(entries[index]), _home_anchor(
+                prefix, entries[index], homes[index], group),
+            _elsewhere(prefix, homes[index], group))
+            for index, differences in members.items()]
         parts.append(_tag('section', _group_head(
             group, members, allowances) + '<details%s>%s%s</details>' % (
                 '' if group[0] == 2 else ' open',
@@ -726,6 +722,19 @@ def _grouped(entries, allowances, prefix, sides_of, note_of):
                 ''.join(blocks)), class_='group',
             id=_group_anchor(prefix + 's', group)))
     return ''.join(parts)
+
+
+def _home_anchor(prefix, entry, homes, group):
+    """The pair's anchor if `group` is the first of its `homes`."""
+    if homes[0] != group:
+        return None
+    return _anchor(prefix, entry['template'], entry['scenario'])
+
+
+def _elsewhere(prefix, homes, group):
+    """Links to the pair's groups other than `group`."""
+    return ', '.join(_tag('a', _group_name(g), href='#' + _group_anchor(
+        prefix + 's', g)) for g in homes if g != group)
 
 
 def _reference_label(entry):
