@@ -118,9 +118,9 @@ var o=r.dataset.outcomes.split(' ').some(function(x){return on['o-'+x];});
 r.hidden=!(o&&on['p-'+r.dataset.parity]);if(!r.hidden)k++;});
 d.hidden=!k;if(k&&!all)d.open=true;n+=k;});
 document.getElementById('shown').textContent=n;}
-function hfReveal(){
-var t=document.getElementById(decodeURIComponent(location.hash.slice(1)));
-for(var e=t;e;e=e.parentElement)if(e.tagName=='DETAILS')e.open=true;
+function hfReveal(){var t;try{
+t=document.getElementById(decodeURIComponent(location.hash.slice(1)));
+}catch(x){}for(var e=t;e;e=e.parentElement)if(e.tagName=='DETAILS')e.open=true;
 if(t)t.scrollIntoView();}
 function hfInit(){var m=/^#show=(.*)$/.exec(location.hash);if(m){
 var v=decodeURIComponent(m[1]).split(',');
