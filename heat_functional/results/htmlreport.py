@@ -503,11 +503,13 @@ def _templates(report):
                                                           s))
     body = []
     for template, rows in by_template.items():
+        by_suite = collections.defaultdict(list)
+        for row in rows:
+            by_suite[suite_of(row[0])].append(row)
         cells = [_tag('td', _tag('a', esc(template), href='#' + _anchor(
             'tmpl', str(template))))]
-        cells += [_template_cell(template, [r for r in rows
-                                            if suite_of(r[0]) == suite],
-                                 entries) for suite in suites]
+        cells += [_template_cell(template, by_suite[suite], entries)
+                  for suite in suites]
         body.append(_tag('tr', ''.join(cells)))
     return (_tag('h2', 'Templates', id='templates-title') +
             _tag('p', 'Per template and suite: the outcomes of its cases '
