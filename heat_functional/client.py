@@ -321,10 +321,7 @@ class StackDriver(object):
                            'to finish; the stack\'s last event: %s)\n%s'
                            % (timeout, action, last,
                               self.hang_evidence(stack_id)))
-            if from_timeline:
-                time.sleep(config.STATE_PROBE_INTERVAL)
-            else:
-                time.sleep(next(intervals))
+            time.sleep(next(intervals))
 
     def wait_alone_in_progress(self, stack_id, resource, step):
         """Wait until `resource` is being created and nothing else in the
