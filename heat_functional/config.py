@@ -115,6 +115,11 @@ LOCK_RETRY_TIMEOUT = 30.0
 #: client.StackDriver.send). A rejection that comes back every time is
 #: the template's, and is reported as Heat gave it.
 RACE_RESENDS = 2
+#: The PostgreSQL role the harness reads Heat's rows with (flags, event
+#: timelines): read-only, and named in the title of the backends that
+#: serve it, so that their CPU counts as the harness's.
+HARNESS_DB_READER = 'heat_functional_reader'
+
 #: Heat's rpc_response_timeout in the cells the harness starts (Heat's
 #: default is 60 s). The legacy engine creates and updates nested stacks
 #: through RPC calls to itself; on a 2-core machine running four cells

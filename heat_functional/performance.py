@@ -44,7 +44,8 @@ PAGE_SIZE = os.sysconf('SC_PAGE_SIZE')
 #: Group name prefixes and whose they are.
 HEAT_PREFIX = 'heat:'
 DATABASE_PREFIX = 'postgresql:'
-HARNESS_GROUPS = ('keystone', 'workers', 'controller', 'reaper')
+HARNESS_GROUPS = ('keystone', 'workers', 'controller', 'reaper',
+                  'postgresql-harness-reads')
 #: Databases that serve the harness rather than Heat: keystone's, and
 #: the server's own, where the harness creates the others.
 HARNESS_DATABASES = ('keystone', 'postgres')
@@ -63,7 +64,10 @@ HEAT_MARKERS = ('heat_functional.deployment.programs.cell',
 WORKER_MARKERS = ('pytest-xdist', 'execnet', 'exec(eval(sys.stdin')
 #: A PostgreSQL backend's title: "postgres: USER DATABASE HOST ACTIVITY".
 BACKEND_TITLE = re.compile(
-    r'^postgres: \S+ (?P<database>\S+) (\[local\]|[0-9a-fA-F.:]+\(\d+\))')
+    r'^postgres: (?P<user>\S+) (?P<database>\S+) '
+    r'(\[local\]|[0-9a-fA-F.:]+\(\d+\))')
+#: The group of the backends that serve the harness's own reads.
+HARNESS_READS = 'postgresql-harness-reads'
 
 
 class Process(object):
@@ -127,6 +131,8 @@ def classify(command, parent_group):
     """The group a process belongs to, from its command line, or None
     when it belongs to its parent's group."""
     title = BACKEND_TITLE.match(command)
+    if title and title.group('user') == config.HARNESS_DB_READER:
+        return HARNESS_READS
     if title:
         return DATABASE_PREFIX + title.group('database')
     head = command.split(' ', 1)[0]
@@ -269,7 +275,7 @@ def divide_postgres(cpu):
     cpu = dict(cpu)
     server = cpu.pop(POSTGRES_SERVER, 0.0)
     databases = {g: s for g, s in cpu.items()
-                 if g.startswith(DATABASE_PREFIX)}
+                 if g.startswith(DATABASE_PREFIX) or g == HARNESS_READS}
     attributed = sum(databases.values())
     if not databases:
         if server:

@@ -441,7 +441,7 @@ class CloudDeployment(owner.Owner):
             'cloud': CLOUD_PREFIX + name,
             'convergence_engine': cell['convergence_engine'],
             'heat_conf': cell['heat_conf'],
-            'db_url': cell['db_url'],
+            'db_url': self.postgres.reader_url(database.database_name(name)),
             'api': 'http://127.0.0.1:%d' % cell['port'],
             'api_log': cell['api_log'],
             'engines': self.status(name)['engines'],

@@ -285,7 +285,7 @@ class EmbeddedCells(owner.Owner):
                 'endpoint': '%s/v1/%s' % (base_url, project),
                 'cloud': keystone.CLOUD_PREFIX + name,
                 'control': '%s/harness' % base_url,
-                'db_url': db_urls[name],
+                'db_url': self._reader_url(name, db_urls[name]),
                 'log_file': self.cells[name]['log_file'],
                 'pid': self.cells[name]['process'].pid,
                 'convergence_engine': config.initial_convergence(name),
@@ -305,6 +305,13 @@ class EmbeddedCells(owner.Owner):
             'paths': {p: cells[p] for p in self.paths},
             'toggles': {t: cells[t] for t in self.toggles},
         }
+
+    def _reader_url(self, name, db_url):
+        """The URL the suites read a cell's rows with: the read-only
+        role where PostgreSQL serves it, the cell's own URL for SQLite."""
+        if self.postgres is None:
+            return db_url
+        return self.postgres.reader_url(database.database_name(name))
 
     def _test_project_id(self):
         """The project the harness's stacks live in (the noauth

@@ -91,9 +91,17 @@ class PostgresServer(object):
             self.log_file, user=user)
         return self.process
 
-    def url(self, database='postgres'):
-        return ('postgresql+psycopg2://postgres@/%s?host=%s'
-                % (database, self.socket_dir))
+    def url(self, database='postgres', user='postgres'):
+        return ('postgresql+psycopg2://%s@/%s?host=%s'
+                % (user, database, self.socket_dir))
+
+    def reader_url(self, database):
+        """The URL the harness reads a cell's rows with (flags, event
+        timelines): a role that may only read (config.HARNESS_DB_READER),
+        so the harness cannot change Heat's rows, and PostgreSQL's
+        backends that serve it say so in their title: performance.py
+        counts their CPU as the harness's, not Heat's."""
+        return self.url(database, user=config.HARNESS_DB_READER)
 
     def wait_ready(self, timeout=config.DATABASE_READY_TIMEOUT):
         try:
@@ -117,8 +125,22 @@ class PostgresServer(object):
             with engine.connect() as conn:
                 for name in names:
                     conn.exec_driver_sql('CREATE DATABASE "%s"' % name)
+                self._create_reader(conn)
         finally:
             engine.dispose()
+
+    @staticmethod
+    def _create_reader(conn):
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = '%s'"
+            % config.HARNESS_DB_READER).fetchone()
+        if not exists:
+            conn.exec_driver_sql('CREATE ROLE "%s" LOGIN'
+                                 % config.HARNESS_DB_READER)
+        # PostgreSQL 14's predefined role: SELECT on every table, present
+        # and future, of every database.
+        conn.exec_driver_sql('GRANT pg_read_all_data TO "%s"'
+                             % config.HARNESS_DB_READER)
 
     def stop(self):
         # SIGINT is PostgreSQL's "fast shutdown": no waiting for clients.

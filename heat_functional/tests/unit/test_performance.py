@@ -85,6 +85,13 @@ class TestClassify(unittest.TestCase):
             '/v/bin/heat-engine --config-file w/flip-on/heat.conf '
             '--config-file w/flip-on/engine-1.conf', 'controller'))
 
+    def test_the_harness_reads_are_the_harness_s(self):
+        group = performance.classify(
+            'postgres: heat_functional_reader heat_legacy [local] idle',
+            'postgresql')
+        self.assertEqual(performance.HARNESS_READS, group)
+        self.assertEqual('harness', performance.role(group))
+
     def test_workers_are_the_controllers_pytest_children(self):
         self.assertEqual('workers', performance.classify(WORKER,
                                                          'controller'))
