@@ -7,6 +7,7 @@ where the deployment has no timeline.
 """
 
 import datetime
+import itertools
 import json
 import time
 
@@ -388,15 +389,18 @@ def test_wait_keeps_polling_while_the_api_shows_in_progress(clock):
     stack = driver_of(deployment).wait(STACK, 'CREATE', 'create')
     assert (stack.action, stack.status) == ('CREATE', 'COMPLETE')
     assert len(deployment.heat.gets) == 3
-    assert clock.sleeps == [config.STATE_PROBE_INTERVAL] * 2
+    assert clock.sleeps == list(itertools.islice(client.poll_intervals(), 2))
 
 
-def test_wait_polls_a_timeline_at_the_probe_interval(clock):
-    deployment = ScriptedDeployment(script(
-        timeline(), timeline(CREATED[0]), timeline(*CREATED)))
+def test_wait_polls_a_timeline_backing_off_to_a_ceiling(clock):
+    """Short actions are seen at once; a long one costs at most one read
+    per STACK_POLL_MAX."""
+    deployment = ScriptedDeployment(script(*(
+        [timeline()] * 12 + [timeline(CREATED[0]), timeline(*CREATED)])))
     driver_of(deployment).wait(STACK, 'CREATE', 'create')
-    assert clock.sleeps
-    assert set(clock.sleeps) == {config.STATE_PROBE_INTERVAL}
+    assert clock.sleeps[0] == config.STACK_POLL_FIRST
+    assert clock.sleeps == sorted(clock.sleeps)
+    assert clock.sleeps[-1] == config.STACK_POLL_MAX
 
 
 def test_wait_timeout_names_the_step_action_and_last_event(clock):
@@ -408,7 +412,7 @@ def test_wait_timeout_names_the_step_action_and_last_event(clock):
     assert str(raised.value).splitlines()[0] == (
         "grow of group on legacy: not finished after 30 s (waited for "
         "UPDATE to finish; the stack's last event: UPDATE_IN_PROGRESS)")
-    assert 30 <= clock.now - 1000 <= 30.1
+    assert 30 <= clock.now - 1000 <= 30 + config.STACK_POLL_MAX
     assert deployment.heat.gets == []
 
 
