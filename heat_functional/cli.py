@@ -309,22 +309,6 @@ def build_parser():
 
 
 # -- deploy ----------------------------------------------------------------
-def clouds_yaml(description):
-    """One cloud per path and toggle cell of an embedded deployment."""
-    if description.get('clouds_file'):
-        with open(description['clouds_file']) as f:
-            return f.read()
-    lines = ['clouds:']
-    cells = dict(description['paths'], **description.get('toggles', {}))
-    for path, info in cells.items():
-        lines += ['  heat-functional-%s:' % path,
-                  '    auth_type: none',
-                  '    auth:',
-                  '      endpoint: %s' % info['endpoint'],
-                  '    orchestration_endpoint_override: %s' % info['endpoint']]
-    return '\n'.join(lines) + '\n'
-
-
 def source_note(description):
     """Where the cells' Heat comes from, when it is a checkout."""
     heat_source = description.get('heat_source')
@@ -344,120 +328,87 @@ def clouds_note(clouds_file):
             % clouds_file)
 
 
-def private_clouds_file(cells):
-    """The clouds.yaml of started embedded cells, in their private work
-    directory: keystone's, or one written there for noauth cells (and
-    then named in the description, written again)."""
-    from heat_functional.deployment import processes
-    if not cells.description.get('clouds_file'):
-        cells.set_clouds_file(processes.write_private(
-            cells.workdir, 'clouds.yaml', clouds_yaml(cells.description)))
-    return cells.description['clouds_file']
+def embedded_ready(cells, description_file):
+    """What deploy says once embedded cells are up."""
+    description = cells.description
+    clouds_file = description['clouds_file']
+    lines = ['heat-functional: Heat %s ready in %.1f s (%s database)%s'
+             % (description['heat_version'], description['ready_s'],
+                description['db'], source_note(description))]
+    shown = dict(description['paths'], **description['toggles'])
+    for path, info in shown.items():
+        lines.append('  %-12s %s  (convergence_engine=%s, log %s)'
+                     % (path, info['endpoint'],
+                        str(info['convergence_engine']).lower(),
+                        info['log_file']))
+    first = list(description['paths'])[0]
+    lines.append('\n%s\n' % clouds_note(clouds_file))
+    lines.append('For example:\n  export OS_CLIENT_CONFIG_FILE=%s\n'
+                 '  openstack --os-cloud heat-functional-%s stack list\n'
+                 '  curl %s/stacks\n'
+                 '\nSuites can attach to it: export %s=%s'
+                 % (clouds_file, first,
+                    description['paths'][first]['endpoint'],
+                    config.DEPLOYMENT_ENV, description_file))
+    return '\n'.join(lines)
 
 
-def write_description(directory, description):
-    """Write deployment.json into directory at once (readers poll it)."""
-    path = os.path.join(directory, config.DESCRIPTION_JSON)
-    with open(path + '.tmp', 'w') as f:
-        json.dump(description, f, indent=2)
-    os.rename(path + '.tmp', path)
+def cloud_ready(owner, description_file):
+    """What deploy says once the devstack-like deployment is up (its
+    external description, in `description_file`, is what the tempest
+    plugin's check reads; a person is shown the owner's own)."""
+    external = owner.as_external()
+    lines = ['heat-functional: devstack-like deployment of Heat %s ready '
+             'in %.1f s; it is described in %s\n\n%s\n\nTest it as a '
+             'real cloud:\n  heat-functional gate --target external '
+             '--clouds-file %s'
+             % (owner.description['heat_version'],
+                owner.description['ready_s'], owner.description_file,
+                clouds_note(owner.clouds_file), owner.clouds_file)]
+    for option in ('cloud', 'toggle', 'db_url'):
+        for name, value in external[option]:
+            lines.append('    --%s %s=%s'
+                         % (option.replace('_', '-'), name, value))
+    for option in ('toggle_command', 'migrate_command'):
+        lines.append('    --%s "%s"' % (option.replace('_', '-'),
+                                        external[option]))
+    return '\n'.join(lines)
 
 
-def deploy_cloud(args):
-    """deploy --target cloud: start the devstack-like deployment, say
-    how to reach it and test it as an external cloud, stay up until
-    Ctrl-C."""
-    from heat_functional.deployment import base
-    from heat_functional.deployment import cloud
+def deploy(args):
+    """deploy: start the deployment, say how to reach it (and test it as
+    a real cloud), stay up until Ctrl-C or until a part of it dies."""
+    from heat_functional import deployment
     dead = threading.Event()
 
     def on_death(message):
         sys.stderr.write('\nheat-functional: %s\n' % message)
         dead.set()
 
-    owner = cloud.CloudDeployment(
-        args.report_dir, args.paths,
-        cloud.toggles_for(args.paths) if args.toggles else [],
-        on_death=on_death)
+    try:
+        owner = deployment.owner_for(
+            args.target, args.report_dir, args.paths,
+            list(config.TOGGLES) if args.toggles else [], db=args.db,
+            auth=args.auth, heat_source=args.heat_source, on_death=on_death)
+    except deployment.DeploymentError as error:
+        sys.stderr.write('heat-functional: %s\n' % error)
+        return 2
     try:
         owner.start()
-        external = owner.as_external()
-        # Last, as the embedded deploy's: the description naming the
-        # private clouds.yaml (readers wait for it).
-        write_description(owner.report_dir, owner.external_description())
-        print('heat-functional: devstack-like deployment of Heat %s ready '
-              'in %.1f s; it is described in %s\n\n%s\n\nTest it as a '
-              'real cloud:\n  heat-functional gate --target external '
-              '--clouds-file %s'
-              % (owner.description['heat_version'],
-                 owner.description['ready_s'], owner.description_file,
-                 clouds_note(owner.clouds_file), owner.clouds_file))
-        for option in ('cloud', 'toggle', 'db_url'):
-            for name, value in external[option]:
-                print('    --%s %s=%s'
-                      % (option.replace('_', '-'), name, value))
-        for option in ('toggle_command', 'migrate_command'):
-            print('    --%s "%s"' % (option.replace('_', '-'),
-                                     external[option]))
+        description_file = owner.publish()
+        ready = cloud_ready if args.target == 'cloud' else embedded_ready
+        print(ready(owner, description_file))
         print('\nCtrl-C stops everything.')
         sys.stdout.flush()
         dead.wait()
         return 1
-    except base.DeploymentError as error:
+    except deployment.DeploymentError as error:
         sys.stderr.write('heat-functional: %s\n' % error)
         return 3
     except KeyboardInterrupt:
         return 0
     finally:
         owner.close()
-
-
-def deploy(args):
-    if args.target == 'cloud':
-        return deploy_cloud(args)
-    from heat_functional.deployment import embedded
-    dead = threading.Event()
-
-    def on_death(message):
-        sys.stderr.write('\nheat-functional: %s\n' % message)
-        dead.set()
-
-    toggles = list(config.TOGGLES) if args.toggles else []
-    try:
-        cells = embedded.EmbeddedCells(
-            args.report_dir, db=args.db, paths=args.paths, on_death=on_death,
-            toggles=toggles, auth=args.auth, heat_source=args.heat_source)
-    except embedded.base.DeploymentError as error:
-        sys.stderr.write('heat-functional: %s\n' % error)
-        return 2
-    try:
-        description = cells.start()
-        clouds_file = private_clouds_file(cells)
-        print('heat-functional: Heat %s ready in %.1f s (%s database)%s'
-              % (description['heat_version'], description['ready_s'],
-                 description['db'], source_note(description)))
-        shown = dict(description['paths'], **description['toggles'])
-        for path, info in shown.items():
-            print('  %-12s %s  (convergence_engine=%s, log %s)'
-                  % (path, info['endpoint'],
-                     str(info['convergence_engine']).lower(),
-                     info['log_file']))
-        print('\n%s\n' % clouds_note(clouds_file))
-        first = args.paths[0]
-        print('For example:\n  export OS_CLIENT_CONFIG_FILE=%s\n'
-              '  openstack --os-cloud heat-functional-%s stack list\n'
-              '  curl %s/stacks\n'
-              '\nSuites can attach to it: export %s=%s\n'
-              '\nCtrl-C stops everything.'
-              % (clouds_file, first, description['paths'][first]['endpoint'],
-                 config.DEPLOYMENT_ENV, cells.description_file))
-        sys.stdout.flush()
-        dead.wait()
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        cells.close()
 
 
 # -- run and gate ----------------------------------------------------------
@@ -555,7 +506,7 @@ def checked_heat_source(args):
 def run_on_cloud(args, report_dir):
     """--target cloud: start the devstack-like deployment, run the
     external target on the clouds.yaml and commands it wrote, stop it."""
-    from heat_functional.deployment import base
+    from heat_functional import deployment
     from heat_functional.deployment import cloud
     given = [option for option in ('cloud', 'toggle', 'db_url',
                                    'toggle_command', 'migrate_command',
@@ -564,12 +515,12 @@ def run_on_cloud(args, report_dir):
         raise SystemExit('heat-functional: --target cloud writes its own '
                          'clouds.yaml and commands; drop --%s'
                          % ', --'.join(o.replace('_', '-') for o in given))
-    owner = cloud.CloudDeployment(
-        args.report_dir, args.paths, cloud.toggles_for(args.paths),
+    owner = deployment.owner_for(
+        'cloud', args.report_dir, args.paths, cloud.toggles_for(args.paths),
         on_death=lambda message: _cloud_died(message, report_dir))
     try:
         owner.start()
-    except base.DeploymentError as error:
+    except deployment.DeploymentError as error:
         sys.stderr.write('heat-functional: the devstack-like deployment did '
                          'not start: %s\n' % error)
         return 3

@@ -85,7 +85,8 @@ DEFAULT_AUTH = 'keystone'
 CELL_READY_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_CELL_TIMEOUT', 180))
 DATABASE_READY_TIMEOUT = 60.0
 STACK_TIMEOUT = float(os.environ.get('HEAT_FUNCTIONAL_STACK_TIMEOUT', 600))
-#: Longest sleep of the fake:// RPC listeners in a cell (see cell.py).
+#: Longest sleep of the fake:// RPC listeners in a cell (see
+#: deployment/programs/heat_all.py).
 FAKE_RPC_POLL = 0.005
 #: Time a process gets between SIGTERM and SIGKILL.
 STOP_GRACE = 5.0

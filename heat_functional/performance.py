@@ -58,7 +58,7 @@ ROLES = (
     ('beam.smp', 'rabbitmq'),
     ('epmd', 'rabbitmq'),
 )
-HEAT_MARKERS = ('heat_functional.deployment.programs.cell',
+HEAT_MARKERS = ('heat_functional.deployment.programs.heat_all',
                 'heat_functional.deployment.programs.heat_api', 'heat-engine',
                 'heat-manage')
 WORKER_MARKERS = ('pytest-xdist', 'execnet', 'exec(eval(sys.stdin')

@@ -157,12 +157,11 @@ def pytest_configure(config):
     owner.sampler = performance.Sampler(performance.measured_roots()).start()
     if deployment_module.given():
         return
-    from heat_functional.deployment import embedded
     asked = spec()
-    owner.cells = embedded.EmbeddedCells(
-        directory, db=asked.db, paths=list(asked.paths),
-        on_death=owner.on_death, toggles=asked.toggle_cells(),
-        auth=asked.auth, heat_source=asked.heat_source)
+    owner.cells = deployment_module.owner_for(
+        'embedded', directory, list(asked.paths), asked.toggle_cells(),
+        db=asked.db, auth=asked.auth, heat_source=asked.heat_source,
+        on_death=owner.on_death)
     owner.cells.start()
     os.environ[settings.DEPLOYMENT_ENV] = owner.cells.description_file
 

@@ -4,6 +4,11 @@
 JSON in ``$HEAT_FUNCTIONAL_DEPLOYMENT_JSON``, or the JSON file named by
 ``$HEAT_FUNCTIONAL_DEPLOYMENT``) into a handle with the interface of
 ``base.Deployment``. Suites use only that interface.
+
+``owner_for(target, ...)`` makes the owner of a deployment the harness
+starts (``owner.py``: the embedded cells, or the devstack-like cloud);
+the pytest plugin, the command line's ``deploy`` and ``gate --target
+cloud``, and the tempest plugin's check all start theirs through it.
 """
 
 import json
@@ -22,6 +27,24 @@ def _kinds():
     from heat_functional.deployment import external
     return {'embedded': embedded.EmbeddedDeployment,
             'external': external.ExternalDeployment}
+
+
+def owner_for(target, report_dir, paths=config.PATH_NAMES, toggles=(),
+              db=config.DEFAULT_DB, auth=config.DEFAULT_AUTH,
+              heat_source=None, on_death=None):
+    """The owner of a deployment to start: embedded cells (`target`
+    'embedded', on database `db`, `auth`, Heat from `heat_source`), or
+    the devstack-like cloud ('cloud'); a cell per path and per toggle
+    cell of the flag lifecycle suite (`toggles`). on_death is called with
+    a message should a part die while it is up."""
+    if target == 'cloud':
+        from heat_functional.deployment import cloud
+        return cloud.CloudDeployment(report_dir, paths, toggles,
+                                     on_death=on_death)
+    from heat_functional.deployment import embedded
+    return embedded.EmbeddedCells(
+        report_dir, db=db, paths=paths, on_death=on_death,
+        toggles=toggles, auth=auth, heat_source=heat_source)
 
 
 def attach(description):

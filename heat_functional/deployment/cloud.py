@@ -27,30 +27,18 @@ The deployment is then tested exactly as a real cloud is: ``as_external``
 gives the external target's arguments (the clouds.yaml it wrote, one
 cloud per cell, database URLs to read flags, and operator commands), so
 that the run goes through ``external.py``, as against devstack. The
-operator commands are this module's ``main``::
-
-    python -m heat_functional.deployment.cloud CLOUD_JSON engine CLOUD true
-    python -m heat_functional.deployment.cloud CLOUD_JSON migrate CLOUD ID
-
-``engine`` asks the owner (over its loopback control server, with the
-run's control secret: ``control_secret.py``; the description names the
-private file that holds it) to stop the cell's engines and start new
-ones with ``convergence_engine`` set, on the same database and broker,
-and returns once they are up; ``migrate`` runs
-``heat-manage migrate_convergence_1`` against the cell (it reaches the
-engines over RabbitMQ). On Heat 27.0.1 that call fails for every stack
-with NoEngineContextEstablished (doc/source/flags.rst); the
-command then runs the same engine method with the transaction supplied,
-as the embedded cells do, and says so.
+operator commands are ``operator_commands/cloud.py``: switching a cell's
+``convergence_engine`` asks this owner, over its control server
+(``control.py``, guarded by the run's control secret), to stop the cell's
+engines and start new ones with the option set, on the same database and
+broker; migrating runs heat-manage against the cell.
 """
 
-import json
 import os
 import signal
 import sys
 import threading
 import time
-import urllib.error
 
 import sqlalchemy
 
@@ -62,7 +50,8 @@ from heat_functional.deployment import control_secret
 from heat_functional.deployment import embedded
 from heat_functional.deployment import owner
 from heat_functional.deployment import processes
-from heat_functional.deployment import wsgi
+from heat_functional.deployment.operator_commands import cloud as \
+    operator_commands
 from heat_functional.deployment.parts import database
 from heat_functional.deployment.parts import keystone
 from heat_functional.deployment.parts import rabbitmq
@@ -119,15 +108,6 @@ def engine_command(conf_files):
     for conf in conf_files:
         argv += ['--config-file', conf]
     return argv
-
-
-def operator_commands(description_file, python=sys.executable):
-    """The external target's --toggle-command and --migrate-command."""
-    return control.operator_commands(description_file, module=__name__,
-                                     python=python)
-
-
-cell_of = control.cell_of
 
 
 def live_engines(db_url):
@@ -278,6 +258,9 @@ class CloudDeployment(owner.Owner):
                          self.rabbit.url(name))), celldir)
         api_conf = self.private_file('api.conf', process_conf(
             'heat-functional-%s-api' % name, api_log), celldir)
+        manage_conf = self.private_file('manage.conf', process_conf(
+            'heat-functional-%s-manage' % name,
+            os.path.join(self.logs_dir, '%s-manage.log' % name)), celldir)
         state_file = os.path.join(celldir, 'api-state.json')
         process = processes.start(
             'heat-api %s' % name,
@@ -289,6 +272,7 @@ class CloudDeployment(owner.Owner):
         self.reaper.group(process)
         self.cells[name] = {
             'dir': celldir, 'heat_conf': heat_conf, 'db_url': db_url,
+            'manage_conf': manage_conf,
             'port': port, 'api': process, 'api_log': api_log,
             'api_state': state_file, 'engines': [],
             'convergence_engine': config.initial_convergence(name)}
@@ -383,43 +367,31 @@ class CloudDeployment(owner.Owner):
                             for e in cell['engines']]}
 
     # -- control ------------------------------------------------------------
-    def _control_app(self, environ, start_response):
-        """POST /engine/<cell> {"convergence_engine": bool};
-        GET /status/<cell>."""
-        method, route = environ['REQUEST_METHOD'], \
-            environ.get('PATH_INFO', '').strip('/').split('/')
-        try:
-            if method == 'POST' and len(route) == 2 and route[0] == 'engine':
-                length = int(environ.get('CONTENT_LENGTH') or 0)
-                body = json.loads(environ['wsgi.input'].read(length))
-                code, answer = 200, self.restart_engines(
-                    route[1], bool(body['convergence_engine']))
-            elif method == 'GET' and len(route) == 2 and \
-                    route[0] == 'status' and route[1] in self.cells:
-                code, answer = 200, self.status(route[1])
-            else:
-                code, answer = 404, {'error': 'no route %s %s'
-                                     % (method, '/'.join(route))}
-        except Exception as error:  # reported to the operator command
-            code, answer = 500, {'error': str(error)}
-        payload = json.dumps(answer).encode()
-        start_response('%d %s' % (code, 'OK' if code == 200 else 'Error'),
-                       [('Content-Type', 'application/json'),
-                        ('Content-Length', str(len(payload)))])
-        return [payload]
+    def control_routes(self):
+        """The control server's routes, for the run's secret:
+        POST engine/<cell> {"convergence_engine": bool}; GET status/<cell>.
+        """
+        import logging
+        return control.Routes(
+            control_secret.read(self.control_secret_file),
+            logging.getLogger(__name__)).add(
+            'POST', 'engine/([^/]+)', self._engine_route).add(
+            'GET', 'status/([^/]+)', self._status_route)
 
-    def control_application(self):
-        """The control server's app: the routes, for the run's secret."""
-        return control_secret.guard(
-            self._control_app, control_secret.read(self.control_secret_file))
+    def _engine_route(self, request):
+        return 200, self.restart_engines(
+            request.parts[0], bool(request.body['convergence_engine']))
+
+    def _status_route(self, request):
+        if request.parts[0] not in self.cells:
+            return 404, {'error': 'no cell %r' % request.parts[0]}
+        return 200, self.status(request.parts[0])
 
     def _start_control(self):
         import logging
-        self.control = wsgi.make_server(
-            self.control_application(), 0, logging.getLogger(__name__),
-            'control')
-        threading.Thread(target=self.control.serve_forever,
-                         name='cloud-control', daemon=True).start()
+        self.control = control.serve(self.control_routes(),
+                                     logging.getLogger(__name__),
+                                     'cloud-control')
 
     # -- description ------------------------------------------------------
     def _write_description(self):
@@ -441,6 +413,7 @@ class CloudDeployment(owner.Owner):
             'cloud': CLOUD_PREFIX + name,
             'convergence_engine': cell['convergence_engine'],
             'heat_conf': cell['heat_conf'],
+            'manage_conf': cell['manage_conf'],
             'db_url': self.postgres.reader_url(database.database_name(name)),
             'api': 'http://127.0.0.1:%d' % cell['port'],
             'api_log': cell['api_log'],
@@ -472,12 +445,20 @@ class CloudDeployment(owner.Owner):
         per path and toggle, database URLs, operator commands."""
         cells = self.description['cells']
         return dict(
-            operator_commands(self.description_file),
+            operator_commands.templates(self.description_file),
             clouds_file=self.clouds_file,
             cloud=[(p, cells[p]['cloud']) for p in self.paths],
             toggle=[(t, cells[t]['cloud']) for t in self.toggles],
             db_url=[(info['cloud'], info['db_url'])
                     for info in cells.values()])
+
+    def publish(self):
+        """Write what ``gate --target external`` would describe with
+        this deployment's arguments (``external_description``) as the
+        report directory's deployment.json; returns its path."""
+        path = os.path.join(self.report_dir, config.DESCRIPTION_JSON)
+        self.save_description(path, self.external_description())
+        return path
 
     def external_description(self):
         """What ``gate --target external`` would describe with the
@@ -546,112 +527,3 @@ class CloudDeployment(owner.Owner):
             if self.postgres and self.postgres.process:
                 self.postgres.stop()
             self.close_workdir()
-
-
-# -- the operator commands ------------------------------------------------
-def _post(url, body, secret):
-    try:
-        return control_secret.call(url, secret, body=body,
-                                   timeout=config.OPERATOR_COMMAND_TIMEOUT)
-    except control_secret.Refused as refused:
-        raise base.DeploymentError(refused.message)
-    except urllib.error.URLError as error:
-        raise base.DeploymentError('the deployment\'s owner does not answer '
-                                   'at %s (%s): is the run still going?'
-                                   % (url, error.reason))
-
-
-def set_engine(description, cell, value):
-    """The toggle command: restart a cell's engines with the option."""
-    try:
-        secret = control_secret.read(description.get('control_secret_file'))
-    except control_secret.SecretMissing as error:
-        raise base.DeploymentError(str(error))
-    return _post('%s/engine/%s' % (description['control'], cell),
-                 {'convergence_engine': value.lower() == 'true'}, secret)
-
-
-def migrate(description, cell, stack_id):
-    """The migrate command: heat-manage migrate_convergence_1, against the
-    cell's database and engines; on Heat 27.0.1's known failure, the
-    engine method with its transaction supplied (``_shim_migrate``)."""
-    info = description['cells'][cell]
-    manage_conf = os.path.join(os.path.dirname(info['heat_conf']),
-                               'manage.conf')
-    if not os.path.exists(manage_conf):
-        with open(manage_conf, 'w') as f:
-            f.write(process_conf('heat-functional-%s-manage' % cell,
-                                 info['api_log'].replace('-api.log',
-                                                         '-manage.log')))
-    refusal = heat_manage([info['heat_conf'], manage_conf],
-                          'migrate_convergence_1', stack_id)
-    if refusal is None:
-        return {'method': 'heat-manage'}
-    if embedded.MIGRATION_BUG not in refusal:
-        raise base.DeploymentError(refusal)
-    _shim_migrate(stack_id)
-    return {'method': 'transaction-shim', 'note': embedded.MIGRATION_NOTE}
-
-
-def manage_argv(conf_files, *args):
-    """heat-manage's command line with the given config files."""
-    argv = ['heat-manage']
-    for conf in conf_files:
-        argv += ['--config-file', conf]
-    return argv + list(args)
-
-
-def heat_manage(conf_files, *args):
-    """Run heat-manage's main (all its console script runs) in this
-    process, which saves starting a second interpreter, the slow part of
-    an operator command; returns its error message, or None."""
-    # As heat-engine: the threading backend before oslo_service.service.
-    from heat_functional.deployment.programs import cell  # noqa: F401
-    from heat.cmd import manage
-    sys.argv = manage_argv(conf_files, *args)
-    try:
-        manage.main()
-    except SystemExit as exit:
-        return str(exit.code) if exit.code else None
-    return None
-
-
-def _shim_migrate(stack_id):
-    """EngineService.migrate_convergence_1 in this process, configured as
-    heat-manage left it, as an engine of the cell would run it (its own
-    engine id for the stack locks), in the context that supplies the
-    transaction (cell.py)."""
-    from heat_functional.deployment.programs import cell as embedded_cell
-    from oslo_config import cfg
-    from heat.common import exception
-    from heat.common import service_utils
-    from heat.engine import service as engine_service
-    from heat.rpc import api as rpc_api
-    engine = engine_service.EngineService(cfg.CONF.host,
-                                          rpc_api.ENGINE_TOPIC)
-    engine.engine_id = service_utils.generate_engine_id()
-    try:
-        engine.migrate_convergence_1(embedded_cell.migration_context(),
-                                     stack_id)
-    except exception.NotFound:
-        raise base.DeploymentError('Stack with id %s can not be found.'
-                                   % stack_id)
-    except (exception.NotSupported, exception.ActionNotComplete) as error:
-        raise base.DeploymentError(str(error.message))
-
-
-USAGE = ('usage: python -m heat_functional.deployment.cloud CLOUD_JSON '
-         '(engine CLOUD true|false | migrate CLOUD STACK_ID)\n')
-
-
-def main(argv=None):
-    return control.run(
-        argv, USAGE,
-        lambda description, cloud, value: json.dumps(set_engine(
-            description, cell_of(cloud, description['cells']), value)),
-        lambda description, cloud, stack_id: json.dumps(migrate(
-            description, cell_of(cloud, description['cells']), stack_id)))
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -10,18 +10,17 @@ to the run that started them:
   directory; a server is given that file's path (never the secret) on
   its command line, and the description names it for the callers;
 - every caller sends the secret in the ``X-Heat-Functional-Control``
-  header (``headers``), through the one client of the routes (``call``);
+  header (``headers``), through the one client of the routes
+  (``control.call``);
 - a request without it, or with another one, is answered 403
-  (``guard``, ``allows``: a constant-time comparison).
+  (``allows``: a constant-time comparison; ``forbidden``), as every
+  route of ``control.Routes`` does.
 """
 
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 
-from heat_functional import config
 from heat_functional.deployment import processes
 
 HEADER = 'X-Heat-Functional-Control'
@@ -34,36 +33,6 @@ _BYTES = 32
 
 class SecretMissing(RuntimeError):
     """The secret's file cannot be read (the deployment is gone?)."""
-
-
-class Refused(RuntimeError):
-    """A control route answered with an error: its HTTP status and its
-    message (the answer's ``error``, or the answer's text)."""
-
-    def __init__(self, code, message):
-        super(Refused, self).__init__(message)
-        self.code = code
-        self.message = message
-
-
-def call(url, secret, method='POST', body=None, timeout=config.API_TIMEOUT):
-    """The JSON answer of a control route. Raises Refused for an error
-    answer, urllib.error.URLError where nothing answers."""
-    data = json.dumps(body).encode() if body is not None else None
-    sent = headers(secret)
-    sent['Content-Type'] = 'application/json'
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers=sent)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return json.load(answer)
-    except urllib.error.HTTPError as error:
-        message = error.read().decode(errors='replace')
-        try:
-            message = json.loads(message)['error']
-        except (ValueError, KeyError):
-            pass
-        raise Refused(error.code, message)
 
 
 def create(directory):
@@ -106,12 +75,3 @@ def forbidden(start_response):
                    [('Content-Type', 'application/json'),
                     ('Content-Length', str(len(payload)))])
     return [payload]
-
-
-def guard(app, secret):
-    """`app`, answering 403 to any request without `secret`."""
-    def guarded(environ, start_response):
-        if not allows(environ, secret):
-            return forbidden(start_response)
-        return app(environ, start_response)
-    return guarded

@@ -1,8 +1,9 @@
 """The embedded deployment: the real Heat, started by the harness.
 
 One *cell* per path: a process running Heat's API (noauth) and engine
-(``fake://`` RPC) together (see ``cell.py``), on a loopback port, with its
-own database on one private PostgreSQL server, or in its own SQLite file.
+(``fake://`` RPC) together (``programs/heat_all.py``), on a loopback port,
+with its own database on one private PostgreSQL server, or in its own
+SQLite file.
 Everything is started in parallel: PostgreSQL's initdb overlaps with the
 cells' imports, and each cell waits for its database before migrating it.
 Given a Heat git checkout (``heat_source``), the cells import Heat from it
@@ -27,6 +28,7 @@ import urllib.error
 
 from heat_functional import config
 from heat_functional.deployment import base
+from heat_functional.deployment import control
 from heat_functional.deployment import control_secret
 from heat_functional.deployment import owner
 from heat_functional.deployment import processes
@@ -102,6 +104,19 @@ def heat_conf(path, convergence_engine, db_url, log_file, paste_config,
         lines.append('[%s]' % section)
         lines += ['%s = %s' % item for item in options.items()]
         lines.append('')
+    return '\n'.join(lines) + '\n'
+
+
+def noauth_clouds_yaml(description):
+    """One cloud per path and toggle cell of noauth embedded cells."""
+    lines = ['clouds:']
+    cells = dict(description['paths'], **description.get('toggles', {}))
+    for path, info in cells.items():
+        lines += ['  heat-functional-%s:' % path,
+                  '    auth_type: none',
+                  '    auth:',
+                  '      endpoint: %s' % info['endpoint'],
+                  '    orchestration_endpoint_override: %s' % info['endpoint']]
     return '\n'.join(lines) + '\n'
 
 
@@ -259,7 +274,8 @@ class EmbeddedCells(owner.Owner):
         state_file = os.path.join(celldir, 'state.json')
         process = processes.start(
             'cell %s' % path,
-            [sys.executable, '-m', 'heat_functional.deployment.programs.cell',
+            [sys.executable, '-m',
+             'heat_functional.deployment.programs.heat_all',
              '--config-file', conf_file, '--state-file', state_file,
              '--control-secret-file', self.control_secret_file,
              '--rpc-poll', str(config.FAKE_RPC_POLL),
@@ -330,11 +346,20 @@ class EmbeddedCells(owner.Owner):
                 'timings': self.keystone.state.get('timings')}
 
     def set_clouds_file(self, path):
-        """Name the clients' clouds.yaml in the description (``deploy``
-        writes one for noauth cells) and write the description again."""
+        """Name the clients' clouds.yaml in the description and write
+        the description again."""
         self.clouds_file = path
         self.description['clouds_file'] = path
         self._write_description()
+
+    def publish(self):
+        """The description names a clouds.yaml: keystone's, or one
+        written in the private work directory for noauth cells; returns
+        the description's file."""
+        if not self.description.get('clouds_file'):
+            self.set_clouds_file(self.private_file(
+                'clouds.yaml', noauth_clouds_yaml(self.description)))
+        return self.description_file
 
     def _write_description(self):
         # Atomically: `deploy` writes it again, and readers poll it.
@@ -393,9 +418,8 @@ class EmbeddedDeployment(base.Deployment):
     def _control(self, path, method, route, body=None):
         url = '%s/%s' % (self.path_info(path)['control'], route)
         try:
-            return control_secret.call(url, self._control_secret(), method,
-                                       body)
-        except control_secret.Refused as refused:
+            return control.call(url, self._control_secret(), method, body)
+        except control.Refused as refused:
             raise base.DeploymentError('cell %r: %s %s answered %s: %s'
                                        % (path, method, route, refused.code,
                                           refused.message))

@@ -14,7 +14,9 @@ started:
 - the wait for a child's state file, written once it is ready
   (``wait_state_file``);
 - the description, written atomically, as readers poll it
-  (``save_description``);
+  (``save_description``), and ``publish``: the description a client
+  attaches to, naming the clouds.yaml to reach it (``deploy`` prints it,
+  the tempest plugin's check reads it);
 - the watchdog: ``dead_parts`` (each owner's own) is polled until
   ``close``, and ``on_death`` is called with its messages once.
 """
@@ -62,6 +64,11 @@ class Owner(object):
         raise NotImplementedError
 
     def close(self):
+        raise NotImplementedError
+
+    def publish(self):
+        """Once started: write the description a client attaches to,
+        naming a clouds.yaml; returns that description's file."""
         raise NotImplementedError
 
     # -- the work directory and the reaper ---------------------------------
@@ -118,11 +125,13 @@ class Owner(object):
             return json.load(f)
 
     # -- the description -----------------------------------------------------
-    def save_description(self, path):
-        """Write the description to `path` at once (readers poll it)."""
+    def save_description(self, path, description=None):
+        """Write the description (or `description`) to `path` at once
+        (readers poll it)."""
         tmp = path + '.tmp'
         with open(tmp, 'w') as f:
-            json.dump(self.description, f, indent=2)
+            json.dump(self.description if description is None
+                      else description, f, indent=2)
         os.rename(tmp, path)
 
     # -- the watchdog --------------------------------------------------------

@@ -1,31 +1,34 @@
 """Run the tempest plugin against a deployment the harness starts
 (``tox -e tempest-plugin``, ``tox -e functional-cloud``).
 
-It does what a devstack job does, with ``heat-functional deploy``
+It does what a devstack job does, with a deployment the harness starts
 playing the cloud: the embedded cells, or with ``--target cloud`` the
 devstack-like deployment (keystone, RabbitMQ, a Heat API and several
 heat-engine processes per path):
 
-1. starts ``heat-functional deploy`` (``--toggles`` when the flip
-   scenario runs) and waits for the description it writes last, which
-   names its clouds.yaml (in the deployment's private work directory:
-   it holds the test user's password, which neither the report
-   directory nor deploy's output, kept there as ``deploy.log``, shows);
+1. starts the deployment as ``heat-functional deploy`` does, through the
+   same owner (``deployment.owner``, with the toggle cells when the flip
+   scenario runs; its logs go to the report directory's ``deploy/``),
+   and takes the description it publishes, which names its clouds.yaml
+   (in the deployment's private work directory: it holds the test
+   user's password, which the report directory never shows);
 2. writes a tempest.conf for it in a private workspace: tempest's
    ``[identity]`` and ``[auth] admin_*`` take the deployment's test user
    (or, with ``--clouds``, ``[heat_functional] clouds`` names the
    clouds of its clouds.yaml), each path's region, its database URLs as
    the flag source, and its toggle and migration commands (the ones the
-   devstack-like deployment describes, or ``deployment/control.py`` for
-   embedded cells);
+   devstack-like deployment describes, or
+   ``deployment/operator_commands/embedded.py`` for embedded cells);
 3. runs ``tempest run --config-file ... --regex heat_functional``;
 4. stops the deployment and removes the workspace, keeping tempest's log
-   and the report in the report directory. A reaper
-   (``deployment/programs/reaper.py``) stops the deployment and tempest and
-   removes the workspace should this process be killed first.
+   and the report in the report directory. The reaper
+   (``deployment/programs/reaper.py``) that the owner links to stops the
+   deployment, and another link stops tempest and removes the workspace,
+   should this process be killed first.
 
-The exit status is tempest's. Arguments after ``--`` go to ``tempest
-run`` (``--concurrency 4``).
+The exit status is tempest's; 3 when the deployment does not start or a
+part of it dies while tempest runs (the message names the part). Arguments
+after ``--`` go to ``tempest run`` (``--concurrency 4``).
 """
 
 import argparse
@@ -41,12 +44,11 @@ import time
 import yaml
 
 from heat_functional import config
-from heat_functional.deployment import control
+from heat_functional import deployment
+from heat_functional.deployment.operator_commands import embedded as \
+    embedded_commands
 from heat_functional.deployment.programs import reaper as reaper_module
 from heat_functional.tempest_plugin import config as plugin_config
-
-#: How long ``heat-functional deploy`` may take to describe itself.
-DEPLOY_TIMEOUT = 2 * config.CELL_READY_TIMEOUT
 
 
 def build_parser():
@@ -99,22 +101,20 @@ def _pairs(mapping):
 
 def operator_commands(description, description_file):
     """The (toggle, migrate) command templates for a deployment that
-    ``heat-functional deploy`` described (in `description_file`): the
-    devstack-like cloud's own (it describes itself as an external
-    target), else ``deployment/control.py`` on the embedded cells'
-    description."""
+    its owner published (in `description_file`): the devstack-like
+    cloud's own (it describes itself as an external target), else the
+    embedded cells' operator commands on their description."""
     if description.get('kind') == 'external':
         toggles = [t['command'] for t in description['toggles'].values()]
         return (toggles[0] if toggles else None,
                 description['migrate_command'])
-    commands = control.operator_commands(description_file)
+    commands = embedded_commands.templates(description_file)
     return commands['toggle_command'], commands['migrate_command']
 
 
 def tempest_conf(description, description_file, args, workspace):
     """tempest.conf's text for the description (in `description_file`)
-    of a deployment that ``heat-functional deploy`` started, and the
-    clouds.yaml it names."""
+    of a started deployment, and the clouds.yaml it names."""
     clouds_file = description['clouds_file']
     with open(clouds_file) as f:
         clouds = yaml.safe_load(f)['clouds']
@@ -154,62 +154,21 @@ def tempest_conf(description, description_file, args, workspace):
     ])
 
 
-def ready_description(description_file):
-    """The description deploy wrote, once it names a clouds.yaml that
-    holds clouds (deploy writes it so last), else None."""
-    try:
-        with open(description_file) as f:
-            description = json.load(f)
-        with open(description.get('clouds_file') or '') as f:
-            ready = bool((yaml.safe_load(f) or {}).get('clouds'))
-    except (OSError, ValueError, AttributeError, yaml.YAMLError):
-        return None
-    return description if ready else None
+def deployment_owner(args, directory, on_death):
+    """The owner of the deployment to test, as ``heat-functional deploy``
+    makes it (with the toggle cells when the flip scenario runs)."""
+    toggles = list(config.TOGGLES) if 'flip' in args.scenarios.split(',') \
+        else []
+    return deployment.owner_for(args.target, directory, toggles=toggles,
+                                db=args.db, on_death=on_death)
 
 
-def start_deploy(args, directory, reaper):
-    """A running ``heat-functional deploy``, its description and the
-    description's file; raises SystemExit with its output if it fails."""
-    description_file = os.path.join(directory, config.DESCRIPTION_JSON)
-    for stale in (os.path.join(directory, 'clouds.yaml'), description_file):
-        if os.path.exists(stale):  # an earlier run's: its cells are gone
-            os.remove(stale)
-    target = (['--target', 'cloud'] if args.target == 'cloud'
-              else ['--db', args.db])
-    argv = [sys.executable, '-m', 'heat_functional.cli', 'deploy',
-            '--report-dir', directory] + target
-    if 'flip' in args.scenarios.split(','):
-        argv.append('--toggles')
-    log = os.path.join(directory, 'deploy.log')
-    with open(log, 'w') as output:
-        process = subprocess.Popen(argv, stdout=output,
-                                   stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    reaper.group(process)
-    deadline = time.monotonic() + DEPLOY_TIMEOUT
-    while True:
-        description = ready_description(description_file)
-        if description:
-            return process, description, description_file
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_deploy(process)
-            with open(log) as f:
-                raise SystemExit('heat-functional deploy did not start:\n%s'
-                                 % f.read()[-3000:])
-        time.sleep(config.POLL_INTERVAL)
-
-
-def stop_deploy(process):
-    """Stop the deployment (SIGTERM: ``heat-functional`` then closes it
-    as on Ctrl-C, which a background job may ignore); kill it if it
-    hangs."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+def published(owner):
+    """Start the deployment; the description it publishes, and its file."""
+    owner.start()
+    description_file = owner.publish()
+    with open(description_file) as f:
+        return json.load(f), description_file
 
 
 def run_tempest(workspace, tempest_args, reaper):
@@ -238,17 +197,23 @@ def main(argv=None):
     deploy_dir = os.path.join(os.path.abspath(args.report_dir), 'deploy')
     os.makedirs(deploy_dir, exist_ok=True)
     workspace = tempfile.mkdtemp(prefix='hf-tempest-')
-    # The deployments' own reaper link: it stops deploy and tempest and
-    # removes the workspace should this process die first.
+    # Tempest's and the workspace's reaper link (the owner has its own):
+    # it stops tempest and removes the workspace should this process die.
     reaper = reaper_module.Link()
     reaper.directory(workspace)
-    process = None
+    died = []
+
+    def on_death(message):  # interrupts tempest: see KeyboardInterrupt
+        died.append(message)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    owner = None
     try:
+        owner = deployment_owner(args, deploy_dir, on_death)
         started = time.monotonic()
-        process, description, description_file = start_deploy(
-            args, deploy_dir, reaper)
-        print('heat-functional deploy ready in %.1f s'
-              % (time.monotonic() - started), flush=True)
+        description, description_file = published(owner)
+        print('deployment ready in %.1f s' % (time.monotonic() - started),
+              flush=True)
         path = os.path.join(workspace, 'tempest.conf')
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600),
                        'w') as f:
@@ -259,11 +224,17 @@ def main(argv=None):
         print('tempest run ended with %d in %.1f s'
               % (status, time.monotonic() - started), flush=True)
         return status
+    except deployment.DeploymentError as error:
+        sys.stderr.write('the deployment did not start: %s\n' % error)
+        return 3
     except KeyboardInterrupt:
+        if died:
+            sys.stderr.write('the deployment died: %s\n' % died[0])
+            return 3
         return 130
     finally:
-        if process is not None:
-            stop_deploy(process)
+        if owner is not None:
+            owner.close()
         shutil.rmtree(workspace, ignore_errors=True)
         reaper.done()
 

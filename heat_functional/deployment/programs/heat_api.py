@@ -47,10 +47,10 @@ def main(argv=None):
 
     from heat.api.openstack import wsgi as heat_wsgi
     from heat import version
-    from heat_functional.deployment.programs import cell
+    from heat_functional.deployment.programs import heat_all
     sys.argv[1:] = heat_args  # init_application parses sys.argv
     app = heat_wsgi.init_application()
-    cell.prepare_database()
+    heat_all.prepare_database()
     server = wsgi.make_server(app, args.port, LOG, 'heat-api')
     threading.Thread(target=server.serve_forever, name='wsgi',
                      daemon=True).start()

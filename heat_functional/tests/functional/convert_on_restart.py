@@ -42,7 +42,7 @@ def install():
 def is_cell(argv, name):
     """Whether argv starts the embedded cell `name` (its heat.conf lives
     in a directory of that name)."""
-    if 'heat_functional.deployment.programs.cell' not in argv:
+    if 'heat_functional.deployment.programs.heat_all' not in argv:
         return False
     return any(os.path.basename(os.path.dirname(arg)) == name
                for arg in argv if arg.endswith('heat.conf'))

@@ -2,11 +2,12 @@
 
 ``heat-functional deploy --toggles`` plays the real cloud: the gate
 reaches it only through the clouds.yaml it wrote, flips its toggle cells
-and migrates stacks with operator commands (``deployment/control.py``),
-and reads flags through read-only database URLs, exactly as it would on
-devstack. A second gate without database URLs must say that it read no
-flag, and that the default may therefore not change. After the deploy
-process stops, nothing it started is left.
+and migrates stacks with operator commands
+(``deployment/operator_commands/embedded.py``), and reads flags
+through read-only database URLs, exactly as it would on devstack. A
+second gate without database URLs must say that it read no flag, and
+that the default may therefore not change. After the deploy process
+stops, nothing it started is left.
 """
 
 import json
@@ -16,8 +17,9 @@ import subprocess
 
 import pytest
 
-from heat_functional.deployment import control
 from heat_functional.deployment import processes
+from heat_functional.deployment.operator_commands import embedded as \
+    embedded_commands
 from heat_functional.tests.functional import helpers
 
 TEMPLATE = 'resource_group'
@@ -44,7 +46,7 @@ def cloud(tmp_path_factory):
 
 def _gate(tmp_path, cloud, with_db):
     description_file, clouds_file, description = cloud
-    commands = control.operator_commands(description_file)
+    commands = embedded_commands.templates(description_file)
     cells = dict(description['paths'], **description['toggles'])
     args = ['gate', '--target', 'external', '--clouds-file', clouds_file,
             '--only', TEMPLATE, '-n', '2',

@@ -32,20 +32,23 @@ import threading
 import pytest
 import yaml
 
-from heat_functional.deployment import cloud
-from heat_functional.deployment import control
 from heat_functional.deployment import control_secret
+from heat_functional.deployment.operator_commands import cloud as \
+    cloud_commands
+from heat_functional.deployment.operator_commands import embedded as \
+    embedded_commands
 from heat_functional.tests.functional import helpers
 
 TEMPLATE = 'resource_group'
-#: Records its environment and command line, then runs control.py.
+#: Records its environment and command line, then runs the embedded
+#: cells' operator command.
 RECORDING_COMMAND = '''
 import json, os, sys, uuid
 out, argv = sys.argv[1], sys.argv[2:]
 with open(os.path.join(out, uuid.uuid4().hex + '.json'), 'w') as f:
     json.dump({'argv': sys.argv, 'env': dict(os.environ)}, f)
-from heat_functional.deployment import control
-sys.exit(control.main(argv))
+from heat_functional.deployment.operator_commands import embedded
+sys.exit(embedded.main(argv))
 '''
 
 
@@ -199,9 +202,9 @@ def test_a_gate_shows_no_secret(tmp_path, deployed):
     recorded.mkdir()
     recorder = tmp_path / 'record.py'
     recorder.write_text(RECORDING_COMMAND)
-    migrate = control.operator_commands(
+    migrate = embedded_commands.templates(
         str(report_dir / 'deployment.json'))['migrate_command'].replace(
-        '-m heat_functional.deployment.control', '%s %s'
+        '-m %s' % embedded_commands.__name__, '%s %s'
         % (recorder, recorded), 1)
     assert str(recorder) in migrate
     gate_dir = tmp_path / 'gate'
@@ -254,7 +257,7 @@ def test_the_devstack_like_deployment_shows_no_secret(devstack_like):
              for user, password in owner.keystone.passwords.items()}
     named['the broker\'s password'] = owner.rabbit.password
     named['control secret'] = control_secret.read(owner.control_secret_file)
-    toggle = cloud.operator_commands(owner.description_file)[
+    toggle = cloud_commands.templates(owner.description_file)[
         'toggle_command']
     argv = [part.format(cloud='heat-functional-legacy',
                         convergence_engine='true')

@@ -14,6 +14,7 @@ import yaml
 from heat_functional import cli
 from heat_functional import config
 from heat_functional import run_spec
+from heat_functional.deployment import embedded
 from heat_functional.results import report
 from heat_functional.results import table
 
@@ -88,7 +89,8 @@ def test_parser_report():
 # -- clouds.yaml -------------------------------------------------------------
 
 def test_clouds_yaml():
-    assert yaml.safe_load(cli.clouds_yaml(DESCRIPTION)) == {'clouds': {
+    text = embedded.noauth_clouds_yaml(DESCRIPTION)
+    assert yaml.safe_load(text) == {'clouds': {
         'heat-functional-legacy': {
             'auth_type': 'none',
             'auth': {'endpoint': 'http://127.0.0.1:8001/v1/admin'},

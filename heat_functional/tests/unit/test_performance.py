@@ -45,7 +45,7 @@ class FakeProc(object):
         shutil.rmtree(self.root)
 
 
-CELL = ('python -m heat_functional.deployment.programs.cell --config-file '
+CELL = ('python -m heat_functional.deployment.programs.heat_all --config-file '
         'w/legacy/heat.conf --state-file w/legacy/state.json')
 KEYSTONE = ('python -m heat_functional.deployment.programs.keystone_server '
             '--plan p')

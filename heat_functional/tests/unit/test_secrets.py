@@ -17,7 +17,6 @@ import os
 import re
 import stat
 import sys
-import types
 import urllib.error
 
 import pytest
@@ -27,10 +26,13 @@ from heat_functional import cli
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment import cloud
+from heat_functional.deployment import control
 from heat_functional.deployment import control_secret
 from heat_functional.deployment import embedded
 from heat_functional.deployment import external
 from heat_functional.deployment import processes
+from heat_functional.deployment.operator_commands import cloud as \
+    cloud_commands
 from heat_functional.tempest_plugin import check
 
 PASSWORD = 'pw-that-must-not-show'
@@ -98,22 +100,20 @@ def test_the_header_a_caller_sends_is_the_one_checked():
         control_secret.ENVIRON_KEY and value == 'x'
 
 
-def test_guard_answers_403_without_the_secret():
-    def app(environ, start_response):
-        start_response('200 OK', [])
-        return [b'{"reached": true}']
-    guarded = control_secret.guard(app, 's3cret')
-    status, answer = _call(guarded)
+def test_control_routes_answer_403_without_the_secret():
+    routes = control.Routes('s3cret', None).add(
+        'GET', 'status/legacy', lambda request: (200, {'reached': True}))
+    status, answer = _call(routes)
     assert status.startswith('403')
     assert control_secret.HEADER in answer['error']
-    assert _call(guarded, secret='wrong')[0].startswith('403')
-    assert _call(guarded, secret='s3cret') == ('200 OK', {'reached': True})
+    assert _call(routes, secret='wrong')[0].startswith('403')
+    assert _call(routes, secret='s3cret') == ('200 OK', {'reached': True})
 
 
 def test_the_cloud_control_server_requires_the_secret(tmp_path):
     owner = cloud.CloudDeployment(str(tmp_path))
     owner.control_secret_file = control_secret.create(str(tmp_path))
-    app = owner.control_application()
+    app = owner.control_routes()
     secret = control_secret.read(owner.control_secret_file)
     status, answer = _call(app, '/nothing')
     assert status.startswith('403')
@@ -125,7 +125,7 @@ def test_the_cloud_operator_command_needs_the_secret_file(tmp_path):
     description = {'control': 'http://127.0.0.1:9',
                    'control_secret_file': str(tmp_path / 'gone')}
     with pytest.raises(base.DeploymentError, match='control secret'):
-        cloud.set_engine(description, 'legacy', 'true')
+        cloud_commands.set_engine(description, 'legacy', 'true')
 
 
 def _recording_urlopen(monkeypatch, module, answer):
@@ -148,12 +148,12 @@ def _recording_urlopen(monkeypatch, module, answer):
 
 
 def test_the_cloud_operator_command_sends_the_secret(tmp_path, monkeypatch):
-    sent = _recording_urlopen(monkeypatch, control_secret,
+    sent = _recording_urlopen(monkeypatch, control,
                               b'{"cell": "legacy"}')
     secret_file = control_secret.create(str(tmp_path))
-    assert cloud.set_engine({'control': 'http://127.0.0.1:9',
-                             'control_secret_file': secret_file},
-                            'legacy', 'true') == {'cell': 'legacy'}
+    assert cloud_commands.set_engine({'control': 'http://127.0.0.1:9',
+                                      'control_secret_file': secret_file},
+                                     'legacy', 'true') == {'cell': 'legacy'}
     assert sent[0].get_header(control_secret.HEADER.capitalize()) == \
         control_secret.read(secret_file)
     assert control_secret.read(secret_file) not in sent[0].full_url
@@ -167,7 +167,7 @@ def _embedded(tmp_path, secret_file):
 
 
 def test_the_embedded_handle_sends_the_secret(tmp_path, monkeypatch):
-    sent = _recording_urlopen(monkeypatch, control_secret,
+    sent = _recording_urlopen(monkeypatch, control,
                               b'{"convergence_engine": true}')
     secret_file = control_secret.create(str(tmp_path))
     handle = _embedded(tmp_path, secret_file)
@@ -181,16 +181,16 @@ def test_a_refusal_names_the_route_and_heats_answer(tmp_path, monkeypatch):
         raise urllib.error.HTTPError(
             request.full_url, 409, 'Conflict', {},
             io.BytesIO(b'{"error": "stack is busy"}'))
-    monkeypatch.setattr(control_secret.urllib.request, 'urlopen', urlopen)
+    monkeypatch.setattr(control.urllib.request, 'urlopen', urlopen)
     secret_file = control_secret.create(str(tmp_path))
     with pytest.raises(base.DeploymentError,
                        match="cell 'legacy': GET flags/s answered 409: "
                        "stack is busy"):
         _embedded(tmp_path, secret_file)._control('legacy', 'GET', 'flags/s')
     with pytest.raises(base.DeploymentError, match='^stack is busy$'):
-        cloud.set_engine({'control': 'http://127.0.0.1:9',
-                          'control_secret_file': secret_file},
-                         'legacy', 'true')
+        cloud_commands.set_engine({'control': 'http://127.0.0.1:9',
+                                   'control_secret_file': secret_file},
+                                  'legacy', 'true')
 
 
 def test_the_embedded_handle_without_the_secret_says_so(tmp_path):
@@ -277,9 +277,9 @@ def test_the_db_url_help_names_the_file_form(capsys):
 
 
 # -- deploy's clouds.yaml ----------------------------------------------------
-class _Cells(object):
+class _Cells(embedded.EmbeddedCells):
     """What deploy uses of embedded.EmbeddedCells, started at once and
-    dying at once (so that deploy returns)."""
+    dying at once (so that deploy returns); publish() is the real one."""
 
     made = []
 
@@ -315,10 +315,6 @@ class _Cells(object):
         self.on_death('stopped by the test')
         return self.description
 
-    def set_clouds_file(self, path):
-        self.description['clouds_file'] = path
-        self._write_description()
-
     def _write_description(self):
         with open(self.description_file, 'w') as f:
             json.dump(self.description, f)
@@ -351,42 +347,46 @@ def test_deploy_prints_where_clouds_yaml_is_not_what_it_holds(
         assert yaml.safe_load(f)['clouds']
 
 
-def test_private_clouds_file_of_noauth_cells_is_0600(tmp_path):
-    workdir = tmp_path / 'work'
-    workdir.mkdir()
-    named = []
-    cells = types.SimpleNamespace(
-        workdir=str(workdir),
-        description={'clouds_file': None, 'paths': {'legacy': {
-            'endpoint': 'http://127.0.0.1:9/v1/admin'}}, 'toggles': {}})
-
-    def set_clouds_file(path):
-        named.append(path)
-        cells.description['clouds_file'] = path
-    cells.set_clouds_file = set_clouds_file
-    path = cli.private_clouds_file(cells)
-    assert named == [path] and os.path.dirname(path) == str(workdir)
-    assert _mode(path) == 0o600
-    assert 'heat-functional-legacy' in open(path).read()
-
-
-def test_write_description_replaces_the_file_whole(tmp_path):
-    cli.write_description(str(tmp_path), {'clouds_file': '/x'})
+def test_an_owner_writes_its_description_whole(tmp_path):
+    from heat_functional.deployment import owner
+    keeper = owner.Owner(str(tmp_path))
+    keeper.description = {'kind': 'embedded'}
+    path = str(tmp_path / config.DESCRIPTION_JSON)
+    keeper.save_description(path, {'clouds_file': '/x'})
     assert os.listdir(str(tmp_path)) == [config.DESCRIPTION_JSON]
-    with open(tmp_path / config.DESCRIPTION_JSON) as f:
+    with open(path) as f:
         assert json.load(f) == {'clouds_file': '/x'}
+    keeper.save_description(path)
+    with open(path) as f:
+        assert json.load(f) == {'kind': 'embedded'}
 
 
-def test_check_waits_for_a_description_naming_its_clouds(tmp_path):
-    description_file = str(tmp_path / config.DESCRIPTION_JSON)
-    assert check.ready_description(description_file) is None
-    clouds_file = tmp_path / 'private' / 'clouds.yaml'
-    description = {'kind': 'embedded', 'clouds_file': str(clouds_file)}
-    cli.write_description(str(tmp_path), dict(description,
-                                              clouds_file=None))
-    assert check.ready_description(description_file) is None
-    cli.write_description(str(tmp_path), description)
-    assert check.ready_description(description_file) is None  # no file
-    clouds_file.parent.mkdir()
-    clouds_file.write_text('clouds: {heat-functional-legacy: {}}\n')
-    assert check.ready_description(description_file) == description
+@pytest.mark.parametrize('scenarios, toggles', [
+    ('lifecycle,flip', list(config.TOGGLES)),
+    ('lifecycle', []),
+])
+def test_check_starts_the_deployment_as_deploy_does(
+        tmp_path, monkeypatch, scenarios, toggles):
+    made = []
+
+    class Owner(object):
+        def __init__(self, target, directory, **options):
+            made.append((target, directory, options))
+
+        def start(self):
+            made.append('started')
+
+        def publish(self):
+            path = tmp_path / config.DESCRIPTION_JSON
+            path.write_text('{"clouds_file": "/private/clouds.yaml"}')
+            return str(path)
+    monkeypatch.setattr(check.deployment, 'owner_for', Owner)
+    args = check.build_parser().parse_args(
+        ['--target', 'cloud', '--scenarios', scenarios])
+    owner = check.deployment_owner(args, str(tmp_path), on_death=None)
+    assert made[0] == ('cloud', str(tmp_path), {
+        'toggles': toggles, 'db': args.db, 'on_death': None})
+    description, path = check.published(owner)
+    assert made[1] == 'started'
+    assert description == {'clouds_file': '/private/clouds.yaml'}
+    assert path == str(tmp_path / config.DESCRIPTION_JSON)

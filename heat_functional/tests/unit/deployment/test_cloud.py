@@ -3,14 +3,12 @@
 The broker's files and environment keep everything private (loopback
 listener, its own epmd port, no epmd daemon, no system configuration);
 a missing rabbitmq-server is one error that says how to install it; a
-cell's heat.conf options and per-process files; the heat-engine,
-heat-manage and operator commands; the mapping of clouds to cells; and
-the CLI's ``--target cloud``, which refuses the options it sets itself.
-No process is started.
+cell's heat.conf options and per-process files; the heat-engine command;
+the owner's control routes; and the CLI's ``--target cloud``, which
+refuses the options it sets itself. No process is started.
 """
 
 import json
-import shlex
 
 import pytest
 
@@ -93,39 +91,15 @@ def test_cell_options_add_the_broker_without_changing_keystones():
     assert keystone_options['DEFAULT'] == {'deferred_auth_method': 'trusts'}
 
 
-def test_engine_and_manage_commands_take_every_config_file():
+def test_engine_command_takes_every_config_file():
     argv = cloud.engine_command(['/c/heat.conf', '/c/engine-1.conf'])
     assert argv[-4:] == ['--config-file', '/c/heat.conf',
                          '--config-file', '/c/engine-1.conf']
     assert 'heat-engine' in argv[0] or 'heat.cmd.engine' in argv[-5]
-    argv = cloud.manage_argv(['/c/heat.conf'], 'migrate_convergence_1',
-                             'sid')
-    assert argv == ['heat-manage', '--config-file', '/c/heat.conf',
-                    'migrate_convergence_1', 'sid']
 
 
 def test_engine_hosts_differ():
     assert cloud.engine_host('legacy', 1) != cloud.engine_host('legacy', 2)
-
-
-def test_operator_commands_survive_spaces_and_fill_placeholders():
-    commands = cloud.operator_commands('/r d/cloud.json', python='/v/py')
-    argv = [part.format(cloud='heat-functional-flip-on',
-                        convergence_engine='true')
-            for part in shlex.split(commands['toggle_command'])]
-    assert argv == ['/v/py', '-m', 'heat_functional.deployment.cloud',
-                    '/r d/cloud.json', 'engine', 'heat-functional-flip-on',
-                    'true']
-    argv = shlex.split(commands['migrate_command'])
-    assert argv[-3:] == ['migrate', '{cloud}', '{stack_id}']
-
-
-def test_cell_of():
-    cells = {'legacy': {}, 'flip-on': {}}
-    assert cloud.cell_of('heat-functional-flip-on', cells) == 'flip-on'
-    assert cloud.cell_of('legacy', cells) == 'legacy'
-    with pytest.raises(base.DeploymentError, match="no cell 'devstack'"):
-        cloud.cell_of('devstack', cells)
 
 
 def test_toggles_for(monkeypatch):
@@ -142,8 +116,9 @@ def test_a_cell_needs_an_engine(tmp_path):
         cloud.CloudDeployment(str(tmp_path), engines=0)
 
 
-def _call(app, method, path, body=None):
+def _call(app, method, path, body=None, secret=None):
     import io
+    from heat_functional.deployment import control_secret
     data = json.dumps(body).encode() if body is not None else b''
     answer = {}
 
@@ -151,29 +126,27 @@ def _call(app, method, path, body=None):
         answer['status'] = status
     payload = app({'REQUEST_METHOD': method, 'PATH_INFO': path,
                    'CONTENT_LENGTH': str(len(data)),
-                   'wsgi.input': io.BytesIO(data)}, start_response)
+                   'wsgi.input': io.BytesIO(data),
+                   control_secret.ENVIRON_KEY: secret or ''},
+                  start_response)
     return answer['status'], json.loads(b''.join(payload))
 
 
 def test_control_routes(tmp_path):
+    from heat_functional.deployment import control_secret
     owner = cloud.CloudDeployment(str(tmp_path))
-    status, answer = _call(owner._control_app, 'GET', '/nothing')
+    owner.control_secret_file = control_secret.create(str(tmp_path))
+    app = owner.control_routes()
+    secret = control_secret.read(owner.control_secret_file)
+    status, answer = _call(app, 'GET', '/nothing', secret=secret)
     assert status.startswith('404')
-    status, answer = _call(owner._control_app, 'POST', '/engine/elsewhere',
-                           {'convergence_engine': True})
+    status, answer = _call(app, 'GET', '/status/elsewhere', secret=secret)
+    assert status.startswith('404')
+    assert "no cell 'elsewhere'" in answer['error']
+    status, answer = _call(app, 'POST', '/engine/elsewhere',
+                           {'convergence_engine': True}, secret=secret)
     assert status.startswith('500')
     assert "no cell 'elsewhere'" in answer['error']
-
-
-def test_operator_command_usage(capsys):
-    assert cloud.main(['cloud.json', 'reboot', 'x', 'y']) == 2
-    assert 'engine CLOUD' in capsys.readouterr().err
-
-
-def test_operator_command_without_description(tmp_path, capsys):
-    assert cloud.main([str(tmp_path / 'none.json'), 'engine', 'c',
-                       'true']) == 1
-    assert 'none.json' in capsys.readouterr().err
 
 
 def test_cli_target_cloud_parses():
@@ -272,19 +245,3 @@ def test_external_description_of_a_deployment(tmp_path):
     assert described['ready_s'] == 20.5
     assert described['started_by_harness']['engines_per_cell'] == \
         config.CLOUD_ENGINES
-
-
-def test_control_commands_refuse_unknown_clouds_and_descriptions(
-        tmp_path, capsys):
-    from heat_functional.deployment import control
-    missing = str(tmp_path / 'none.json')
-    assert control.main([missing, 'engine', 'heat-functional-legacy',
-                         'true']) == 1
-    assert 'none.json' in capsys.readouterr().err
-    described = tmp_path / 'deployment.json'
-    described.write_text('{"kind": "embedded", "paths": {"legacy": {}}}')
-    assert control.main([str(described), 'migrate', 'heat-functional-other',
-                         'x']) == 1
-    assert "no cell 'other' in this deployment (it has legacy)" in \
-        capsys.readouterr().err
-    assert control.main([str(described), 'reboot', 'a', 'b']) == 2

@@ -17,6 +17,7 @@ import pytest
 
 from heat_functional import cli
 from heat_functional.deployment import base
+from heat_functional.deployment import embedded
 from heat_functional.deployment import external
 
 
@@ -126,7 +127,7 @@ def test_without_database_no_flag_is_read_and_migration_is_refused():
 
 
 def test_clouds_yaml_of_a_deployment_has_its_toggle_cells():
-    text = cli.clouds_yaml({
+    text = embedded.noauth_clouds_yaml({
         'paths': {'legacy': {'endpoint': 'http://h:1/v1/admin'}},
         'toggles': {'flip-on': {'endpoint': 'http://h:2/v1/admin'}}})
     assert 'heat-functional-legacy:' in text

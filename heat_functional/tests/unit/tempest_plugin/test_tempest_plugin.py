@@ -462,7 +462,8 @@ def test_check_writes_a_tempest_conf_the_plugin_reads(tmp_path, clouds):
     described = plugin_config.describe(
         group, None if clouds else clouds_file)
     assert described['toggles']['flip-on']['command'].endswith(
-        'heat_functional.deployment.control %s engine {cloud} '
+        'heat_functional.deployment.operator_commands.embedded %s engine '
+        '{cloud} '
         '{convergence_engine}' % os.path.join(str(tmp_path),
                                               config.DESCRIPTION_JSON))
     assert described['paths']['legacy']['db_url'] == \
@@ -498,7 +499,7 @@ def test_check_takes_the_commands_a_devstack_like_cloud_describes(tmp_path):
     assert described['toggles']['flip-on']['command'] == \
         'op engine {cloud} {convergence_engine}'
     assert described['migrate_command'] == 'op migrate {cloud} {stack_id}'
-    assert 'heat_functional.deployment.control' not in text
+    assert 'operator_commands.embedded' not in text
 
 
 # -- plugin.py ---------------------------------------------------------------

@@ -1,6 +1,10 @@
-"""One embedded Heat cell: the real Heat API and engine in one process.
+"""An embedded cell's one process: the real Heat API and engine together.
 
-Run as ``python -m heat_functional.deployment.programs.cell --config-file
+As Heat's own ``heat-all`` does, one process serves the API and runs the
+engine; an embedded cell (``embedded.py``: one per path) is one such
+process on its database.
+
+Run as ``python -m heat_functional.deployment.programs.heat_all --config-file
 heat.conf --state-file state.json --control-secret-file control-secret``. The
 process:
 
@@ -14,8 +18,9 @@ process:
 
 Beside Heat's API it answers three harness-only routes under ``/harness/``
 (Heat never sees them), only to a request that carries the run's control
-secret (``control_secret.py``; the cell reads it from the file that
-``--control-secret-file`` names), 403 otherwise:
+secret (``control_secret.py``; the process reads it from the file that
+``--control-secret-file`` names), 403 otherwise (``control.py``, the one
+control server and client):
 
 - ``GET  /harness/status``: pid, Heat version and where it was imported
   from, current convergence_engine;
@@ -28,11 +33,10 @@ secret (``control_secret.py``; the cell reads it from the file that
   engine method given the transaction Heat 27 forgets to open
   (``migration_context``).
 
-SIGTERM or SIGINT stops the cell.
+SIGTERM or SIGINT stops the process.
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -46,21 +50,22 @@ backend.init_backend(backend.BackendType.THREADING)
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
+from heat_functional.deployment import control  # noqa: E402
 from heat_functional.deployment import control_secret  # noqa: E402
 from heat_functional.deployment import processes  # noqa: E402
 from heat_functional.deployment import wsgi  # noqa: E402
 
-LOG = logging.getLogger('heat_functional.cell')
+LOG = logging.getLogger('heat_functional.heat_all')
 CONTROL_PREFIX = '/harness/'
 
 
-class Cell(object):
+class HeatAll(object):
     """The Heat API app, the engine service and the harness routes
     (for requests that carry `secret`)."""
 
     def __init__(self, host, secret):
         self.host = host
-        self.secret = secret
+        self.control = self.routes(secret)
         self.engine = None
         self._engine_lock = threading.Lock()
         self.api_app = None
@@ -125,39 +130,21 @@ class Cell(object):
             return 409, {'error': str(ex.message)}
         return 200, {'migrated': stack_id, 'shim': shim}
 
-    def control_app(self, environ, start_response):
-        route = environ['PATH_INFO'][len(CONTROL_PREFIX):].strip('/')
-        method = environ['REQUEST_METHOD']
-        try:
-            if method == 'GET' and route == 'status':
-                code, body = 200, self.status()
-            elif method == 'POST' and route == 'engine':
-                length = int(environ.get('CONTENT_LENGTH') or 0)
-                request = json.loads(environ['wsgi.input'].read(length))
-                self.restart_engine(bool(request['convergence_engine']))
-                code, body = 200, self.status()
-            elif method == 'POST' and route.startswith('migrate/'):
-                shim = 'shim=1' in environ.get('QUERY_STRING', '')
-                code, body = self.migrate(route[len('migrate/'):], shim)
-            else:
-                code, body = 404, {'error': 'no harness route %s %s'
-                                   % (method, route)}
-        except Exception as ex:  # reported to the caller, logged here
-            LOG.exception('harness route %s failed', route)
-            code, body = 500, {'error': '%s: %s' % (type(ex).__name__, ex)}
-        payload = json.dumps(body).encode()
-        reason = {200: 'OK', 404: 'Not Found', 409: 'Conflict'}.get(
-            code, 'Error')
-        start_response('%d %s' % (code, reason),
-                       [('Content-Type', 'application/json'),
-                        ('Content-Length', str(len(payload)))])
-        return [payload]
+    def routes(self, secret):
+        """The harness routes, for requests that carry `secret`."""
+        return control.Routes(secret, LOG, CONTROL_PREFIX).add(
+            'GET', 'status', lambda request: (200, self.status())).add(
+            'POST', 'engine', self._engine_route).add(
+            'POST', 'migrate/([^/]+)', lambda request: self.migrate(
+                request.parts[0], request.query.get('shim') == '1'))
+
+    def _engine_route(self, request):
+        self.restart_engine(bool(request.body['convergence_engine']))
+        return 200, self.status()
 
     def __call__(self, environ, start_response):
-        if environ.get('PATH_INFO', '').startswith(CONTROL_PREFIX):
-            if not control_secret.allows(environ, self.secret):
-                return control_secret.forbidden(start_response)
-            return self.control_app(environ, start_response)
+        if self.control.handles(environ):
+            return self.control(environ, start_response)
         return self.api_app(environ, start_response)
 
 
@@ -203,8 +190,8 @@ def _tighten_fake_transport(pause):
     check_resource) waits 25 ms on average, where a real broker pushes the
     message at once. That delay is the test double's, not Heat's: it
     inflated the harness's overhead and Heat's own times, convergence's
-    more (it makes more hops). The cell caps the sleep at `pause`; at
-    5 ms an idle cell costs about 1.4 % of a core instead of 0.5 %
+    more (it makes more hops). The process caps the sleep at `pause`; at
+    5 ms an idle process costs about 1.4 % of a core instead of 0.5 %
     (doc/source/deployment.rst has the measurements).
     """
     import time as real_time
@@ -228,7 +215,7 @@ def _warm_up_yaql():
     moment on a fresh engine can see the parser and not the context and
     fail with a 400 ("'Yaql' object has no attribute '_context'"), on
     either path. That is a Heat race at start-up, not a difference between
-    the paths, so the cell takes it out of the way.
+    the paths, so the process takes it out of the way.
     """
     from heat.engine.hot import functions
     functions.Yaql.get_yaql_parser()
@@ -298,11 +285,11 @@ def main(argv=None):
     prepare_database()
 
     _warm_up_yaql()
-    cell = Cell(cfg.CONF.host, secret)
-    cell.api_app = heat_config.load_paste_app('heat-api')
-    cell.start_engine()
+    heat_all = HeatAll(cfg.CONF.host, secret)
+    heat_all.api_app = heat_config.load_paste_app('heat-api')
+    heat_all.start_engine()
 
-    server = wsgi.make_server(cell, 0, LOG, 'api')
+    server = wsgi.make_server(heat_all, 0, LOG, 'api')
     serving = threading.Thread(target=server.serve_forever,
                                name='wsgi', daemon=True)
     serving.start()
@@ -311,14 +298,14 @@ def main(argv=None):
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     processes.write_state(args.state_file, dict(
-        cell.status(), port=server.server_address[1]))
+        heat_all.status(), port=server.server_address[1]))
     LOG.info('harness: cell ready on port %s', server.server_address[1])
     while not stop.wait(3600):
         pass
 
     LOG.info('harness: stopping cell')
     server.shutdown()
-    stopper = threading.Thread(target=cell.stop_engine, daemon=True)
+    stopper = threading.Thread(target=heat_all.stop_engine, daemon=True)
     stopper.start()
     stopper.join(3)
     sys.stdout.flush()
