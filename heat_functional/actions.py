@@ -248,7 +248,7 @@ def _reads(lifecycle, case, deployment):
                                     for name in value)
                         if isinstance(value, dict) else value
                         for key, value in environment.items()},
-        'files': sorted(files),
+        'files': sorted(_relative(name, base_url) for name in files),
         'metadata_keys': metadata,
         'events': sorted(_event_owner(event, stack_id) for event in events),
         'listed_by_name': [s.id == stack_id for s in named],
