@@ -2,12 +2,14 @@
 does (a child process, this checkout first on its path, no deployment
 inherited from the calling run), and waiting for a ``deploy`` child."""
 
+import json
 import os
 import sys
 import time
 
+import yaml
+
 from heat_functional import config
-from heat_functional.tempest_plugin import check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -32,6 +34,19 @@ def cli_env(**variables):
     return env
 
 
+def ready_description(description_file):
+    """The description deploy wrote, once it names a clouds.yaml that
+    holds clouds (deploy writes it so last), else None."""
+    try:
+        with open(description_file) as f:
+            description = json.load(f)
+        with open(description.get('clouds_file') or '') as f:
+            ready = bool((yaml.safe_load(f) or {}).get('clouds'))
+    except (OSError, ValueError, AttributeError, yaml.YAMLError):
+        return None
+    return description if ready else None
+
+
 def wait_for_deploy(process, report_dir, timeout=DEPLOY_TIMEOUT):
     """Wait until a ``heat-functional deploy`` child has written, in
     `report_dir`, the description that names its (private) clouds.yaml
@@ -39,7 +54,7 @@ def wait_for_deploy(process, report_dir, timeout=DEPLOY_TIMEOUT):
     description_file = os.path.join(str(report_dir), config.DESCRIPTION_JSON)
     deadline = time.monotonic() + timeout
     while True:
-        description = check.ready_description(description_file)
+        description = ready_description(description_file)
         if description:
             return description
         assert process.poll() is None, process.stdout.read()
