@@ -319,6 +319,14 @@ SKIP_LIMITS = {
 INTERRUPT_GRACE = float(os.environ.get('HEAT_FUNCTIONAL_INTERRUPT_GRACE',
                                        60))
 
+#: The noise pass (noise_pass.py): without --repeat, the create of each
+#: template whose create differs between the paths runs once more per
+#: path, as this repetition, to learn what differs between two runs of
+#: one path (results/noise.py); its pytest writes this JUnit file.
+NOISE_PASS_STEP = 'create'
+NOISE_PASS_REPETITION = 2
+NOISE_PASS_JUNIT_XML = 'junit-noise-pass.xml'
+
 #: The parity allowances shipped with the harness.
 ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 #: Heat bugs the flag checks and the requests know (see the file's

@@ -37,6 +37,10 @@ class ParityEntry(typing.TypedDict, total=False):
     comparisons: int
     #: With --repeat: differences at a noisy location.
     flaky: int
+    #: Differences at a location noisy on both paths whose values have
+    #: one shape, so no difference (results/noise.py): location, legacy
+    #: and convergence (the values by run), shape, allowed_by.
+    noisy_by_shape: list
 
 
 def make(template, scenario, found=None, path=None, reference=None,
@@ -89,4 +93,5 @@ def count(entries):
         'different': sum(1 for e in entries if different(e)),
         'incomplete': sum(1 for e in entries if e.get('incomplete')),
         'not_compared': sum(1 for e in entries if e.get('not_compared')),
+        'noisy_by_shape': sum(1 for e in entries if e.get('noisy_by_shape')),
     }

@@ -27,7 +27,9 @@ answers the reader's questions in this order:
   allowance covers, then each allowance once, with its reason and
   source, and the pairs it covers under it (folded);
 - noise (differences seen between repeated runs of one path, with each
-  run's value) and flaky differences, when the report has them; with
+  run's value) and flaky differences, when the report has them; the
+  locations noisy on both paths, compared by shape (``noise.py``), with
+  each path's values by run, and the noise pass that ran; with
   ``--repeat`` the matrix and timings have a row per repetition;
 - the flag lifecycle suite's comparisons with their reference cases that
   are not equal, side by side and grouped the same way, labelled with
@@ -57,6 +59,7 @@ import urllib.parse
 
 from heat_functional import config
 from heat_functional import known_bugs
+from heat_functional.results import noise as noise_module
 
 REPORT_HTML = 'report.html'
 OUTCOMES = ('passed', 'failed', 'error', 'skipped')
@@ -906,6 +909,44 @@ def _noise(report):
     return ''.join(parts)
 
 
+def _by_shape_values(values):
+    return ''.join(_tag('pre', 'r%d: %s' % (run, esc(json.dumps(
+        value, sort_keys=True, default=str))))
+        for run, value in enumerate(values, 1))
+
+
+def _noisy_by_shape(report):
+    """The locations noisy on both paths, compared by shape (noise.py),
+    with each path's values by run, and the noise pass that ran."""
+    found = noise_module.listed(report)
+    second = report.get('noise_pass')
+    if not found and not second:
+        return ''
+    parts = [_tag('h2', esc(noise_module.TITLE.capitalize()),
+                  id='noisy-by-shape')]
+    if second:
+        parts.append(_tag('p', esc(
+            'Noise pass: the create of %d template(s) ran once more per '
+            'path (%s s): %s' % (len(second['templates']),
+                                 second['duration_s'],
+                                 ', '.join(second['templates'])))))
+    if found:
+        rows = [_tag('tr', ''.join(_tag('td', esc(v)) for v in (
+            e['template'], e['scenario'])) + _tag('td', _tag(
+                'code', esc(item['location']))) + _tag(
+                    'td', esc(item['shape'])) + ''.join(
+                        _tag('td', _by_shape_values(item[side]))
+                        for side in ('legacy', 'convergence')))
+            for e, item in found]
+        parts.append(_tag('p', 'Each differs between two runs of the same '
+                          'path on both paths, so the paths are held to '
+                          'the same shape there, not the same value:'))
+        parts.append(_table(('template', 'scenario', 'location', 'shape',
+                             'legacy by run', 'convergence by run'), rows,
+                            id='noisy-by-shape-table'))
+    return ''.join(parts)
+
+
 # -- flags -----------------------------------------------------------------
 def _stack_line(stack):
     mismatch = stack.get('convergence') != stack.get('expected_convergence')
@@ -1146,9 +1187,9 @@ def render(report, base_dir=None):
     body = ''.join(part for part in (
         _head(report, base_dir), _templates(report), _matrix(report),
         _failures(report), _differences(report), _references(report),
-        _noise(report), _known_bugs(report), _flags(report),
-        _coverage(report), _corpus(report), _timings(report),
-        _performance(report)) if part)
+        _noise(report), _noisy_by_shape(report), _known_bugs(report),
+        _flags(report), _coverage(report), _corpus(report),
+        _timings(report), _performance(report)) if part)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="'
             "default-src 'none'; style-src 'unsafe-inline'; "

@@ -4,7 +4,8 @@ Each case writes a record (``cases/*.json`` in the report directory) as
 it ends. After the run, ``build`` gathers the records, accounts for the
 plan (``accounting.py``), pairs the two paths' observations and compares
 them (``pairing.py``), learns the noise of repeated runs
-(``repeats.py``) and has the verdict decided (``verdict.py``). Both
+(``repeats.py``), compares by shape the locations noisy on both paths
+(``noise.py``) and has the verdict decided (``verdict.py``). Both
 runners call ``from_records``, which loads what ``build`` needs from
 the run's directory and the package's files.
 
@@ -25,6 +26,7 @@ from heat_functional.results import accounting
 from heat_functional.results import alike
 from heat_functional.results import entry
 from heat_functional.results import htmlreport
+from heat_functional.results import noise as noise_module
 from heat_functional.results import pairing
 from heat_functional.results import repeats
 from heat_functional.results import verdict as verdict_module
@@ -126,6 +128,7 @@ def build(cases, description, paths, allowances=(), interrupted=None,
     entries = pairing.compare_pairs(cases, paths, allowances)
     references = pairing.compare_references(cases, allowances)
     noise = repeats.learn_noise(cases)
+    entries = noise_module.compare_by_shape(entries, noise, cases, paths)
     repeats.mark_flaky(entries + references, noise)
     coverage = accounting.coverage(cases, planned)
     accounted += accounting.skip_problems(coverage, cases)

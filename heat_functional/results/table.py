@@ -13,6 +13,7 @@ from heat_functional import known_bugs as known_bugs_module
 from heat_functional import performance
 from heat_functional import plan
 from heat_functional import records
+from heat_functional.results import noise
 from heat_functional.results import pairing
 from heat_functional.results import verdict
 
@@ -65,6 +66,27 @@ def _parity_cell(entries):
     if not entries:
         return '-'
     return 'equal' + (' (%d allowed)' % allowed if allowed else '')
+
+
+def noise_lines(report):
+    """The report table's lines about noise: the noise pass, if one ran,
+    and the locations noisy on both paths, compared by shape."""
+    lines = []
+    second = report.get('noise_pass')
+    if second:
+        lines.append('noise pass: the create of %d template(s) ran once '
+                     'more per path (%.0f s)' % (len(second['templates']),
+                                                 second['duration_s']))
+    found = noise.listed(report)
+    if found:
+        lines.append('%s: %d location(s)' % (noise.TITLE, len(found)))
+        lines += ['  %s %s %s: %s' % (entry['template'], entry['scenario'],
+                                      item['location'], item['shape'])
+                  for entry, item in found[:10]]
+        if len(found) > 10:
+            lines.append('  ... and %d more in report.json'
+                         % (len(found) - 10))
+    return lines
 
 
 def coverage_lines(report):
@@ -169,10 +191,11 @@ def render(report):
                         'incomplete')))
     if repeated:
         text.append('noise: %d locations differ between runs of one path '
-                    '(--repeat %d); parity pairs with a flaky difference: '
+                    '(up to %d runs); parity pairs with a flaky difference: '
                     '%d' % (len(report.get('noise', [])), report['repeat'],
                             sum(1 for e in report['parity']
                                 if e.get('flaky'))))
+    text += noise_lines(report)
     references = summary.get('references', {})
     if references.get('pairs'):
         text.append('flag lifecycle against the parity suite: %d compared, '

@@ -67,4 +67,4 @@ def test_count():
                           not_compared='did not run')]
     assert entry.count(entries) == {
         'pairs': 5, 'equal': 1, 'allowed': 1, 'different': 1,
-        'incomplete': 1, 'not_compared': 1}
+        'incomplete': 1, 'not_compared': 1, 'noisy_by_shape': 0}

@@ -83,9 +83,10 @@ def test_all_passed_and_equal():
     assert result['summary'] == {
         'cases': {'passed': 7, 'failed': 0, 'error': 0, 'skipped': 0},
         'parity': {'pairs': 2, 'equal': 2, 'allowed': 0, 'different': 0,
-                   'incomplete': 0, 'not_compared': 0},
+                   'incomplete': 0, 'not_compared': 0, 'noisy_by_shape': 0},
         'references': {'pairs': 0, 'equal': 0, 'allowed': 0, 'different': 0,
-                       'incomplete': 0, 'not_compared': 0},
+                       'incomplete': 0, 'not_compared': 0,
+                       'noisy_by_shape': 0},
         'flags': {'checked': 4, 'mismatched': 0, 'known_bug': 0,
                   'unverified_cases': 0},
     }
