@@ -3,7 +3,9 @@
 - ``deploy`` starts the embedded deployment, prints how to reach each
   path (a clouds.yaml and shell variables), and stays up until Ctrl-C;
 - ``run`` runs the scenario suites with pytest (xdist workers share one
-  deployment, which the pytest controller starts) and writes the report;
+  deployment, which the pytest controller starts), then, without
+  ``--repeat``, the noise pass (``noise_pass.py``), and writes the
+  report;
 - ``gate`` is ``run`` whose exit status is the verdict: 0 only on pass;
 - ``report`` prints the summary table of an existing report.json and
   rebuilds the report.html beside it;
@@ -20,11 +22,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from heat_functional import config
 from heat_functional import corpus
 from heat_functional import discovery
 from heat_functional import live_runs
+from heat_functional import noise_pass
 from heat_functional import plan
 from heat_functional import records
 from heat_functional import run_spec
@@ -33,6 +37,8 @@ from heat_functional.results import report as report_module
 from heat_functional.results import table
 
 SCENARIOS_DIR = os.path.join(config.PACKAGE_DIR, 'scenarios')
+#: The lifecycle suite's file, which the noise pass runs alone.
+LIFECYCLE_SUITE = 'test_lifecycle.py'
 DEFAULT_WORKERS = 12
 
 
@@ -286,6 +292,12 @@ def build_parser():
                              'fresh stacks, to learn what varies between '
                              'runs (noise); other suites run once '
                              '(default: %(default)s)')
+        command.add_argument('--no-noise-pass', dest='noise_pass',
+                             action='store_false',
+                             help='without --repeat, do not run the create '
+                             'of the templates whose create differs once '
+                             'more per path to learn their noise (see '
+                             'doc/source/parity.rst) (default: it runs)')
         command.add_argument('--strict', action='store_true',
                              help='hold a template without a sidecar (or '
                              'a step whose sidecar declares no expect) to '
@@ -412,10 +424,11 @@ def deploy(args):
 
 
 # -- run and gate ----------------------------------------------------------
-def pytest_command(args, report_dir):
-    argv = [sys.executable, '-m', 'pytest', SCENARIOS_DIR,
+def pytest_command(args, report_dir, suites=SCENARIOS_DIR,
+                   junit=config.JUNIT_XML):
+    argv = [sys.executable, '-m', 'pytest', suites,
             '-p', 'no:cacheprovider', '-r', 'fEs', '--tb=short',
-            '--junitxml', os.path.join(report_dir, config.JUNIT_XML),
+            '--junitxml', os.path.join(report_dir, junit),
             '-o', 'junit_suite_name=heat-functional',
             # progress.py shows how far the run is; no percentages.
             '-o', 'console_output_style=classic',
@@ -618,6 +631,10 @@ def run_suites(args, report_dir, external=None):
         status, stopped_by = run_pytest(pytest_command(args, report_dir),
                                         env, report_dir)
         result = finish_report(args, report_dir, status, stopped_by)
+        chosen = noise_pass.templates(args, result, status)
+        if chosen and not stopped_by:
+            result, status, stopped_by = run_noise_pass(
+                args, report_dir, env, chosen, result, status)
     print('heat-functional: verdict %s; report %s'
           % (result['verdict'].upper(), os.path.join(report_dir,
                                                      config.REPORT_JSON)))
@@ -626,6 +643,32 @@ def run_suites(args, report_dir, external=None):
     if args.command == 'gate':
         return 0 if result['verdict'] == 'pass' else 1
     return status if status >= 0 else 128 - status
+
+
+def run_noise_pass(args, report_dir, env, chosen, first, first_status):
+    """The noise pass (noise_pass.py) after the run whose report is
+    `first`: (the report of the whole run, the exit status, the signal
+    that stopped the pass or None)."""
+    print('heat-functional: noise pass: the create of %d template(s) once '
+          'more per path: %s' % (len(chosen), ', '.join(chosen)))
+    sys.stdout.flush()
+    # The pass's pytest writes the report anew; one killed before it
+    # does leaves finish_report to build it from the records.
+    os.remove(os.path.join(report_dir, config.REPORT_JSON))
+    started = time.monotonic()
+    status, stopped_by = run_pytest(
+        pytest_command(noise_pass.arguments(args, chosen), report_dir,
+                       os.path.join(SCENARIOS_DIR, LIFECYCLE_SUITE),
+                       config.NOISE_PASS_JUNIT_XML),
+        noise_pass.environment(env, chosen), report_dir)
+    final = finish_report(args, report_dir, status, stopped_by)
+    merged, reasons = noise_pass.merge(first, final, first_status, chosen,
+                                       time.monotonic() - started)
+    merged = report_module.amend(merged, reasons)
+    report_module.write(merged, report_dir)
+    print('heat-functional: noise pass done in %.0f s'
+          % merged['noise_pass']['duration_s'])
+    return merged, status or first_status, stopped_by
 
 
 def paths_problem(args):

@@ -188,6 +188,16 @@ def write(report_dir, keys, run_id=None):
     return path
 
 
+def extend(report_dir, keys, run_id=None):
+    """Add keys to the plan written for this report directory (the
+    noise pass's cases, beside the run's); a key planned already is not
+    added twice (every pytest-xdist worker extends the plan alike)."""
+    planned = read(report_dir) or []
+    known = {key.case_id for key in planned}
+    return write(report_dir, planned + [k for k in keys
+                                        if k.case_id not in known], run_id)
+
+
 def read(report_dir):
     """The plan written for this report directory: a list of CaseKey, or
     None when no plan was written (a run stopped before collecting)."""

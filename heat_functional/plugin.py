@@ -147,9 +147,10 @@ def pytest_configure(config):
             'hf-progress')
     directory = report_dir()
     os.makedirs(directory, exist_ok=True)
-    records.clear(directory)
-    plan.remove(directory)
-    _write_corpus(directory)
+    if not spec().noise_pass:  # it adds to the run it follows
+        records.clear(directory)
+        plan.remove(directory)
+        _write_corpus(directory)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, owner.on_signal)
     if config.option.collectonly:
@@ -193,9 +194,9 @@ def pytest_collection_finish(session):
     every worker alike) writes the run's plan before any case runs."""
     if session.config.option.collectonly:
         return
-    plan.write(report_dir(), [plan.key_of_item(item)
-                              for item in session.items],
-               run_id=settings.run_id())
+    write = plan.extend if spec().noise_pass else plan.write
+    write(report_dir(), [plan.key_of_item(item) for item in session.items],
+          run_id=settings.run_id())
 
 
 def pytest_runtest_logreport(report):
@@ -339,7 +340,9 @@ def pytest_generate_tests(metafunc):
 
     With ``--repeat N`` (N > 1) each lifecycle runs N times per path, as
     ``repetition`` 1 to N, each on its own stack and in its own group:
-    ``[resource_group-grow-legacy-r2]``. Other suites run once.
+    ``[resource_group-grow-legacy-r2]``. Other suites run once. The
+    noise pass (noise_pass.py) runs only the create, as repetition 2,
+    with the same ids.
     """
     fixtures = metafunc.fixturenames
     paths = list(spec().paths)
@@ -350,13 +353,16 @@ def pytest_generate_tests(metafunc):
     if 'template' in fixtures and 'step' in fixtures and 'path' in fixtures:
         repeat = spec().repeat \
             if 'repetition' in fixtures else 1
+        repetitions, numbered = range(1, repeat + 1), repeat > 1
+        if spec().noise_pass:
+            repetitions, numbered = [settings.NOISE_PASS_REPETITION], True
         cases = [_param(plan.make('lifecycle', template.name, step.name,
                                   path, repetition),
                         (template, step, path, repetition),
-                        numbered=repeat > 1)
+                        numbered=numbered)
                  for template in selected_templates()
-                 for repetition in range(1, repeat + 1)
-                 for step in template.steps for path in paths]
+                 for repetition in repetitions
+                 for step in _steps(template) for path in paths]
         names = ['template', 'step', 'path', 'repetition']
         if 'repetition' not in fixtures:
             names, cases = names[:3], [
@@ -370,6 +376,15 @@ def pytest_generate_tests(metafunc):
                              ids=[t.name for t in templates])
     if 'path' in fixtures:
         metafunc.parametrize('path', paths)
+
+
+def _steps(template):
+    """A template's lifecycle steps; in the noise pass, its create
+    alone (the stack it makes is deleted when the session ends)."""
+    if spec().noise_pass:
+        return [step for step in template.steps
+                if step.name == settings.NOISE_PASS_STEP]
+    return template.steps
 
 
 def _param(key, values, numbered=False):

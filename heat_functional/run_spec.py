@@ -51,6 +51,10 @@ class RunSpec(object):
     heat_source: str = None
     #: Whether the embedded deployment may start the toggle cells.
     toggles: bool = True
+    #: Whether this is the noise pass (noise_pass.py): the lifecycle's
+    #: create only, as repetition config.NOISE_PASS_REPETITION, beside
+    #: the records and plan of the run it follows.
+    noise_pass: bool = False
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
