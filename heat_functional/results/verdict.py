@@ -3,7 +3,9 @@
 ``verdict`` fails a run that was interrupted, where no case ran, where a
 case failed or errored, where a stack's flag did not match its path
 (``flag_mismatches``, known Heat bugs aside), where a pair or a
-reference differs beyond its allowances or misses an observation, and
+reference differs beyond its allowances or misses an observation (a
+location noisy on both paths whose values have one shape is no
+difference: ``noise.py`` took it out of the pair's differences), and
 for the reasons of the run's accounting (``accounting.py``); it passes
 otherwise. ``default_blockers`` says why Heat's default may not change
 even so: missing evidence, one path only, known bugs.
