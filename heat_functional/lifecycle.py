@@ -63,6 +63,10 @@ class Lifecycle(object):
         self.parity_only = not run_spec.current().strict
         #: The stack's name (a rejection's message may contain it).
         self.stack_name = None
+        #: Whether the create was sent but its answer, the stack's id,
+        #: never came (a Ctrl-C while Heat answered): the stack may exist
+        #: all the same, and the clean-up looks it up by its name.
+        self.create_unanswered = False
         #: What Heat said when it rejected the create, or None.
         self.rejected_create = None
         #: The status the create ended in (``ACTION_STATUS``), or None.
@@ -129,7 +133,7 @@ class Registry(object):
 
     def leftovers(self):
         return [lc for lc in self.lifecycles.values()
-                if lc.stack_id is not None]
+                if lc.stack_id is not None or lc.create_unanswered]
 
     def clean_up(self):
         """Delete every stack a lifecycle left (a run cut short)."""
@@ -143,14 +147,18 @@ def remove_stack(lifecycle):
     for: like its steps, it may never end."""
     driver = lifecycle.driver
     try:
+        if lifecycle.stack_id is None:  # a create without an answer
+            lifecycle.stack_id = driver.heat.stacks.get(
+                lifecycle.stack_name).id
         if lifecycle.halted:
             driver.call('delete', driver.heat.stacks.delete,
                         lifecycle.stack_id)
         else:
             driver.delete(lifecycle.stack_id)
-    except Exception:  # best effort
+    except Exception:  # best effort; a stack never made is not found
         pass
     lifecycle.stack_id = None
+    lifecycle.create_unanswered = False
 
 
 def run_case(template, step, path, repetition, deployment, lifecycles,
@@ -241,10 +249,16 @@ def _request(lifecycle, step, case, body, files, environment):
     driver = lifecycle.driver
     if step.kind == 'create':
         lifecycle.stack_name = case.stack_name()
-        lifecycle.stack_id = driver.create(
-            lifecycle.stack_name, body, files=files,
-            parameters=step.parameters, environment=environment,
-            disable_rollback=not step.rollback)
+        lifecycle.create_unanswered = True
+        try:
+            lifecycle.stack_id = driver.create(
+                lifecycle.stack_name, body, files=files,
+                parameters=step.parameters, environment=environment,
+                disable_rollback=not step.rollback)
+        except client.Rejected:  # Heat said no: there is no stack
+            lifecycle.create_unanswered = False
+            raise
+        lifecycle.create_unanswered = False
         return 0
     since = len(driver.root_events(lifecycle.stack_id) or [])
     driver.update(lifecycle.stack_id, body, files=files,

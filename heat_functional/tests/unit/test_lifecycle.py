@@ -11,6 +11,7 @@ case.
 import contextlib
 
 import pytest
+from heatclient import exc as heat_exc
 
 from heat_functional import client
 from heat_functional import corpus
@@ -249,6 +250,57 @@ def test_leftovers_are_the_lifecycles_with_a_stack():
     left = registry.start(TEMPLATE, 'convergence', 'driver', True)
     left.stack_id = 'stack-c'
     assert registry.leftovers() == [left]
+
+
+class NamedStacks(object):
+    """heatclient's stacks.get by name: the stacks Heat holds."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def get(self, name):
+        if name not in self.names:
+            raise client.HeatError('stack %s not found' % name)
+        return Fake(id=self.names[name])
+
+
+def test_a_create_without_an_answer_is_looked_up_and_deleted():
+    # A Ctrl-C while Heat answered the create: the stack may exist.
+    registry = lifecycle.Registry()
+    deleted = []
+    for number, path in enumerate(('legacy', 'convergence')):
+        driver = DeletingDriver(deleted)
+        driver.heat = Fake(stacks=NamedStacks({'hf-made': 'id-made'}))
+        made = registry.start(TEMPLATE, path, driver, False)
+        made.stack_name = ('hf-made', 'hf-never-made')[number]
+        made.create_unanswered = True
+    assert len(registry.leftovers()) == 2
+    registry.clean_up()
+    assert deleted == ['id-made']
+    assert registry.leftovers() == []
+
+
+@pytest.mark.parametrize('answer, unanswered', [
+    (lambda *a, **k: 'stack-id', False),
+    (Fake(side=KeyboardInterrupt), True),
+    (Fake(side=client.HeatError('500 from Heat')), True),
+    (Fake(side=client.Rejected('refused', heat_exc.HTTPBadRequest())),
+     False),
+])
+def test_a_create_is_unanswered_until_heat_gives_its_id(answer,
+                                                        unanswered):
+    def create(*args, **kwargs):
+        if isinstance(answer, Fake):
+            raise answer.side
+        return answer()
+    made = lifecycle.Lifecycle(TEMPLATE, 'legacy', Fake(create=create),
+                               False)
+    create_step = Fake(kind='create', parameters={}, rollback=False)
+    with contextlib.suppress(BaseException):
+        lifecycle._request(made, create_step, Fake(stack_name=lambda: 'hf'),
+                           'body', {}, {})
+    assert made.stack_name == 'hf'
+    assert made.create_unanswered is unanswered
 
 
 def test_clean_up_deletes_every_leftover_despite_errors():
