@@ -16,6 +16,7 @@ The command is thin: the suites and the report live in the package.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ from heat_functional import noise_pass
 from heat_functional import plan
 from heat_functional import records
 from heat_functional import run_spec
+from heat_functional import shards
 from heat_functional.results import htmlreport
 from heat_functional.results import report as report_module
 from heat_functional.results import table
@@ -226,6 +228,27 @@ def _add_cleanup_command(commands):
                          help='list what would be deleted; delete nothing')
 
 
+def _shard(text):
+    try:
+        return shards.parse(text)
+    except shards.ShardError as error:
+        raise argparse.ArgumentTypeError(str(error))
+
+
+def _add_shard_options(parser):
+    sharding = parser.add_argument_group(
+        'shards', 'run a deterministic 1/N of the cases, whole templates '
+        'at a time (doc/source/shards.rst)')
+    sharding.add_argument('--shard', type=_shard, metavar='K/N',
+                          help='run shard K of N: its templates (all '
+                          'their suites, steps and paths) and, in shard '
+                          '1, the cases of no template')
+    sharding.add_argument('--shard-costs', metavar='REPORT_JSON',
+                          help='balance the shards by the time each '
+                          'template\'s cases took in this earlier '
+                          'report.json (default: by template count)')
+
+
 def _manual(page, section=None):
     """Where --help sends the reader for the whole story: a page of the
     manual (config.MANUAL_DIR of a source checkout; tox -e docs builds
@@ -308,6 +331,7 @@ def build_parser():
         command.add_argument('-k', dest='keyword', metavar='EXPR',
                              help='only cases matching this pytest -k '
                              'expression')
+        _add_shard_options(command)
         command.add_argument('pytest_args', nargs='*', metavar='PYTEST_ARG',
                              help='more pytest arguments, after "--"')
 
@@ -451,7 +475,7 @@ def run_spec_of(args, report_dir):
     --actions, --failures or --templates is left out, the variable a
     user may set in its stead (config.py) counts, as before the spec."""
     environ = os.environ
-    return run_spec.RunSpec(
+    spec = run_spec.RunSpec(
         report_dir=report_dir, paths=tuple(args.paths), db=args.db,
         auth=args.auth,
         templates_dir=(os.path.abspath(args.templates) if args.templates
@@ -465,7 +489,9 @@ def run_spec_of(args, report_dir):
                   environ.get(config.FAILURES_ENV)),
         repeat=args.repeat, strict=bool(getattr(args, 'strict', False)),
         heat_source=checked_heat_source(args) if args.heat_source else None,
-        toggles=run_spec.toggles_wanted(environ))
+        toggles=run_spec.toggles_wanted(environ),
+        keyword=getattr(args, 'keyword', None))
+    return dataclasses.replace(spec, shard=shard_of(args, spec))
 
 
 def pytest_environment(args, report_dir, external=None):
@@ -598,13 +624,39 @@ def selection_problem(args):
     return None
 
 
+def shard_of(args, spec):
+    """The shard assignment (shards.assign) of a run whose spec, but for
+    its shard, is `spec`; None unsharded. shards.ShardError says why a
+    shard cannot run."""
+    if getattr(args, 'shard_costs', None) and not args.shard:
+        raise shards.ShardError('--shard-costs needs --shard K/N')
+    if not getattr(args, 'shard', None):
+        return None
+    templates = corpus.select(
+        discovery.discover(spec.templates_dir,
+                           environments=list(spec.environments)),
+        spec.only_templates())
+    return shards.assign(templates, args.shard, args.shard_costs)
+
+
+def shard_problem(args, report_dir):
+    """Why the asked shard cannot run (no template for it, a bad
+    --shard-costs), or None."""
+    try:
+        run_spec_of(args, report_dir)
+    except shards.ShardError as error:
+        return str(error)
+    return None
+
+
 def run(args):
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
     if os.path.exists(os.path.join(report_dir, config.REPORT_JSON)):
         os.remove(os.path.join(report_dir, config.REPORT_JSON))
     records.forget_interruption(report_dir)  # an earlier run's
-    problem = selection_problem(args) or paths_problem(args)
+    problem = (selection_problem(args) or paths_problem(args) or
+               shard_problem(args, report_dir))
     if problem:
         sys.stderr.write('heat-functional: %s\n' % problem)
         return 2
@@ -772,6 +824,7 @@ def finish_report(args, report_dir, status, stopped_by):
         run_id=os.environ.get(config.RUN_ID_ENV),
         planned=plan.read(report_dir), exit_status=status)
     built['corpus'] = discovery.read(report_dir)
+    built['shard'] = shards.report_entry(run_spec_of(args, report_dir))
     built = report_module.amend(built, reasons)
     report_module.write(built, report_dir)
     return built

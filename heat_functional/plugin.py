@@ -39,6 +39,7 @@ from heat_functional import plan
 from heat_functional import progress
 from heat_functional import records
 from heat_functional import run_spec
+from heat_functional import shards
 from heat_functional.results import report as report_module
 from heat_functional.results import table
 
@@ -68,9 +69,14 @@ def templates_dir():
 
 
 def selected_templates():
-    """The corpus, limited to ``--only``'s templates when given."""
-    return corpus.select(discovery.discover(templates_dir()),
-                         spec().only_templates())
+    """The corpus, limited to ``--only``'s templates when given, and to
+    this shard's (``--shard``, shards.py) when sharded."""
+    chosen = corpus.select(discovery.discover(templates_dir()),
+                           spec().only_templates())
+    assignment = spec().shard
+    if assignment is None:
+        return chosen
+    return [t for t in chosen if shards.runs_case(assignment, t.name)]
 
 
 def is_shipped(directory):
@@ -182,11 +188,24 @@ def _write_corpus(directory):
 def pytest_collection_modifyitems(config, items):
     """A suite left with nothing to parametrise has no case: deselect
     pytest's placeholder for it (plan.nothing_to_run) rather than plan a
-    case that cannot run."""
-    empty = [item for item in items if plan.nothing_to_run(item)]
+    case that cannot run. A shard other than the first deselects the
+    cases of no template (the first shard runs them: shards.py)."""
+    empty = [item for item in items if plan.nothing_to_run(item) or
+             not _in_shard(item)]
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [item for item in items if item not in empty]
+
+
+def _in_shard(item):
+    """Whether this run's shard (all of them, unsharded) runs an item:
+    the templates' cases are parametrised on its templates only; a case
+    of no template runs in the first shard."""
+    assignment = spec().shard
+    params = getattr(item, 'callspec', None)
+    if assignment is None or (params and 'template' in params.params):
+        return True
+    return shards.runs_case(assignment, None)
 
 
 def pytest_collection_finish(session):
@@ -280,6 +299,7 @@ def pytest_sessionfinish(session, exitstatus):
     built['resource_types'] = _resource_types(description)
     built['performance'] = _performance(owner)
     built['corpus'] = _corpus_of(directory)
+    built['shard'] = shards.report_entry(spec())
     path = report_module.write(built, directory)
     reporter = pytest_config.pluginmanager.get_plugin('terminalreporter')
     if reporter is not None:

@@ -55,6 +55,11 @@ class RunSpec(object):
     #: create only, as repetition config.NOISE_PASS_REPETITION, beside
     #: the records and plan of the run it follows.
     noise_pass: bool = False
+    #: The pytest -k expression that selects cases (-k), or None.
+    keyword: str = None
+    #: With --shard K/N, this shard's assignment (shards.assign: index,
+    #: count, templates, fingerprint, balanced_by, split), else None.
+    shard: dict = None
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

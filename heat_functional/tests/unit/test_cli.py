@@ -164,6 +164,52 @@ def test_suite_template_choices_reach_pytest(monkeypatch):
         config.FAILURE_TEMPLATES
 
 
+def test_parser_shard_options():
+    args = parse('gate', '--shard', '2/3', '--shard-costs', 'r.json')
+    assert (args.shard, args.shard_costs) == ((2, 3), 'r.json')
+    assert parse('run').shard is None
+
+
+@pytest.mark.parametrize('bad', ['0/2', '3/2', 'x', '1-2'])
+def test_parser_refuses_a_bad_shard(bad, capsys):
+    with pytest.raises(SystemExit):
+        parse('gate', '--shard', bad)
+    assert 'a shard is K/N with 1 <= K <= N' in capsys.readouterr().err
+
+
+def test_the_shard_reaches_pytest(monkeypatch):
+    monkeypatch.delenv(config.ONLY_ENV, raising=False)
+    monkeypatch.delenv(config.TEMPLATES_ENV, raising=False)
+    names = 'v_named_pike,v_named_queens,v_named_rocky'
+    spec = run_spec.current(cli.pytest_environment(parse(
+        'gate', '--only', names, '--shard', '2/2', '-k', 'lifecycle'),
+        '/r'))
+    assert spec.shard['templates'] == ['v_named_queens']
+    assert (spec.shard['index'], spec.shard['count'], spec.keyword) == (
+        2, 2, 'lifecycle')
+    assert run_spec.current(cli.pytest_environment(
+        parse('gate'), '/r')).shard is None
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--only', 'v_named_pike,v_named_queens', '--shard', '3/3'],
+     'shard 3/3 gets no template: the run selects 2 templates, fewer '
+     'than 3 shards'),
+    (['--shard-costs', 'r.json'], '--shard-costs needs --shard K/N'),
+    (['--only', 'v_named_pike', '--shard', '1/1', '--shard-costs',
+      'missing.json'], '--shard-costs missing.json: No such file'),
+])
+def test_a_shard_that_cannot_run_stops_before_anything_starts(
+        tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(config.ONLY_ENV, raising=False)
+    status = cli.main(['gate', '--target', 'cloud', '--report-dir',
+                       str(tmp_path / 'r')] + argv)
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / 'r' / 'report.json').exists()
+
+
 # -- run and report ----------------------------------------------------------
 
 def test_run_with_a_missing_template_directory(tmp_path, capsys):
