@@ -238,7 +238,8 @@ def _shard(text):
 def _add_shard_options(parser):
     sharding = parser.add_argument_group(
         'shards', 'run a deterministic 1/N of the cases, whole templates '
-        'at a time (doc/source/shards.rst)')
+        'at a time; "report merge" joins the N reports '
+        '(doc/source/shards.rst)')
     sharding.add_argument('--shard', type=_shard, metavar='K/N',
                           help='run shard K of N: its templates (all '
                           'their suites, steps and paths) and, in shard '
@@ -337,10 +338,18 @@ def build_parser():
 
     _add_cleanup_command(commands)
 
-    show = commands.add_parser('report', help='print the summary of a '
-                               'report.json; rebuild report.html beside it',
-                               epilog=_manual('report'))
-    show.add_argument('report_json')
+    show = commands.add_parser(
+        'report', help='print the summary of a report.json; rebuild '
+        'report.html beside it; or "report merge DIR... --report-dir OUT": '
+        'one report and verdict from the report directories of a run\'s N '
+        'shards', epilog=_manual('shards', 'Merging'))
+    show.add_argument('report_json', metavar='REPORT_JSON | merge',
+                      help='a report.json (or its directory), or "merge"')
+    show.add_argument('shard_dirs', nargs='*', metavar='DIR',
+                      help='merge: the report directories of a run\'s '
+                      'shards, all of them')
+    show.add_argument('--report-dir', dest='merged_dir', metavar='OUT',
+                      help='merge: where the merged report goes')
     return parser
 
 
@@ -848,6 +857,15 @@ def _description(report_dir):
 
 
 def show_report(args):
+    """``report REPORT_JSON`` or ``report merge DIR... --report-dir
+    OUT``."""
+    if args.report_json == 'merge' and (args.shard_dirs or
+                                        args.merged_dir):
+        return merge_reports(args.shard_dirs, args.merged_dir)
+    if args.shard_dirs or args.merged_dir:
+        sys.stderr.write('heat-functional: report takes one report.json, '
+                         'or "merge DIR... --report-dir OUT"\n')
+        return 2
     try:
         result = report_module.read(args.report_json)
     except (OSError, ValueError) as err:
@@ -860,6 +878,28 @@ def show_report(args):
     sys.stderr.write('report.html: %s\n' % htmlreport.write(result,
                                                             directory))
     return 0 if result['verdict'] == 'pass' else 1
+
+
+def merge_reports(directories, out):
+    """One report and verdict from the shards' report directories; exit
+    status 0 on pass, 1 on fail, 2 for shards that cannot be merged."""
+    from heat_functional.results import merge
+    if not out:
+        sys.stderr.write('heat-functional: report merge needs --report-dir '
+                         'OUT, where the merged report goes\n')
+        return 2
+    try:
+        merged = merge.merge(directories)
+    except merge.MergeError as error:
+        sys.stderr.write('heat-functional: report merge: %s\n' % error)
+        return 2
+    out = os.path.abspath(out)
+    os.makedirs(out, exist_ok=True)
+    path = report_module.write(merged, out)
+    print(table.render(merged))
+    print('heat-functional: verdict %s of %d shards; report %s'
+          % (merged['verdict'].upper(), len(directories), path))
+    return 0 if merged['verdict'] == 'pass' else 1
 
 
 def cleanup(args):

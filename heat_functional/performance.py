@@ -29,6 +29,10 @@ its departed backends spent beyond that (``unattributed``) is divided
 between the databases in proportion. Workers send their own CPU to the
 controller when they end (pytest-xdist's ``workeroutput``): when all of
 them did, that exact figure replaces the sampled one.
+
+``merged`` joins the figures of a run's shards (``report merge``), each
+measured on its own node: CPU seconds are summed, the wall time is the
+longest shard's.
 """
 
 import os
@@ -335,6 +339,42 @@ def summary(sampler, cores=None, worker_usage=None):
     }
 
 
+def merged(summaries):
+    """One ``performance`` of the shards' (each on its own node): CPU
+    seconds summed per group and role, cores summed, the wall time the
+    longest shard's (``wall_is`` says so), peak memory the highest; None
+    when a shard measured nothing."""
+    if not summaries or any(not s for s in summaries):
+        return None
+    groups = {}
+    for summary_ in summaries:
+        for name, group in summary_['groups'].items():
+            into = groups.setdefault(name, {'cpu_s': 0.0,
+                                            'role': group['role'],
+                                            'peak_rss_mib': 0.0})
+            into['cpu_s'] = round(into['cpu_s'] + group['cpu_s'], 1)
+            into['peak_rss_mib'] = max(into['peak_rss_mib'],
+                                       group['peak_rss_mib'])
+    cores = sum(s['cores'] for s in summaries)
+    wall = max(s['wall_s'] for s in summaries)
+    sums = {field: round(sum(s[field] for s in summaries), 1)
+            for field in ('heat_cpu_s', 'harness_cpu_s', 'other_cpu_s',
+                          'postgresql_unattributed_s')}
+    total = sums['heat_cpu_s'] + sums['harness_cpu_s'] + sums['other_cpu_s']
+    return dict(
+        sums, cores=cores, wall_s=wall,
+        wall_is='the longest of %d shards; CPU seconds and cores are '
+        'summed over them' % len(summaries),
+        samples=sum(s['samples'] for s in summaries),
+        sample_interval_s=summaries[0]['sample_interval_s'],
+        cpu_s={g: v['cpu_s'] for g, v in sorted(groups.items())},
+        groups=dict(sorted(groups.items())),
+        harness_cpu_share=round(sums['harness_cpu_s'] / total, 3)
+        if total else None,
+        efficiency_ratio=round(wall / (sums['heat_cpu_s'] / cores), 2)
+        if sums['heat_cpu_s'] else None)
+
+
 def available_cores():
     """The cores this process may run on (``taskset`` included)."""
     try:
@@ -376,6 +416,9 @@ def text_lines(measured):
                  measured['other_cpu_s'], measured['wall_s'],
                  measured['cores'], measured['efficiency_ratio']
                  if measured['efficiency_ratio'] is not None else 'n/a')]
+    if measured.get('wall_is'):
+        lines.append('  (merged shards: wall time is %s)'
+                     % measured['wall_is'])
     if not measured['heat_cpu_s']:
         lines.append('  (no Heat process on this machine: an external '
                      'target is measured by its own operators)')

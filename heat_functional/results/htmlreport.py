@@ -1165,7 +1165,9 @@ def _performance(report):
             '%.1f %%' % (100 * share) if share is not None else 'n/a',
             esc(measured['other_cpu_s']),
             esc(measured['efficiency_ratio'] if measured['efficiency_ratio']
-                is not None else 'n/a')))
+                is not None else 'n/a')) + (
+            ' Merged shards: the wall time is %s.' % esc(measured['wall_is'])
+            if measured.get('wall_is') else ''))
     total = sum(g['cpu_s'] for g in measured['groups'].values()) or 1
     rows = [_tag('tr', ''.join((
         _tag('td', _tag('code', esc(name))), _tag('td', esc(group['role'])),

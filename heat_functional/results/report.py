@@ -36,9 +36,15 @@ NOT_ACCOUNTED = object()
 
 
 def load_cases(report_dir):
-    return sorted(records.load(report_dir),
-                  key=lambda c: (c['template'] or '', c['scenario'],
-                                 c['path'] or '', repeats.repetition(c)))
+    return in_order(records.load(report_dir))
+
+
+def in_order(cases):
+    """Case records in the report's order: template, scenario, path,
+    repetition."""
+    return sorted(cases, key=lambda c: (c['template'] or '', c['scenario'],
+                                        c['path'] or '',
+                                        repeats.repetition(c)))
 
 
 def timings(cases, paths):
@@ -186,7 +192,14 @@ def from_records(directory, description, paths, **settings):
     under the package's allowances and known bugs: what both runners
     build (the pytest plugin, the command line when pytest wrote none,
     the tempest verdict). `settings` are ``build``'s keywords."""
-    return build(load_cases(directory), description, paths,
+    return from_cases(load_cases(directory), description, paths,
+                      **settings)
+
+
+def from_cases(cases, description, paths, **settings):
+    """The report of these case records, under the package's allowances
+    and known bugs (from_records; the merge of a run's shards)."""
+    return build(in_order(cases), description, paths,
                  parity.load_allowances(config.ALLOWANCES_FILE),
                  known_bugs=known_bugs_module.load(config.KNOWN_BUGS_FILE),
                  **settings)
