@@ -18,6 +18,17 @@ how many ran in one run only, and writes the same as JSON with
 difference of ``outcome``. Where run B's report does not exist it says
 so and compares nothing. Exit status: 0, or 1 with ``--check`` when a
 compared case differs.
+
+With ``--same-run`` the two reports are one run made two ways (the
+merge of its shards, ``heat-functional report merge``, against the
+unsharded run on the same templates): then a case in one report only,
+a parity or reference entry that is not alike in both (present, and
+equal, allowed, incomplete or not compared alike, with the same
+locations differing) and a different verdict are differences too, which
+``--check`` fails on::
+
+    python tools/compare_runs.py unsharded/report.json \\
+        merged/report.json --same-run --check
 """
 
 import argparse
@@ -69,6 +80,64 @@ def compare(report_a, report_b):
     }
 
 
+def _entry_key(entry):
+    """What names a parity or reference entry: template, scenario and,
+    for a reference entry, its case's path."""
+    return '%s %s%s' % (entry.get('template'), entry.get('scenario'),
+                        ' on %s' % entry['path'] if entry.get('path')
+                        else '')
+
+
+def entry_state(entry):
+    """What a comparison found, for comparing two runs' entries: its
+    state, and the locations that differ."""
+    state = ('equal' if entry.get('equal') else
+             'allowed' if entry.get('allowed') else
+             'incomplete' if entry.get('incomplete') else
+             'not compared' if entry.get('not_compared') else 'different')
+    return {'state': state, 'locations': sorted(
+        d['location'] for d in entry.get('differences') or [])}
+
+
+def compare_entries(entries_a, entries_b):
+    """Entries (parity or references) not alike in two reports: each
+    with its key and both states (None where one report lacks it)."""
+    a = {_entry_key(e): entry_state(e) for e in entries_a or []}
+    b = {_entry_key(e): entry_state(e) for e in entries_b or []}
+    return [{'entry': key, 'a': a.get(key), 'b': b.get(key)}
+            for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
+
+
+def compare_same_run(report_a, report_b, result):
+    """`result` (compare's) with what two makings of one run must share
+    besides: their parity and reference entries and their verdict."""
+    return dict(
+        result,
+        parity=compare_entries(report_a.get('parity'),
+                               report_b.get('parity')),
+        references=compare_entries(report_a.get('references'),
+                                   report_b.get('references')),
+        verdicts=[report_a.get('verdict'), report_b.get('verdict')])
+
+
+def same_run_failures(result):
+    """What makes two makings of one run differ, as lines; [] when they
+    are alike."""
+    lines = []
+    for side in ('only_in_a', 'only_in_b'):
+        if result[side]:
+            lines.append('cases %s: %s' % (side.replace('_', ' '),
+                                           ', '.join(result[side])))
+    for what in ('parity', 'references'):
+        for entry in result[what]:
+            lines.append('%s entry %s: %s / %s' % (
+                what, entry['entry'], json.dumps(entry['a']),
+                json.dumps(entry['b'])))
+    if result['verdicts'][0] != result['verdicts'][1]:
+        lines.append('verdict: %s / %s' % tuple(result['verdicts']))
+    return lines
+
+
 def summary(result, name_a, name_b):
     lines = ['%s against %s: %d cases compared, %d same, %d different, '
              '%d only in the first, %d only in the second'
@@ -80,6 +149,13 @@ def summary(result, name_a, name_b):
             lines.append('  %s at %s: %s / %s' % (
                 entry['id'], difference['location'],
                 json.dumps(difference['a']), json.dumps(difference['b'])))
+    if 'verdicts' in result:
+        found = same_run_failures(result)
+        lines.append('same run: %d parity and %d reference entries not '
+                     'alike; verdicts %s / %s'
+                     % (len(result['parity']), len(result['references']),
+                        result['verdicts'][0], result['verdicts'][1]))
+        lines += ['  ' + line for line in found]
     return '\n'.join(lines)
 
 
@@ -90,6 +166,11 @@ def main(argv=None):
     parser.add_argument('--out', help='write the comparison as JSON here')
     parser.add_argument('--check', action='store_true',
                         help='exit 1 when a compared case differs')
+    parser.add_argument('--same-run', action='store_true',
+                        help='the reports are one run made two ways (merged '
+                        'shards, unsharded): cases of one report only, '
+                        'parity and reference entries not alike and '
+                        'verdicts differ too')
     args = parser.parse_args(argv)
     reports = []
     for path in (args.report_a, args.report_b):
@@ -99,11 +180,15 @@ def main(argv=None):
         with open(path) as f:
             reports.append(json.load(f))
     result = compare(*reports)
+    if args.same_run:
+        result = compare_same_run(reports[0], reports[1], result)
     print(summary(result, args.report_a, args.report_b))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
-    return 1 if args.check and result['different'] else 0
+    differ = result['different'] or (
+        args.same_run and same_run_failures(result))
+    return 1 if args.check and differ else 0
 
 
 if __name__ == '__main__':

@@ -55,3 +55,45 @@ def test_missing_report_compares_nothing(tmp_path, capsys):
     assert compare_runs.main([a, str(tmp_path / 'none.json'),
                               '--check']) == 0
     assert 'nothing compared' in capsys.readouterr().out
+
+
+def parity_entry(template, equal=True, locations=()):
+    return {'template': template, 'scenario': 'lifecycle/create',
+            'equal': equal, 'allowed': False,
+            'differences': [{'location': loc} for loc in locations]}
+
+
+def report(cases, parity, verdict='pass'):
+    return {'cases': cases, 'parity': parity, 'references': [],
+            'verdict': verdict}
+
+
+def test_same_run_compares_parity_entries_and_verdicts(tmp_path, capsys):
+    a = report([case('x')], [parity_entry('t'), parity_entry('u')])
+    alike = report([case('x')], [parity_entry('u'), parity_entry('t')])
+    result = compare_runs.compare_same_run(
+        a, alike, compare_runs.compare(a, alike))
+    assert compare_runs.same_run_failures(result) == []
+    b = report([case('x'), case('y')],
+               [parity_entry('t', False, ['outputs.v'])], 'fail')
+    result = compare_runs.compare_same_run(a, b, compare_runs.compare(a, b))
+    assert compare_runs.same_run_failures(result) == [
+        'cases only in b: y',
+        'parity entry t lifecycle/create: {"state": "equal", "locations": '
+        '[]} / {"state": "different", "locations": ["outputs.v"]}',
+        'parity entry u lifecycle/create: {"state": "equal", "locations": '
+        '[]} / null',
+        'verdict: pass / fail']
+    path_a = tmp_path / 'a.json'
+    path_a.write_text(json.dumps(a))
+    path_b = tmp_path / 'b.json'
+    path_b.write_text(json.dumps(b))
+    same = tmp_path / 'same.json'
+    same.write_text(json.dumps(alike))
+    # Without --same-run only the compared case counts: it is the same.
+    assert compare_runs.main([str(path_a), str(path_b), '--check']) == 0
+    assert compare_runs.main([str(path_a), str(path_b), '--same-run',
+                              '--check']) == 1
+    assert 'verdicts pass / fail' in capsys.readouterr().out
+    assert compare_runs.main([str(path_a), str(same), '--same-run',
+                              '--check']) == 0
