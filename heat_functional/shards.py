@@ -18,8 +18,9 @@ costs the median of those it has. Without costs every template costs
 
 Each shard's report.json records ``shard`` (``report_entry``): K and N,
 its templates, the fingerprint of the whole selected template list
-(names and file contents: ``fingerprint``), the options that select the
-run's cases, the harness's git commit and how the split was balanced.
+(names and file contents: ``fingerprint``), a digest of the whole split,
+how the split was balanced, the options that select the run's cases and
+the harness's git commit.
 ``heat-functional report merge`` (results/merge.py) checks them.
 """
 
