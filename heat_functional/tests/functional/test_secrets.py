@@ -30,6 +30,7 @@ import subprocess
 import threading
 
 import pytest
+import sqlalchemy
 import yaml
 
 from heat_functional.deployment import control_secret
@@ -183,8 +184,8 @@ def _db_url_files(description, directory):
     password = 'db-' + secrets.token_hex(12)
     values = []
     for name, info in description['paths'].items():
-        url = info['db_url'].replace('postgres@', 'postgres:%s@'
-                                     % password, 1)
+        url = sqlalchemy.engine.make_url(info['db_url']).set(
+            password=password).render_as_string(hide_password=False)
         assert password in url, info['db_url']
         path = directory / ('%s.url' % name)
         path.write_text(url)
