@@ -332,6 +332,79 @@ ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 #: Heat bugs the flag checks and the requests know (see the file's
 #: header).
 KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
+#: The known divergences of the two paths, one template each
+#: (divergences/README.rst); the fuzzer counts a finding they explain.
+DIVERGENCES_DIR = os.path.join(os.path.dirname(PACKAGE_DIR), 'divergences')
+
+# The fuzzer (heat_functional/fuzz/). The resource types it draws from,
+# with their weights, where the deployment offers them: the types whose
+# behaviour is the engines' own (nothing outside the deployment: no
+# Nova, Neutron, Cinder, Swift). Their properties come from the
+# deployment's schemas, never from here.
+FUZZ_TYPES = {
+    'OS::Heat::TestResource': 8,
+    'OS::Heat::None': 3,
+    'OS::Heat::Value': 4,
+    'OS::Heat::RandomString': 2,
+    'OS::Heat::ResourceGroup': 3,
+    'OS::Heat::ResourceChain': 2,
+    'OS::Heat::AutoScalingGroup': 2,
+    'OS::Heat::Stack': 1,
+    'OS::Heat::SoftwareConfig': 1,
+    'OS::Heat::StructuredConfig': 1,
+    'OS::Heat::CloudConfig': 1,
+    'OS::Heat::MultipartMime': 1,
+    'OS::Heat::SoftwareComponent': 1,
+}
+#: Weight of a provider template (a nested file the fuzzer writes).
+FUZZ_PROVIDER_WEIGHT = 3
+#: Types that go through keystone's catalog (OS::Heat::Stack calls the
+#: orchestration API; the software configs are stored by Heat's own
+#: software-config API): a case using one ``requires: [keystone]``.
+FUZZ_KEYSTONE_TYPES = ('OS::Heat::Stack', 'OS::Heat::SoftwareConfig',
+                       'OS::Heat::StructuredConfig',
+                       'OS::Heat::CloudConfig', 'OS::Heat::MultipartMime',
+                       'OS::Heat::SoftwareComponent')
+#: Properties the fuzzer leaves to their defaults, and why.
+FUZZ_AVOID_PROPERTIES = {
+    'OS::Heat::TestResource': {
+        'client_name': 'polls a client of another service',
+        'entity_name': 'polls a client of another service',
+        'constraint_prop_secs': 'its custom constraint test_constr is '
+                                'not registered outside Heat\'s tests',
+        'wait_secs': 'the per-action waits cover it',
+        'update_replace_value': 'a replacement is asked for through '
+                                'update_replace',
+    },
+    'OS::Heat::RandomString': {
+        'character_classes': 'the length must cover each class\'s min',
+        'character_sequences': 'the length must cover each sequence\'s '
+                               'min',
+    },
+}
+#: Seconds at most of any wait the fuzzer asks a TestResource for.
+FUZZ_MAX_WAIT_SECS = 2
+#: At most this many resources in a generated template, this many
+#: levels of provider templates, and this many updates in a lifecycle.
+FUZZ_MAX_RESOURCES = 6
+FUZZ_MAX_DEPTH = 3
+FUZZ_MAX_UPDATES = 4
+#: The HOT versions the fuzzer writes, and the functions it uses from
+#: each (each version has those of the one before it). Conditions come
+#: with 2016-10-14, external_id with 2017-02-24, the two-argument
+#: ``if`` with 2021-04-16.
+FUZZ_VERSIONS = {
+    '2015-04-30': ('get_param', 'get_attr', 'get_resource', 'list_join',
+                   'str_replace', 'repeat', 'digest'),
+    '2015-10-15': ('str_split',),
+    '2016-04-08': ('map_merge',),
+    '2016-10-14': ('if', 'equals', 'not', 'and', 'or', 'map_replace'),
+    '2017-02-24': ('filter', 'str_replace_strict'),
+    '2017-09-01': ('contains', 'list_concat', 'list_concat_unique',
+                   'str_replace_vstrict'),
+    '2018-08-31': (),
+    '2021-04-16': ('if/2',),
+}
 
 
 def template_names(raw, default=None):

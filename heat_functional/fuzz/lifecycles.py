@@ -1,0 +1,356 @@
+"""The steps of a generated case, as the gate's lifecycles run them.
+
+A case's steps are those of a corpus sidecar (corpus.py; README.rst,
+"Templates and their lifecycles"): ``create``, updates, and the delete
+the gate adds itself. Each step here is plain data: its ``name``
+(``u2-swap``), its ``kind`` (what it does to the template: the step
+kind of a finding's signature), the whole ``template`` and
+``providers`` it sends, its ``parameters`` (a PUT update: the whole
+set), ``rollback``, and ``expect`` only where the generator knows the
+outcome: a failure injected into a stack that had none
+(``CREATE_FAILED``/``UPDATE_FAILED`` with rollback off). Every other
+step declares nothing and is held to parity only (alike.py), which is
+what the fuzzer measures.
+
+The kinds, weighted toward the engines' known weak spots (see
+divergences/): a property changed in place, a replacement
+(``update_replace`` or a property that does not allow updates), a
+resource added, one removed, a ``depends_on`` swapped or all reversed,
+a group's count changed, a provider file changed under the same type
+name, the input of a provider whose output a sibling reads, new
+parameter values, a failure injected (``fail: true``) and repaired,
+and the same template again. A mutation that does not apply to the
+template, or whose result has a structural problem (validity.py),
+becomes ``again``.
+"""
+
+import copy
+
+from heat_functional import config
+from heat_functional.fuzz import edit
+from heat_functional.fuzz import generate
+from heat_functional.fuzz import validity
+
+KINDS = {
+    'in-place': 4, 'replace': 3, 'add': 2, 'remove': 2, 'swap': 3,
+    'reverse': 1, 'count': 2, 'provider': 2, 'nested-input': 2,
+    'params': 2, 'fail': 2, 'again': 1,
+}
+TEST_RESOURCE = 'OS::Heat::TestResource'
+#: Properties whose value must agree with another's (generate.HOOKS
+#: sets them together): a mutation leaves them alone.
+COUPLED = {'OS::Heat::Value': ('type',),
+           'OS::Heat::AutoScalingGroup': ('min_size', 'max_size',
+                                          'desired_capacity')}
+#: Other kinds tried when a mutation does not apply, before ``again``.
+RETRIES = 4
+
+
+def steps(rng, builder, create):
+    """The steps of a case whose create step is `create`."""
+    schemas = builder.schemas
+    create = dict(create)
+    failed = False
+    if rng.random() < 0.15 and _inject_failure(rng, create, schemas):
+        failed = True
+        create['kind'] = 'create-fail'
+        if not create['rollback']:
+            create['expect'] = {'status': 'CREATE_FAILED'}
+    else:
+        create['kind'] = 'create'
+    result = [create]
+    names = sorted(KINDS)
+    for number in range(1, rng.randint(1, config.FUZZ_MAX_UPDATES) + 1):
+        kind = rng.choices(names, [KINDS[n] for n in names])[0]
+        if failed and rng.random() < 0.6:
+            kind = 'repair'
+        step = mutate(rng, schemas, builder, result[-1], kind)
+        for _ in range(RETRIES):
+            if step is not None and not _problems(step, schemas):
+                break
+            kind = rng.choices(names, [KINDS[n] for n in names])[0]
+            step = mutate(rng, schemas, builder, result[-1], kind)
+        else:
+            step = mutate(rng, schemas, builder, result[-1], 'again')
+        step['name'] = 'u%d-%s' % (number, step['kind'])
+        step['rollback'] = rng.random() < 0.3
+        step['expect'] = None
+        if step['kind'] == 'fail' and not failed and not step['rollback']:
+            step['expect'] = {'status': 'UPDATE_FAILED'}
+        failed = failed and step['kind'] != 'repair' or \
+            step['kind'] == 'fail'
+        result.append(step)
+    return result
+
+
+def _problems(step, schemas):
+    found = validity.problems(step['template'], step['providers'],
+                              schemas)
+    for provider in step['providers'].values():
+        found += validity.problems(provider, step['providers'], schemas)
+    return found
+
+
+def mutate(rng, schemas, builder, previous, kind):
+    """The next step: `previous` changed by a mutation of `kind`, or
+    None where that mutation does not apply."""
+    step = {'kind': kind, 'template': copy.deepcopy(previous['template']),
+            'providers': copy.deepcopy(previous['providers']),
+            'parameters': dict(previous['parameters'])}
+    changed = MUTATIONS[kind](rng, schemas, builder, step)
+    return step if changed else None
+
+
+def _top(template, type_name=None, free=True):
+    """Names of unconditioned resources (of a type), not external."""
+    return sorted(n for n, d in (template.get('resources') or {}).items()
+                  if (type_name is None or d.get('type') == type_name)
+                  and not (free and ('condition' in d or
+                                     'external_id' in d)))
+
+
+def _has(schemas, type_name, prop):
+    return type_name in schemas.schemas and \
+        prop in schemas.properties(type_name)
+
+
+def _inject_failure(rng, step, schemas):
+    if not _has(schemas, TEST_RESOURCE, 'fail'):
+        return False
+    names = [n for n in _top(step['template'], TEST_RESOURCE)
+             if (step['template']['resources'][n].get('properties')
+                 or {}).get('fail') is not True]
+    if not names:
+        return False
+    definition = step['template']['resources'][rng.choice(names)]
+    definition.setdefault('properties', {})['fail'] = True
+    return True
+
+
+def _again(rng, schemas, builder, step):
+    return True
+
+
+def _fail(rng, schemas, builder, step):
+    return _inject_failure(rng, step, schemas)
+
+
+def _repair(rng, schemas, builder, step):
+    for definition in (step['template'].get('resources') or {}).values():
+        (definition.get('properties') or {}).pop('fail', None)
+    return True
+
+
+def _updatable(schemas, definition, allowed):
+    type_name = definition.get('type', '')
+    if type_name.startswith(generate.PROVIDER_PREFIX) or \
+            type_name not in schemas.schemas:
+        return []
+    avoided = config.FUZZ_AVOID_PROPERTIES.get(type_name, {})
+    return sorted(name for name, prop in
+                  schemas.properties(type_name).items()
+                  if bool(prop.get('update_allowed')) == allowed and
+                  not prop.get('immutable') and name not in avoided and
+                  name != 'fail' and
+                  name not in COUPLED.get(type_name, ()) and
+                  prop.get('type') in
+                  ('string', 'integer', 'number', 'boolean'))
+
+
+def _change_property(rng, schemas, builder, step, allowed):
+    template = step['template']
+    candidates = [(n, p) for n in _top(template, free=False)
+                  for p in _updatable(schemas, template['resources'][n],
+                                      allowed)]
+    if not candidates:
+        return False
+    name, prop = rng.choice(candidates)
+    definition = template['resources'][name]
+    schema = schemas.properties(definition['type'])[prop]
+    properties = definition.setdefault('properties', {})
+    old = properties.get(prop, schema.get('default'))
+    for _ in range(5):
+        new = builder.value_for(schema, generate.Record(name, None),
+                                literal_only=True)
+        if new != old:
+            properties[prop] = new
+            return True
+    return False
+
+
+def _in_place(rng, schemas, builder, step):
+    return _change_property(rng, schemas, builder, step, True)
+
+
+def _replace(rng, schemas, builder, step):
+    template = step['template']
+    tests = _top(template, TEST_RESOURCE, free=False)
+    if tests and rng.random() < 0.6 and \
+            _has(schemas, TEST_RESOURCE, 'update_replace'):
+        definition = template['resources'][rng.choice(tests)]
+        properties = definition.setdefault('properties', {})
+        properties['update_replace'] = True
+        properties['value'] = 'replaced-%d' % rng.randint(1, 99)
+        return True
+    return _change_property(rng, schemas, builder, step, False)
+
+
+def _add(rng, schemas, builder, step):
+    if len(step['template'].get('resources') or {}) >= \
+            config.FUZZ_MAX_RESOURCES:
+        return False
+    base = generate.Builder(rng, schemas, step['template'][
+        'heat_template_version'], builder.keystone).adopt(
+            step['template'], step['providers'])
+    base.add_resource()
+    if rng.random() < 0.5:
+        base.add_output()
+    step['template'] = base.template()
+    return True
+
+
+def _remove(rng, schemas, builder, step):
+    names = sorted(step['template'].get('resources') or {})
+    if len(names) < 2:
+        return False
+    step['template'] = edit.without_resource(step['template'],
+                                             rng.choice(names))
+    return True
+
+
+def _swap(rng, schemas, builder, step):
+    """Reverse one explicit depends_on, or add one between two
+    resources that do not reference each other."""
+    template = step['template']
+    graph = edit.requires(template)
+    resources = template.get('resources') or {}
+    edges = [(a, b) for a in sorted(resources)
+             for b in edit.depends_on(resources[a])]
+    if edges:
+        source, target = rng.choice(edges)
+        trial = edit.without_dependency(template, source, target)
+        trial['resources'][target]['depends_on'] = sorted(
+            set(edit.depends_on(trial['resources'][target])) | {source})
+    else:
+        free = _top(template)
+        pairs = [(a, b) for a in free for b in free if a != b and
+                 b not in graph[a] and a not in graph[b]]
+        if not pairs:
+            return False
+        source, target = rng.choice(pairs)
+        trial = copy.deepcopy(template)
+        trial['resources'][source]['depends_on'] = [target]
+    if edit.has_cycle(edit.requires(trial)) or \
+            'external_id' in trial['resources'][target]:
+        return False
+    step['template'] = trial
+    return True
+
+
+def _reverse(rng, schemas, builder, step):
+    template = copy.deepcopy(step['template'])
+    resources = template.get('resources') or {}
+    edges = [(a, b) for a in sorted(resources)
+             for b in edit.depends_on(resources[a])]
+    if not edges:
+        return False
+    for definition in resources.values():
+        definition.pop('depends_on', None)
+    for source, target in edges:
+        if 'external_id' in resources[target]:
+            return False
+        resources[target].setdefault('depends_on', []).append(source)
+    if edit.has_cycle(edit.requires(template)):
+        return False
+    step['template'] = template
+    return True
+
+
+def _count(rng, schemas, builder, step):
+    template = step['template']
+    groups = _top(template, 'OS::Heat::ResourceGroup', free=False)
+    scaling = _top(template, 'OS::Heat::AutoScalingGroup', free=False)
+    if groups:
+        properties = template['resources'][rng.choice(groups)][
+            'properties']
+        count = properties.get('count')
+        if isinstance(count, dict):
+            name = count['get_param']
+            now = step['parameters'].get(
+                name, template['parameters'][name].get('default', 0))
+            step['parameters'][name] = (now + rng.randint(1, 3)) % 4
+        else:
+            properties['count'] = ((count or 0) + rng.randint(1, 3)) % 4
+        return True
+    if scaling:
+        properties = template['resources'][rng.choice(scaling)][
+            'properties']
+        low = (properties.get('min_size', 0) + rng.randint(1, 2)) % 3
+        properties.update({'min_size': low, 'max_size': low + 1})
+        properties.pop('desired_capacity', None)
+        return True
+    return False
+
+
+def _provider(rng, schemas, builder, step):
+    """Change a provider file under the same type name: one of its
+    resources' properties, or one more output."""
+    if not step['providers']:
+        return False
+    type_name = rng.choice(sorted(step['providers']))
+    inner = {'template': step['providers'][type_name],
+             'providers': step['providers'], 'parameters': {}}
+    nested = generate.Builder(rng, schemas, inner['template'][
+        'heat_template_version'], builder.keystone, depth=1).adopt(
+            inner['template'], step['providers'])
+    if rng.random() < 0.5 and _in_place(rng, schemas, nested, inner):
+        step['providers'][type_name] = inner['template']
+        return True
+    nested.add_output()
+    step['providers'][type_name] = nested.template()
+    return True
+
+
+def _nested_input(rng, schemas, builder, step):
+    """Change what a provider resource whose outputs a sibling reads
+    is given."""
+    template = step['template']
+    resources = template.get('resources') or {}
+    read = {t for n, d in resources.items()
+            for _, t in edit.walk_references(d)}
+    providers = [n for n in sorted(read & set(resources))
+                 if resources[n]['type'].startswith(
+                     generate.PROVIDER_PREFIX)
+                 and resources[n].get('properties')]
+    if not providers:
+        return False
+    chosen = resources[rng.choice(providers)]
+    properties = chosen['properties']
+    key = rng.choice(sorted(properties))
+    definition = step['providers'][chosen['type']]['parameters'][key]
+    for _ in range(5):
+        value = builder.parameter_value(definition, generate.Record(
+            '<input>', None))
+        if value != properties[key]:
+            properties[key] = value
+            return True
+    return False
+
+
+def _params(rng, schemas, builder, step):
+    parameters = step['template'].get('parameters') or {}
+    if not parameters:
+        return False
+    values = generate.create_parameters(rng, step['template'])
+    if values == step['parameters']:
+        return False
+    step['parameters'] = values
+    return True
+
+
+MUTATIONS = {
+    'in-place': _in_place, 'replace': _replace, 'add': _add,
+    'remove': _remove, 'swap': _swap, 'reverse': _reverse,
+    'count': _count, 'provider': _provider, 'nested-input': _nested_input,
+    'params': _params, 'fail': _fail, 'repair': _repair, 'again': _again,
+}

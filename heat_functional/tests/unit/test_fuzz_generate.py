@@ -1,0 +1,223 @@
+"""The fuzzer's generator and lifecycles (heat_functional/fuzz), no Heat.
+
+Generated templates come from the schemas in fuzz_schemas.json, which
+tools/capture_fuzz_schemas.py captured from Heat's own code. Every
+generated case, for many seeds (Hypothesis), has no structural problem
+(validity.py); the checks themselves are shown to fail on broken
+templates.
+"""
+
+import collections
+import copy
+import json
+import os
+
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+import pytest
+
+from heat_functional import config
+from heat_functional import corpus
+from heat_functional.fuzz import generate
+from heat_functional.fuzz import lifecycles
+from heat_functional.fuzz import schema
+from heat_functional.fuzz import validity
+
+FIXTURE = os.path.join(os.path.dirname(__file__), 'fuzz_schemas.json')
+SCHEMAS = schema.load(FIXTURE)
+
+
+def cases(count, seed='s', **kwargs):
+    return [generate.case(SCHEMAS, seed, k, **kwargs) for k in range(count)]
+
+
+def all_templates(case):
+    for step in case['steps']:
+        yield step['template']
+        yield from step['providers'].values()
+
+
+def resource_definitions(case):
+    for template in all_templates(case):
+        yield from (template.get('resources') or {}).values()
+
+
+def test_a_case_depends_on_its_seed_and_number_only():
+    alone = generate.case(SCHEMAS, 42, 7)
+    cases(7, seed=42)   # others before it change nothing
+    assert generate.case(SCHEMAS, 42, 7) == alone
+    assert generate.case(SCHEMAS, 42, 8) != alone
+    assert generate.case(SCHEMAS, 43, 7) != alone
+    assert alone['name'] == 'fuzz_42_7'
+
+
+def test_a_case_is_plain_json_data():
+    for case in cases(40):
+        assert json.loads(json.dumps(case)) == case
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10 ** 9), number=st.integers(0, 10 ** 4))
+def test_every_generated_case_is_structurally_valid(seed, number):
+    case = generate.case(SCHEMAS, seed, number)
+    assert validity.case_problems(case, SCHEMAS) == []
+
+
+def test_the_checks_find_what_is_broken():
+    case = generate.case(SCHEMAS, 1, 1)
+    good = copy.deepcopy(case['steps'][0]['template'])
+    providers = case['steps'][0]['providers']
+    assert validity.problems(good, providers, SCHEMAS) == []
+    broken = {
+        'dangling get_attr': {'x': {'type': 'OS::Heat::TestResource',
+                                    'properties': {'value': {
+                                        'get_attr': ['nothing', 'o']}}}},
+        'cycle': {'a': {'type': 'OS::Heat::None', 'depends_on': 'b'},
+                  'b': {'type': 'OS::Heat::None', 'depends_on': ['a']}},
+        'required': {'v': {'type': 'OS::Heat::Value'}},
+        'range': {'r': {'type': 'OS::Heat::RandomString',
+                        'properties': {'length': 0}}},
+        'unknown property': {'n': {'type': 'OS::Heat::None',
+                                   'properties': {'colour': 'red'}}},
+        'not offered': {'s': {'type': 'OS::Nova::Server'}},
+        'provider': {'p': {'type': 'Fuzz::Nowhere'}},
+    }
+    for why, resources in broken.items():
+        template = {'heat_template_version': '2015-04-30',
+                    'resources': resources}
+        assert validity.problems(template, {}, SCHEMAS), why
+    late = {'heat_template_version': '2015-04-30', 'resources': {
+        'v': {'type': 'OS::Heat::Value', 'properties': {
+            'value': {'list_concat': [[1], [2]]}}}}}
+    assert 'not a function of this version' in str(
+        validity.problems(late, {}, SCHEMAS))
+
+
+def test_properties_come_from_the_schema_not_the_generator():
+    data = json.load(open(FIXTURE))
+    test = data['schemas']['OS::Heat::TestResource']['properties']
+    test['brand_new'] = {'type': 'string', 'required': False,
+                         'update_allowed': True, 'immutable': False}
+    del test['update_replace']
+    changed = schema.from_json(data)
+    used = collections.Counter()
+    for number in range(150):
+        case = generate.case(changed, 's', number)
+        for definition in resource_definitions(case):
+            if definition.get('type') == 'OS::Heat::TestResource':
+                used.update(list(definition.get('properties') or {}))
+        assert validity.case_problems(case, changed) == []
+    assert used['brand_new'] > 0
+    assert used['update_replace'] == 0
+
+
+def test_a_type_the_deployment_does_not_offer_is_never_used():
+    data = json.load(open(FIXTURE))
+    data['resource_types'].remove('OS::Heat::ResourceChain')
+    narrower = schema.from_json(data)
+    for case in [generate.case(narrower, 's', k) for k in range(100)]:
+        assert 'OS::Heat::ResourceChain' not in generate.used_types(
+            case['steps'])
+
+
+def test_without_keystone_no_type_needs_it():
+    for case in cases(100, keystone=False):
+        assert not generate.used_types(case['steps']) & set(
+            config.FUZZ_KEYSTONE_TYPES)
+        assert case['requires'] == []
+    needing = [c for c in cases(100) if c['requires']]
+    assert needing and all(generate.used_types(c['steps']) & set(
+        config.FUZZ_KEYSTONE_TYPES) for c in needing)
+
+
+def test_what_the_generator_covers():
+    """Over a few hundred cases: every type, several levels of
+    providers, conditions, dependencies, policies, every step kind."""
+    seen = collections.Counter()
+    for case in cases(300):
+        seen['version ' + case['version']] += 1
+        for step in case['steps']:
+            seen['step ' + step['kind']] += 1
+        for template in all_templates(case):
+            if template.get('conditions'):
+                seen['conditions'] += 1
+        for definition in resource_definitions(case):
+            seen[definition['type']] += 1
+            for key in ('depends_on', 'deletion_policy', 'update_policy',
+                        'external_id', 'condition'):
+                seen[key] += key in definition
+        seen['depth %d' % max([0] + [
+            int(t[len('Fuzz::P'):]) for t in
+            case['steps'][0]['providers']])] += 1
+    for type_name in config.FUZZ_TYPES:
+        assert seen[type_name], type_name
+    for version in config.FUZZ_VERSIONS:
+        assert seen['version ' + version], version
+    for kind in set(lifecycles.MUTATIONS) | {'create', 'create-fail'}:
+        assert seen['step ' + kind], kind
+    for key in ('conditions', 'depends_on', 'deletion_policy',
+                'update_policy', 'external_id', 'condition', 'depth 3'):
+        assert seen[key], key
+
+
+def test_steps_are_a_valid_sidecar_lifecycle():
+    for case in cases(100):
+        names = [step['name'] for step in case['steps']]
+        assert names[0] == 'create' and len(set(names)) == len(names)
+        for name in names[1:]:
+            assert corpus.STEP_NAME.fullmatch(name)
+            assert name not in corpus.RESERVED_STEPS
+
+
+def test_expectations_only_where_the_generator_knows_them():
+    declared = collections.Counter()
+    for case in cases(300):
+        failed = False
+        for step in case['steps']:
+            if step['expect'] is not None:
+                declared[step['kind']] += 1
+                assert not failed and not step['rollback']
+                assert step['kind'] in ('fail', 'create-fail')
+                assert step['expect'] == {'status': {
+                    'fail': 'UPDATE_FAILED',
+                    'create-fail': 'CREATE_FAILED'}[step['kind']]}
+            failed = (failed and step['kind'] != 'repair' or
+                      step['kind'] in ('fail', 'create-fail'))
+    assert declared['fail'] and declared['create-fail']
+
+
+def test_an_injected_failure_is_a_literal_fail_on_a_test_resource():
+    for case in cases(200):
+        for step in case['steps']:
+            if step['kind'] not in ('fail', 'create-fail'):
+                continue
+            failing = [n for n, d in step['template']['resources'].items()
+                       if (d.get('properties') or {}).get('fail') is True]
+            assert failing
+            for name in failing:
+                definition = step['template']['resources'][name]
+                assert definition['type'] == 'OS::Heat::TestResource'
+                assert 'condition' not in definition
+
+
+@pytest.mark.parametrize('kind', sorted(lifecycles.MUTATIONS))
+def test_each_mutation_changes_what_it_says(kind):
+    import random
+    changed = 0
+    for case in cases(60):
+        rng = random.Random(kind)
+        builder = generate.Builder(rng, SCHEMAS, case['version'])
+        step = lifecycles.mutate(rng, SCHEMAS, builder, case['steps'][0],
+                                 kind)
+        if step is None:
+            continue
+        before = case['steps'][0]
+        same = (step['template'] == before['template'] and
+                step['providers'] == before['providers'] and
+                step['parameters'] == before['parameters'])
+        if kind in ('again', 'repair'):
+            continue
+        assert not same, kind
+        changed += 1
+    assert changed or kind in ('again', 'repair', 'nested-input')
