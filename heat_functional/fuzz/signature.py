@@ -1,0 +1,211 @@
+"""A finding's signature, and whether something already explains it.
+
+A finding is one parity entry (parity.py: ``differences``, each with
+its ``location`` and both paths' values) of a generated case's step,
+with the step's kind (lifecycles.py), the paths whose case failed, and
+the known bugs its flag checks met. Its signature says:
+
+- which locations differ, generalised so that two findings of one bug
+  match whatever the generator named things: a resource's logical path
+  becomes ``R`` per level (``N`` for a group member's number; Heat's
+  ``<stack>`` stays), an output's name ``O``: ``resources['right/one']
+  .status`` and ``resources['b/0'].status`` are both
+  ``resources['R/R'].status`` and ``resources['R/N'].status``;
+- how they differ: each side's value kind (``absent``, ``null``, a
+  status such as ``UPDATE_FAILED`` as is, an event sequence as its
+  statuses, else the JSON type);
+- at which kind of step (``action``: create, update or delete; and
+  ``step``: the lifecycle's mutation), and which paths failed.
+
+``explain`` counts a finding as known when the shipped allowances
+cover every difference (parity.allowance_matches, with the finding's
+template and scenario), when its flag checks met a known bug
+(known-bugs.yaml), or when a divergence of ``divergences/`` has the
+same signature for what the allowances leave (its ``expected.json``:
+per step the locations that differ and the cases that fail): same
+action, same failing paths, and the same generalised locations (at
+least those, where the record says they vary; an incomplete pair,
+where it lists none). Exact records are tried first. Only what none
+explains is new.
+"""
+
+import json
+import os
+import re
+
+from heat_functional import config
+from heat_functional import parity
+
+STATUS = re.compile(r'[A-Z]+_[A-Z_]+')
+TOKEN = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_]*)|\[('(?:[^'\\]|\\.)*'|"""
+                   r'"(?:[^"\\]|\\.)*"|-?\d+)\]')
+NAMED = {'resources': 'path', 'events': 'path', 'outputs': 'output',
+         'replaced': 'path', 'restored': 'path'}
+
+
+def tokens(location):
+    """The keys of a parity location, in order."""
+    found, position = [], 0
+    while position < len(location):
+        match = TOKEN.match(location, position)
+        if not match:
+            return [location]
+        name, bracketed = match.groups()
+        if name is not None:
+            found.append(name)
+        else:
+            found.append(bracketed.strip('\'"'))
+        position = match.end()
+    return found
+
+
+def generalise(location):
+    """A location with names and numbers made generic (module doc)."""
+    keys = tokens(location)
+    if len(keys) < 2 or keys[0] not in NAMED:
+        return location
+    if NAMED[keys[0]] == 'output':
+        name = 'O'
+    else:
+        name = '/'.join(part if part.startswith('<') else
+                        ('N' if part.isdigit() else 'R')
+                        for part in keys[1].split('/'))
+    rest = ''.join('.' + key for key in keys[2:])
+    return "%s['%s']%s" % (keys[0], name, rest)
+
+
+def value_kind(value):
+    if value == parity.ABSENT:
+        return 'absent'
+    if value is None:
+        return 'null'
+    if isinstance(value, str):
+        return value if STATUS.fullmatch(value) else 'string'
+    if isinstance(value, list) and value and all(
+            isinstance(v, str) and STATUS.fullmatch(v) for v in value):
+        return '[%s]' % ','.join(value)
+    return {dict: 'map', list: 'list', bool: 'boolean'}.get(
+        type(value), 'number')
+
+
+def action_of(step):
+    """create, update or delete, from a step's kind or name."""
+    for action in ('create', 'delete'):
+        if step.startswith(action):
+            return action
+    return 'update'
+
+
+def signature(entry, step_kind, failing=()):
+    """The signature of a parity entry at a step of `step_kind`."""
+    differences = sorted({(generalise(d['location']),
+                           value_kind(d['legacy']),
+                           value_kind(d['convergence']))
+                          for d in entry.get('differences') or []})
+    return {'action': action_of(step_kind), 'step': step_kind,
+            'failing': sorted(failing),
+            'incomplete': bool(entry.get('incomplete')),
+            'differences': [list(d) for d in differences]}
+
+
+def key(sig):
+    """A short text that two findings of the same signature share."""
+    return json.dumps(sig, sort_keys=True)
+
+
+def load_divergences(directory=None):
+    """{(template, scenario): record} of divergences/expected.json:
+    the step's action, its failing paths, its generalised locations,
+    and how they compare (test_known_divergences reads the file so):
+    ``exact``; ``vary`` (at least these); ``incomplete`` (none listed:
+    one path left no observation to compare)."""
+    directory = directory or config.DIVERGENCES_DIR
+    with open(os.path.join(directory, 'expected.json')) as f:
+        expected = json.load(f)
+    found = {}
+    for template, record in sorted(expected.items()):
+        vary = set(record.get('locations_vary') or [])
+        failing = {}
+        for case in record.get('failing') or []:
+            scenario, path = case.rsplit(' ', 1)
+            failing.setdefault(scenario, set()).add(path)
+        for scenario in sorted(set(record.get('differences') or {}) |
+                               set(failing)):
+            locations = (record.get('differences') or {}).get(scenario)
+            found[(template, scenario)] = {
+                'action': action_of(scenario.split('/')[-1]),
+                'failing': sorted(failing.get(scenario, ())),
+                'locations': sorted({generalise(x)
+                                     for x in locations or []}),
+                'compare': 'vary' if scenario in vary else (
+                    'exact' if locations else 'incomplete'),
+            }
+    return found
+
+
+def matches_divergence(sig, divergence):
+    """Whether a signature is a recorded divergence's (module doc)."""
+    if sig['action'] != divergence['action'] or \
+            sig['failing'] != divergence['failing']:
+        return False
+    locations = {d[0] for d in sig['differences']}
+    if divergence['compare'] == 'incomplete':
+        return sig['incomplete'] or not locations
+    if divergence['compare'] == 'vary':
+        return locations >= set(divergence['locations'])
+    return sorted(locations) == divergence['locations']
+
+
+def explain(finding, allowances, divergences):
+    """What already explains a finding: ('allowed', [ids]),
+    ('known-bug', [ids]), ('divergence', 'template scenario') or
+    ('new', None). A finding: template, scenario, step_kind, entry
+    (its parity entry), failing (paths) and known_bugs (ids)."""
+    entry = finding['entry']
+    differences = parity.apply_allowances(
+        allowances, finding['template'], finding['scenario'],
+        [dict(d) for d in entry.get('differences') or []])
+    left = [d for d in differences if not d['allowed_by']]
+    if differences and not left and not finding.get('failing') and \
+            not entry.get('incomplete'):
+        return 'allowed', sorted({d['allowed_by'] for d in differences})
+    if finding.get('known_bugs'):
+        return 'known-bug', sorted(finding['known_bugs'])
+    sig = unexplained_signature(finding, left)
+    for compare in ('exact', 'vary', 'incomplete'):
+        for name, divergence in sorted(divergences.items()):
+            if divergence['compare'] == compare and \
+                    matches_divergence(sig, divergence):
+                return 'divergence', '%s %s' % name
+    return 'new', None
+
+
+def unexplained_signature(finding, left=None):
+    """The signature of what no allowance covers in a finding."""
+    entry = finding['entry']
+    if left is None:
+        left = [d for d in entry.get('differences') or []
+                if not d.get('allowed_by')]
+    return signature({'differences': left,
+                      'incomplete': entry.get('incomplete')},
+                     finding['step_kind'], finding.get('failing') or ())
+
+
+def triage(findings, allowances, divergences):
+    """Findings grouped: new ones first (one per signature, with how
+    many findings share it), then the known ones counted by what
+    explains them."""
+    new, known = {}, {}
+    for finding in findings:
+        how, why = explain(finding, allowances, divergences)
+        if how == 'new':
+            sig = key(unexplained_signature(finding))
+            new.setdefault(sig, []).append(finding)
+        else:
+            label = '%s: %s' % (how, why if isinstance(why, str)
+                                else ', '.join(why))
+            known[label] = known.get(label, 0) + 1
+    return {'new': [{'signature': json.loads(sig), 'count': len(group),
+                     'first': group[0]}
+                    for sig, group in sorted(new.items())],
+            'known': known}

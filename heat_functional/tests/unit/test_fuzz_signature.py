@@ -1,0 +1,169 @@
+"""Signatures of findings (heat_functional/fuzz/signature.py), and
+whether the allowances, known bugs or divergences/ explain them."""
+
+import copy
+
+from heat_functional import config
+from heat_functional import parity
+from heat_functional.fuzz import signature
+
+ALLOWANCES = parity.load_allowances(config.ALLOWANCES_FILE)
+DIVERGENCES = signature.load_divergences()
+
+
+def entry(differences):
+    return parity.entry('fuzz_1_2', 'lifecycle/u1-nested-input',
+                        [dict(d, allowed_by=None) for d in differences])
+
+
+def finding(differences, step_kind='nested-input', failing=(),
+            known_bugs=()):
+    return {'template': 'fuzz_1_2', 'scenario': 'lifecycle/u1-' + step_kind,
+            'step_kind': step_kind, 'entry': entry(differences),
+            'failing': list(failing), 'known_bugs': list(known_bugs)}
+
+
+STALE_NESTED = [
+    {'location': 'outputs.right', 'legacy': 'a+a', 'convergence': 'b+b'},
+    {'location': "resources['right/one'].status",
+     'legacy': 'CREATE_COMPLETE', 'convergence': 'UPDATE_COMPLETE'},
+    {'location': "resources['right/two'].status",
+     'legacy': 'CREATE_COMPLETE', 'convergence': 'UPDATE_COMPLETE'},
+    {'location': "events['right/one']", 'legacy': [],
+     'convergence': ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']},
+    {'location': "events['right/two']", 'legacy': [],
+     'convergence': ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']},
+]
+
+
+def renamed(differences, old, new):
+    result = copy.deepcopy(differences)
+    for difference in result:
+        difference['location'] = difference['location'].replace(old, new)
+    return result
+
+
+def test_locations_are_generalised():
+    assert signature.generalise("resources['right/one'].status") == \
+        "resources['R/R'].status"
+    assert signature.generalise("resources['group/0'].status") == \
+        "resources['R/N'].status"
+    assert signature.generalise("events['<stack>']") == "events['<stack>']"
+    assert signature.generalise("events['g/0/<stack>']") == \
+        "events['R/N/<stack>']"
+    assert signature.generalise('events.copy') == "events['R']"
+    assert signature.generalise('outputs.left') == "outputs['O']"
+    assert signature.generalise('stack') == 'stack'
+    assert signature.generalise('second_update') == 'second_update'
+
+
+def test_values_are_kinds():
+    assert signature.value_kind(parity.ABSENT) == 'absent'
+    assert signature.value_kind(None) == 'null'
+    assert signature.value_kind('UPDATE_FAILED') == 'UPDATE_FAILED'
+    assert signature.value_kind('west+west') == 'string'
+    assert signature.value_kind(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']) \
+        == '[CREATE_IN_PROGRESS,CREATE_COMPLETE]'
+    assert signature.value_kind({'a': 1}) == 'map'
+    assert signature.value_kind([1]) == 'list'
+
+
+def test_two_findings_of_one_bug_share_a_signature():
+    first = finding(STALE_NESTED, failing=['legacy'])
+    second = finding(renamed(STALE_NESTED, 'right', 'nested3'),
+                     failing=['legacy'])
+    sign = signature.signature
+    assert sign(first['entry'], 'nested-input', ['legacy']) == \
+        sign(second['entry'], 'nested-input', ['legacy'])
+    other = finding(STALE_NESTED[:1], failing=['legacy'])
+    assert sign(other['entry'], 'nested-input', ['legacy']) != \
+        sign(first['entry'], 'nested-input', ['legacy'])
+    assert sign(first['entry'], 'create', []) != \
+        sign(first['entry'], 'nested-input', [])
+
+
+def test_a_known_divergence_is_counted_not_reported():
+    found = finding(renamed(STALE_NESTED, 'right', 'nested2'),
+                    failing=['legacy'])
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'nested_output_feeds_sibling lifecycle/rename')
+
+
+def test_the_same_locations_failing_on_the_other_path_are_new():
+    found = finding(STALE_NESTED, failing=['convergence'])
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == ('new',
+                                                                 None)
+
+
+def test_a_divergence_matches_on_its_recorded_locations_and_failures():
+    found = finding([{'location': 'stack', 'legacy': 'DELETE_COMPLETE',
+                      'convergence': 'DELETE_FAILED'}], step_kind='delete',
+                    failing=['convergence'])
+    found['scenario'] = 'lifecycle/delete'
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'none_depends_on_swap lifecycle/delete')
+
+
+def test_a_divergence_whose_locations_vary_needs_at_least_them():
+    found = finding([{'location': 'outputs.first', 'legacy': None,
+                      'convergence': parity.ABSENT},
+                     {'location': "events['<stack>']", 'legacy': [],
+                      'convergence': ['ROLLBACK_COMPLETE']}],
+                    step_kind='create-fail', failing=['legacy'])
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'failed_create_rolled_back lifecycle/create')
+    found['entry']['differences'] = found['entry']['differences'][1:]
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_an_incomplete_pair_matches_a_divergence_recorded_without_locations():
+    found = finding([], step_kind='again', failing=['convergence'])
+    found['entry']['incomplete'] = True
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'none_depends_on_swap lifecycle/again')
+    found['failing'] = ['legacy']
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == \
+        'divergence'   # turn-off of nullable_if_false_on_update
+    found['failing'] = ['legacy', 'convergence']
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_an_allowed_difference_is_counted():
+    example = ALLOWANCES[0]['examples'][0]
+    found = finding([dict(example)], step_kind='replace')
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'allowed', ['replaced-resource-deleted-in-backup-stack'])
+    mirrored = dict(example, legacy=example['convergence'],
+                    convergence=example['legacy'])
+    assert signature.explain(finding([mirrored], step_kind='replace'),
+                             ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_a_known_bug_is_counted():
+    found = finding([], step_kind='count', known_bugs=[
+        'nested-stack-takes-the-option-not-its-root'])
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'known-bug', ['nested-stack-takes-the-option-not-its-root'])
+
+
+def test_triage_lists_each_new_signature_once_with_its_count():
+    new = [{'location': 'outputs.x', 'legacy': 'a', 'convergence': None}]
+    findings = [finding(new), finding(renamed(new, 'x', 'y')),
+                finding(renamed(STALE_NESTED, 'right', 'n'),
+                        failing=['legacy'])]
+    result = signature.triage(findings, ALLOWANCES, DIVERGENCES)
+    assert len(result['new']) == 1
+    assert result['new'][0]['count'] == 2
+    assert result['new'][0]['signature']['differences'] == [
+        ["outputs['O']", 'string', 'null']]
+    assert result['known'] == {
+        'divergence: nested_output_feeds_sibling lifecycle/rename': 1}
+
+
+def test_every_divergence_is_loaded():
+    templates = {template for template, _ in DIVERGENCES}
+    assert templates == {
+        'external_id_back_after_failed_change',
+        'failed_create_repaired_by_update', 'failed_create_rolled_back',
+        'nested_output_feeds_sibling', 'none_depends_on_swap',
+        'nullable_if_false_on_update'}
