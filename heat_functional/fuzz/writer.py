@@ -1,0 +1,98 @@
+"""A case written out as a ready corpus entry.
+
+``write(case, directory)`` writes ``<name>.yaml`` (the create
+template), ``<name>.lifecycle.yaml`` (its sidecar: create parameters,
+rollback, ``requires``, and each update with its template, environment,
+parameters, rollback and ``expect`` where declared) and, under
+``<name>_files/``, each update's template, each step's environment and
+the provider templates. A provider is a ``Fuzz::<Name>`` type mapped by
+the step's environment (``resource_registry``) to its file, so an update
+can change a provider's file under the same type name; a provider whose
+content differs between steps gets one file per content. The directory
+is then a corpus that ``corpus.discover`` accepts (a unit test checks
+it) and that ``heat-functional gate --templates DIR`` runs.
+"""
+
+import hashlib
+import json
+import os
+
+import yaml
+
+
+def write(case, directory):
+    """Write `case` into `directory`; returns the template's path."""
+    name = case['name']
+    files = os.path.join(directory, name + '_files')
+    os.makedirs(files, exist_ok=True)
+    provider_files = _provider_files(case)
+    create = case['steps'][0]
+    sidecar = {'description': 'Generated case %s of seed %s (heat-'
+               'functional fuzz).' % (case['number'], case['seed'])}
+    if create['parameters']:
+        sidecar['parameters'] = create['parameters']
+    if case.get('requires'):
+        sidecar['requires'] = list(case['requires'])
+    if create.get('rollback'):
+        sidecar['rollback'] = True
+    if create.get('expect'):
+        sidecar['expect'] = create['expect']
+    if create['providers']:
+        sidecar['environment'] = _environment(
+            files, name, 'create', create, provider_files)
+    updates = []
+    for step in case['steps'][1:]:
+        stem = step['name'].replace('-', '_')
+        _dump(step['template'], os.path.join(files, stem + '.yaml'))
+        update = {'name': step['name'],
+                  'description': 'fuzz step kind %s' % step['kind'],
+                  'template': '%s_files/%s.yaml' % (name, stem),
+                  'parameters': step['parameters']}
+        if step['providers']:
+            update['environment'] = _environment(
+                files, name, stem, step, provider_files)
+        if step.get('rollback'):
+            update['rollback'] = True
+        if step.get('expect'):
+            update['expect'] = step['expect']
+        updates.append(update)
+    sidecar['updates'] = updates
+    path = os.path.join(directory, name + '.yaml')
+    _dump(create['template'], path)
+    _dump(sidecar, os.path.join(directory, name + '.lifecycle.yaml'))
+    return path
+
+
+def _provider_files(case):
+    """{(type, content digest): file name} of every provider version."""
+    found = {}
+    for step in case['steps']:
+        for type_name, template in sorted(step['providers'].items()):
+            digest = hashlib.sha256(json.dumps(
+                template, sort_keys=True).encode()).hexdigest()[:8]
+            found.setdefault((type_name, digest), None)
+    names = {}
+    for type_name, digest in sorted(found):
+        base = type_name.split('::')[-1].lower()
+        versions = [d for t, d in found if t == type_name]
+        names[(type_name, digest)] = base + '.yaml' if len(versions) == 1 \
+            else '%s_%s.yaml' % (base, digest)
+    return names
+
+
+def _environment(files, name, stem, step, provider_files):
+    registry = {}
+    for type_name, template in sorted(step['providers'].items()):
+        digest = hashlib.sha256(json.dumps(
+            template, sort_keys=True).encode()).hexdigest()[:8]
+        filename = provider_files[(type_name, digest)]
+        _dump(template, os.path.join(files, filename))
+        registry[type_name] = filename
+    _dump({'resource_registry': registry},
+          os.path.join(files, stem + '.env.yaml'))
+    return '%s_files/%s.env.yaml' % (name, stem)
+
+
+def _dump(data, path):
+    with open(path, 'w') as f:
+        yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)

@@ -1,0 +1,92 @@
+"""A generated case written as a corpus entry (fuzz/writer.py): the
+gate's own discovery accepts it, and every step sends what the case
+holds."""
+
+import os
+
+import yaml
+
+from heat_functional import corpus
+from heat_functional.fuzz import generate
+from heat_functional.fuzz import schema
+from heat_functional.fuzz import writer
+
+SCHEMAS = schema.load(os.path.join(os.path.dirname(__file__),
+                                   'fuzz_schemas.json'))
+
+
+def with_changed_provider():
+    """A case one of whose updates changes a provider's file."""
+    for number in range(300):
+        case = generate.case(SCHEMAS, 5, number)
+        if any(step['kind'] == 'provider' for step in case['steps']):
+            return case
+    raise AssertionError('no provider step in 300 cases')
+
+
+def test_written_cases_are_a_corpus_discover_accepts(tmp_path):
+    written = [generate.case(SCHEMAS, 3, k) for k in range(12)]
+    written.append(with_changed_provider())
+    for case in written:
+        writer.write(case, str(tmp_path))
+    templates = corpus.discover(str(tmp_path), environments=[])
+    assert sorted(t.name for t in templates) == sorted(
+        c['name'] for c in written)
+    by_name = {t.name: t for t in templates}
+    for case in written:
+        template = by_name[case['name']]
+        assert template.error is None
+        steps = template.steps
+        assert [s.name for s in steps] == [
+            s['name'] for s in case['steps']] + ['delete']
+        for step, generated in zip(steps, case['steps']):
+            assert step.rollback == generated['rollback']
+            assert step.declared == (generated['expect'] is not None)
+            if generated['expect']:
+                assert step.expected_status == \
+                    generated['expect']['status']
+            assert step.parameters == generated['parameters']
+            assert template.requires == case['requires']
+            check_sent(step, generated)
+
+
+def check_sent(step, generated):
+    """The step's files are the case's template and providers."""
+    with open(step.template_file) as f:
+        assert yaml.safe_load(f) == generated['template']
+    if not generated['providers']:
+        assert step.environment is None
+        return
+    with open(step.environment) as f:
+        registry = yaml.safe_load(f)['resource_registry']
+    assert sorted(registry) == sorted(generated['providers'])
+    for type_name, filename in registry.items():
+        path = os.path.join(os.path.dirname(step.environment), filename)
+        with open(path) as f:
+            assert yaml.safe_load(f) == generated['providers'][type_name]
+
+
+def test_a_changed_provider_keeps_its_type_and_gets_a_file(tmp_path):
+    case = with_changed_provider()
+    writer.write(case, str(tmp_path))
+    template, = corpus.discover(str(tmp_path), environments=[])
+    changed = [s for s in case['steps'] if s['kind'] == 'provider'][0]
+    index = case['steps'].index(changed)
+    before, after = template.steps[index - 1], template.steps[index]
+    registries = []
+    for step in (before, after):
+        with open(step.environment) as f:
+            registries.append(yaml.safe_load(f)['resource_registry'])
+    assert sorted(registries[0]) == sorted(registries[1])
+    assert registries[0] != registries[1]
+
+
+def test_a_step_loads_as_the_gate_sends_it(tmp_path):
+    case = with_changed_provider()
+    writer.write(case, str(tmp_path))
+    template, = corpus.discover(str(tmp_path), environments=[])
+    for step in template.steps[:-1]:
+        body, files, environment = step.load()
+        registry = environment.get('resource_registry', {})
+        for type_name in registry:
+            assert registry[type_name] in files
