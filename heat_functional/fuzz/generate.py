@@ -32,6 +32,7 @@ import random
 import string
 
 from heat_functional import config
+from heat_functional.fuzz import edit
 
 PROVIDER_PREFIX = 'Fuzz::'
 WORDS = ('alpha', 'bravo', 'delta', 'echo', 'gamma', 'kilo', 'lima')
@@ -122,6 +123,8 @@ class Builder(object):
             rng.randint(1, max(1, config.FUZZ_MAX_RESOURCES - 2 * self.depth))
         for _ in range(count):
             self.add_resource()
+        if rng.random() < 0.6:
+            self.add_consumer()
         for _ in range(outputs if outputs is not None
                        else rng.randint(1, 4)):
             self.add_output()
@@ -250,6 +253,28 @@ class Builder(object):
         self.resources[name] = definition
         self.records[name] = record
         self.offer(record, definition)
+        return name
+
+    def add_consumer(self):
+        """A TestResource fed by a provider's nested output that no
+        sibling reads yet: an update that changes the provider's input
+        must reach it (divergences/nested_output_feeds_sibling)."""
+        read = {t for d in self.resources.values()
+                for _, t in edit.walk_references(d)}
+        fed = [r for n, r in sorted(self.records.items())
+               if r.type.startswith(PROVIDER_PREFIX) and r.strings
+               and n not in read and r.condition is None]
+        if not fed or 'OS::Heat::TestResource' not in self.types:
+            return None
+        source = self.rng.choice(fed)
+        name = self.fresh('test', self.resources)
+        self.resources[name] = {'type': 'OS::Heat::TestResource',
+                                'properties': {'value': {'get_attr': [
+                                    source.name,
+                                    self.rng.choice(source.strings)]}}}
+        record = Record(name, 'OS::Heat::TestResource')
+        self.offer(record, self.resources[name])
+        self.records[name] = record
         return name
 
     def decorate(self, definition, record):

@@ -33,7 +33,7 @@ from heat_functional.fuzz import validity
 
 KINDS = {
     'in-place': 4, 'replace': 3, 'add': 2, 'remove': 2, 'swap': 3,
-    'reverse': 1, 'count': 2, 'provider': 2, 'nested-input': 2,
+    'reverse': 1, 'count': 2, 'provider': 2, 'nested-input': 4,
     'params': 2, 'fail': 2, 'again': 1,
 }
 TEST_RESOURCE = 'OS::Heat::TestResource'
