@@ -1,7 +1,7 @@
 """The steps of a generated case, as the gate's lifecycles run them.
 
-A case's steps are those of a corpus sidecar (corpus.py; README.rst,
-"Templates and their lifecycles"): ``create``, updates, and the delete
+A case's steps are those of a corpus sidecar (corpus.py;
+doc/source/corpus.rst): ``create``, updates, and the delete
 the gate adds itself. Each step here is plain data: its ``name``
 (``u2-swap``), its ``kind`` (what it does to the template: the step
 kind of a finding's signature), the whole ``template`` and
