@@ -213,6 +213,10 @@ class Builder(object):
                 'allowed_values']
             self.conditions['c_word'] = {
                 'equals': [{'get_param': words[0]}, rng.choice(allowed)]}
+            if 'contains' in self.functions and rng.random() < 0.5:
+                self.conditions['c_word'] = {'contains': [
+                    {'get_param': words[0]}, sorted(rng.sample(allowed,
+                                                               2))]}
         self.conditions['c_not'] = {'not': 'c_flag'}
         if len(self.conditions) > 2 and rng.random() < 0.5:
             combine = rng.choice(['and', 'or'])
@@ -495,7 +499,8 @@ class Builder(object):
         if depth < 2:
             options += ['str_replace', 'list_join', 'digest']
             for function in ('if', 'str_split', 'repeat', 'list_concat',
-                             'str_replace_strict', 'str_replace_vstrict'):
+                             'str_replace_strict', 'str_replace_vstrict',
+                             'filter', 'list_concat_unique'):
                 if function in self.functions:
                     options.append(function)
         choice = rng.choice(options)
@@ -536,6 +541,13 @@ class Builder(object):
             return {'list_join': [',', {'repeat': {
                 'for_each': {'%w%': sorted(rng.sample(WORDS, 2))},
                 'template': 'r-%w%'}}]}
+        if choice == 'filter':
+            kept = sorted(rng.sample(WORDS, 3))
+            return {'list_join': [',', {'filter': [[kept[0]], kept]}]}
+        if choice == 'list_concat_unique':
+            word = rng.choice(WORDS)
+            return {'list_join': [',', {'list_concat_unique': [
+                [word], [word, inner()]]}]}
         if choice == 'list_concat':
             return {'list_join': [',', {'list_concat': [[inner()],
                                                         [inner()]]}]}
@@ -645,6 +657,9 @@ def _value(builder, record, literal_only=False):
         if not literal_only and 'map_merge' in builder.functions:
             value = {'map_merge': [value, {'k': builder.string_value(
                 record)}]}
+        if not literal_only and 'map_replace' in builder.functions and \
+                rng.random() < 0.4:
+            value = {'map_replace': [value, {'keys': {'k': 'renamed'}}]}
         return {'type': 'json', 'value': value}
     return {'type': None, 'value': rng.choice(WORDS) if literal_only
             else builder.string_value(record)}

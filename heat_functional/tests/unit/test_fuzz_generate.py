@@ -161,6 +161,32 @@ def test_what_the_generator_covers():
         assert seen[key], key
 
 
+def functions_used(node):
+    found = collections.Counter()
+    if isinstance(node, dict):
+        if len(node) == 1:
+            (key, value), = node.items()
+            found[key] += 1
+            if key == 'if' and isinstance(value, list) and len(value) == 2:
+                found['if/2'] += 1
+        for value in node.values():
+            found.update(functions_used(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.update(functions_used(item))
+    return found
+
+
+def test_every_function_the_configuration_names_is_used():
+    used = collections.Counter()
+    for case in cases(300):
+        for template in all_templates(case):
+            used.update(functions_used(template))
+    for version, functions in config.FUZZ_VERSIONS.items():
+        for function in functions:
+            assert used[function], (version, function)
+
+
 def test_steps_are_a_valid_sidecar_lifecycle():
     for case in cases(100):
         names = [step['name'] for step in case['steps']]
