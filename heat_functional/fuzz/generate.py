@@ -288,7 +288,7 @@ class Builder(object):
         earlier = self.reachable(record.condition)
         earlier = [n for n in earlier if n != record.name]
         external = (record.type in EXTERNAL_TYPES and
-                    self.version >= '2017-02-24' and rng.random() < 0.1)
+                    self.version >= '2017-02-24' and rng.random() < 0.15)
         if external:
             definition['external_id'] = 'fuzz-%s-%d' % (
                 record.name, rng.randint(1, 99))
@@ -371,6 +371,9 @@ class Builder(object):
         avoided = config.FUZZ_AVOID_PROPERTIES.get(type_name, {})
         hook = HOOKS.get(type_name)
         values = _in_schema(hook(self, record) if hook else {}, schema)
+        values = {name: self.nullable(value, schema[name])
+                  if isinstance(value, str) else value
+                  for name, value in values.items()}
         for name, prop in sorted(schema.items()):
             if name in values or name in avoided:
                 continue
@@ -384,7 +387,7 @@ class Builder(object):
         """Sometimes a two-argument ``if`` (HOT 2021-04-16) around an
         optional property's value: false drops the property."""
         if ('if/2' in self.functions and self.conditions and
-                not prop.get('required') and self.rng.random() < 0.15):
+                not prop.get('required') and self.rng.random() < 0.3):
             return {'if': [self.rng.choice(sorted(self.conditions)), value]}
         return value
 

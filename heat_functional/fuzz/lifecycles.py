@@ -19,7 +19,8 @@ resource added, one removed, a ``depends_on`` swapped or all reversed,
 a group's count changed, a provider file changed under the same type
 name, the input of a provider whose output a sibling reads, new
 parameter values, a failure injected (``fail: true``) and repaired,
-and the same template again. A mutation that does not apply to the
+an adopted resource's ``external_id`` changed or put back, and the same
+template again. A mutation that does not apply to the
 template, or whose result has a structural problem (validity.py),
 becomes ``again``.
 """
@@ -34,7 +35,7 @@ from heat_functional.fuzz import validity
 KINDS = {
     'in-place': 4, 'replace': 3, 'add': 2, 'remove': 2, 'swap': 3,
     'reverse': 1, 'count': 2, 'provider': 2, 'nested-input': 4,
-    'params': 2, 'fail': 2, 'again': 1,
+    'params': 2, 'fail': 2, 'again': 1, 'external-id': 2,
 }
 TEST_RESOURCE = 'OS::Heat::TestResource'
 #: Properties whose value must agree with another's (generate.HOOKS
@@ -42,6 +43,8 @@ TEST_RESOURCE = 'OS::Heat::TestResource'
 COUPLED = {'OS::Heat::Value': ('type',),
            'OS::Heat::AutoScalingGroup': ('min_size', 'max_size',
                                           'desired_capacity')}
+#: What an external_id change appends (and a second change removes).
+CHANGED_ID = '-changed'
 #: Other kinds tried when a mutation does not apply, before ``again``.
 RETRIES = 4
 
@@ -337,11 +340,34 @@ def _nested_input(rng, schemas, builder, step):
     return False
 
 
+def _external_id(rng, schemas, builder, step):
+    """Change an adopted resource's external_id, or put the first one
+    back (Heat refuses the change: divergences/
+    external_id_back_after_failed_change)."""
+    resources = step['template'].get('resources') or {}
+    adopted = sorted(n for n, d in resources.items() if 'external_id' in d)
+    if not adopted:
+        return False
+    definition = resources[rng.choice(adopted)]
+    current = definition['external_id']
+    definition['external_id'] = current[:-len(CHANGED_ID)] \
+        if current.endswith(CHANGED_ID) else current + CHANGED_ID
+    return True
+
+
 def _params(rng, schemas, builder, step):
     parameters = step['template'].get('parameters') or {}
     if not parameters:
         return False
     values = generate.create_parameters(rng, step['template'])
+    flags = sorted(n for n, d in parameters.items()
+                   if d['type'] == 'boolean')
+    if flags and rng.random() < 0.6:
+        # a condition's flag turned: conditional resources, outputs and
+        # property values come and go
+        flag = rng.choice(flags)
+        values[flag] = not step['parameters'].get(
+            flag, parameters[flag].get('default', False))
     if values == step['parameters']:
         return False
     step['parameters'] = values
@@ -353,4 +379,5 @@ MUTATIONS = {
     'remove': _remove, 'swap': _swap, 'reverse': _reverse,
     'count': _count, 'provider': _provider, 'nested-input': _nested_input,
     'params': _params, 'fail': _fail, 'repair': _repair, 'again': _again,
+    'external-id': _external_id,
 }
