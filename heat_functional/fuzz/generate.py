@@ -31,6 +31,8 @@ import copy
 import random
 import string
 
+import yaml
+
 from heat_functional import config
 from heat_functional.fuzz import edit
 
@@ -731,7 +733,6 @@ def _stack(builder, record, literal_only=False):
                   if definition['type'] == 'string'
                   and not definition.get('constraints')
                   and builder.rng.random() < 0.5}
-    import yaml
     return {'template': yaml.safe_dump(template, default_flow_style=False,
                                        sort_keys=True),
             'parameters': parameters, 'context': None, 'timeout': None}
