@@ -9,7 +9,7 @@ the provider templates. A provider is a ``Fuzz::<Name>`` type mapped by
 the step's environment (``resource_registry``) to its file, so an update
 can change a provider's file under the same type name; a provider whose
 content differs between steps gets one file per content. The directory
-is then a corpus that ``corpus.discover`` accepts (a unit test checks
+is then a corpus that ``discovery.discover`` accepts (a unit test checks
 it) and that ``heat-functional gate --templates DIR`` runs.
 """
 

@@ -6,14 +6,15 @@ import copy
 from heat_functional import config
 from heat_functional import parity
 from heat_functional.fuzz import signature
+from heat_functional.results import entry as parity_entry
 
 ALLOWANCES = parity.load_allowances(config.ALLOWANCES_FILE)
 DIVERGENCES = signature.load_divergences()
 
 
 def entry(differences):
-    return parity.entry('fuzz_1_2', 'lifecycle/u1-nested-input',
-                        [dict(d, allowed_by=None) for d in differences])
+    return parity_entry.make('fuzz_1_2', 'lifecycle/u1-nested-input',
+                             [dict(d, allowed_by=None) for d in differences])
 
 
 def finding(differences, step_kind='nested-input', failing=(),

@@ -6,7 +6,7 @@ import os
 
 import yaml
 
-from heat_functional import corpus
+from heat_functional import discovery
 from heat_functional.fuzz import generate
 from heat_functional.fuzz import schema
 from heat_functional.fuzz import writer
@@ -29,7 +29,7 @@ def test_written_cases_are_a_corpus_discover_accepts(tmp_path):
     written.append(with_changed_provider())
     for case in written:
         writer.write(case, str(tmp_path))
-    templates = corpus.discover(str(tmp_path), environments=[])
+    templates = discovery.discover(str(tmp_path), environments=[])
     assert sorted(t.name for t in templates) == sorted(
         c['name'] for c in written)
     by_name = {t.name: t for t in templates}
@@ -69,7 +69,7 @@ def check_sent(step, generated):
 def test_a_changed_provider_keeps_its_type_and_gets_a_file(tmp_path):
     case = with_changed_provider()
     writer.write(case, str(tmp_path))
-    template, = corpus.discover(str(tmp_path), environments=[])
+    template, = discovery.discover(str(tmp_path), environments=[])
     changed = [s for s in case['steps'] if s['kind'] == 'provider'][0]
     index = case['steps'].index(changed)
     before, after = template.steps[index - 1], template.steps[index]
@@ -84,7 +84,7 @@ def test_a_changed_provider_keeps_its_type_and_gets_a_file(tmp_path):
 def test_a_step_loads_as_the_gate_sends_it(tmp_path):
     case = with_changed_provider()
     writer.write(case, str(tmp_path))
-    template, = corpus.discover(str(tmp_path), environments=[])
+    template, = discovery.discover(str(tmp_path), environments=[])
     for step in template.steps[:-1]:
         body, files, environment = step.load()
         registry = environment.get('resource_registry', {})
