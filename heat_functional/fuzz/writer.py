@@ -8,7 +8,10 @@ parameters, rollback and ``expect`` where declared) and, under
 the provider templates. A provider is a ``Fuzz::<Name>`` type mapped by
 the step's environment (``resource_registry``) to its file, so an update
 can change a provider's file under the same type name; a provider whose
-content differs between steps gets one file per content. The directory
+content differs between steps gets one file per content. Outputs that
+may carry a ``RandomString``'s value (``random_outputs``) are declared
+``random_outputs`` in the sidecar: the gate compares them by shape, as
+each path draws its own value. The directory
 is then a corpus that ``discovery.discover`` accepts (a unit test checks
 it) and that ``heat-functional gate --templates DIR`` runs.
 """
@@ -18,6 +21,10 @@ import json
 import os
 
 import yaml
+
+from heat_functional.fuzz import edit
+
+RANDOM_TYPE = 'OS::Heat::RandomString'
 
 
 def write(case, directory):
@@ -33,6 +40,9 @@ def write(case, directory):
         sidecar['parameters'] = create['parameters']
     if case.get('requires'):
         sidecar['requires'] = list(case['requires'])
+    randoms = random_outputs(case)
+    if randoms:
+        sidecar['random_outputs'] = randoms
     if create.get('rollback'):
         sidecar['rollback'] = True
     if create.get('expect'):
@@ -96,3 +106,56 @@ def _environment(files, name, stem, step, provider_files):
 def _dump(data, path):
     with open(path, 'w') as f:
         yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
+
+
+def random_outputs(case):
+    """The outputs of any step's template that may carry a random
+    value: those naming a resource that is, holds (a group's or chain's
+    members, a provider's or a remote stack's template) or reads one."""
+    found = set()
+    for step in case['steps']:
+        random_types = _random_providers(step['providers'])
+        resources = _random_resources(step['template'], random_types)
+        for name, output in (step['template'].get('outputs') or
+                             {}).items():
+            if any(target in resources for _, target in
+                   edit.walk_references(output.get('value'))):
+                found.add(name)
+    return sorted(found)
+
+
+def _mentions(node, names):
+    text = json.dumps(node)
+    return any('"%s"' % name in text for name in names)
+
+
+def _random_providers(providers):
+    """The provider types whose templates hold a random value, at any
+    depth (a provider may use another)."""
+    random_types = {RANDOM_TYPE}
+    changed = True
+    while changed:
+        changed = False
+        for type_name, template in providers.items():
+            if type_name not in random_types and \
+                    _mentions(template, random_types):
+                random_types.add(type_name)
+                changed = True
+    return random_types
+
+
+def _random_resources(template, random_types):
+    resources = template.get('resources') or {}
+    found = {name for name, definition in resources.items()
+             if _mentions(definition, random_types)}
+    graph = {name: {target for _, target in edit.walk_references(
+        {k: v for k, v in definition.items() if k != 'depends_on'})}
+        for name, definition in resources.items()}
+    changed = True
+    while changed:
+        changed = False
+        for name, needs in graph.items():
+            if name not in found and needs & found:
+                found.add(name)
+                changed = True
+    return found

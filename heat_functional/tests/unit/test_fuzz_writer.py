@@ -90,3 +90,37 @@ def test_a_step_loads_as_the_gate_sends_it(tmp_path):
         registry = environment.get('resource_registry', {})
         for type_name in registry:
             assert registry[type_name] in files
+
+
+def _step(template, providers=None):
+    return {'name': 'create', 'kind': 'create', 'template': template,
+            'providers': providers or {}, 'parameters': {},
+            'rollback': False, 'expect': None}
+
+
+def test_outputs_that_may_carry_a_random_value_are_declared(tmp_path):
+    template = {
+        'heat_template_version': '2018-08-31',
+        'resources': {
+            'chain': {'type': 'OS::Heat::ResourceChain', 'properties': {
+                'resources': ['OS::Heat::None', 'OS::Heat::RandomString']}},
+            'reader': {'type': 'OS::Heat::Value', 'properties': {
+                'value': {'get_attr': ['chain', 'refs']}}},
+            'after': {'type': 'OS::Heat::None', 'depends_on': ['chain']},
+            'nested': {'type': 'Fuzz::Outer'},
+            'plain': {'type': 'OS::Heat::None'}},
+        'outputs': {
+            'through_value': {'value': {'get_attr': ['reader', 'value']}},
+            'only_after': {'value': {'get_resource': 'after'}},
+            'from_provider': {'value': {'get_attr': ['nested', 'o']}},
+            'plain': {'value': {'get_resource': 'plain'}}}}
+    providers = {
+        'Fuzz::Outer': {'resources': {'i': {'type': 'Fuzz::Inner'}}},
+        'Fuzz::Inner': {'resources': {'r': {
+            'type': 'OS::Heat::RandomString'}}}}
+    case = {'name': 'fuzz_x_0', 'seed': 'x', 'number': 0,
+            'steps': [_step(template, providers)]}
+    assert writer.random_outputs(case) == ['from_provider', 'through_value']
+    writer.write(case, str(tmp_path))
+    template, = discovery.discover(str(tmp_path), environments=[])
+    assert template.random_outputs == ['from_provider', 'through_value']
