@@ -10,7 +10,9 @@
 - ``report`` prints the summary table of an existing report.json and
   rebuilds the report.html beside it;
 - ``cleanup`` deletes the stacks earlier runs left on external clouds
-  (``cleanup.py``).
+  (``cleanup.py``);
+- ``fuzz`` runs generated templates and lifecycles on both paths and
+  shrinks what differs (``fuzz/run.py``, ``fuzz/session.py``).
 
 The command is thin: the suites and the report live in the package.
 """
@@ -228,6 +230,60 @@ def _add_cleanup_command(commands):
                          help='list what would be deleted; delete nothing')
 
 
+def _whole(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError('expected a case number (a whole '
+                                         'number of at least 0), got %r'
+                                         % text)
+    return value
+
+
+def _some_minutes(text):
+    value = _minutes(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError('expected minutes (more than 0), '
+                                         'got %r' % text)
+    return value
+
+
+def _seed(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError('the seed must not be empty')
+    return text
+
+
+def _add_fuzz_command(commands):
+    fuzz = commands.add_parser(
+        'fuzz', help='run generated templates and lifecycles on both '
+        'paths; shrink and write what differs', epilog=_manual('fuzz'))
+    fuzz.add_argument('--seed', required=True, type=_seed,
+                      help='the seed: case K of seed S is the same '
+                      'template and lifecycle on every run')
+    howmany = fuzz.add_mutually_exclusive_group()
+    howmany.add_argument('--count', type=_positive, metavar='N',
+                         help='run cases 0 to N-1')
+    howmany.add_argument('--minutes', type=_some_minutes, metavar='M',
+                         help='run cases 0, 1, ... until M minutes have '
+                         'passed (no case starts after)')
+    howmany.add_argument('--case', type=_whole, metavar='K',
+                         help='run case K of the seed alone (a replay)')
+    fuzz.add_argument('-n', '--workers', type=_positive,
+                      default=config.FUZZ_WORKERS,
+                      help='cases run at once, on threads sharing the '
+                      'deployment (default: %(default)s)')
+    fuzz.add_argument('--shrink-budget', type=_positive,
+                      default=config.FUZZ_SHRINK_BUDGET,
+                      help='re-runs the shrinker may make per new finding '
+                      '(default: %(default)s)')
+    _add_deployment_options(fuzz)
+    fuzz.set_defaults(report_dir=config.FUZZ_REPORT_DIR,
+                      paths=list(config.PATH_NAMES))
+
+
 def _shard(text):
     try:
         return shards.parse(text)
@@ -337,6 +393,7 @@ def build_parser():
                              help='more pytest arguments, after "--"')
 
     _add_cleanup_command(commands)
+    _add_fuzz_command(commands)
 
     show = commands.add_parser(
         'report', help='print the summary of a report.json; rebuild '
@@ -902,6 +959,45 @@ def merge_reports(directories, out):
     return 0 if merged['verdict'] == 'pass' else 1
 
 
+def fuzz(args):
+    """fuzz: one deployment, the cases, fuzz.json; the exit status says
+    whether a new finding appeared (fuzz/run.py)."""
+    from heat_functional.deployment import base
+    from heat_functional.deployment.parts import source
+    from heat_functional.fuzz import run as fuzz_run
+    from heat_functional.fuzz import session
+    if args.count is None and args.minutes is None and args.case is None:
+        sys.stderr.write('heat-functional fuzz: give --count N, --minutes '
+                         'M or --case K\n')
+        return fuzz_run.EXIT_USAGE
+    if args.paths != list(config.PATH_NAMES):
+        sys.stderr.write('heat-functional fuzz: runs both paths; --paths '
+                         'does not apply\n')
+        return fuzz_run.EXIT_USAGE
+    try:
+        heat_source = args.heat_source and source.check_checkout(
+            args.heat_source)
+    except base.DeploymentError as error:
+        sys.stderr.write('heat-functional fuzz: %s\n' % error)
+        return fuzz_run.EXIT_USAGE
+    asked = fuzz_run.Asked(args.seed, args.count, args.minutes, args.case,
+                           args.workers, args.shrink_budget)
+    report_dir = os.path.abspath(args.report_dir)
+    os.makedirs(report_dir, exist_ok=True)
+    try:
+        summary = session.run(asked, report_dir, args.db, args.auth,
+                              heat_source)
+    except base.DeploymentError as error:
+        sys.stderr.write('heat-functional fuzz: %s\n' % error)
+        return fuzz_run.EXIT_BROKEN
+    except KeyboardInterrupt:
+        sys.stderr.write('heat-functional fuzz: stopped before any case '
+                         'ran\n')
+        return fuzz_run.EXIT_STOPPED
+    print(fuzz_run.describe(summary, report_dir))
+    return fuzz_run.exit_status(summary)
+
+
 def cleanup(args):
     from heat_functional import cleanup as cleanup_module
     if args.clouds_file:
@@ -931,7 +1027,7 @@ def main(argv=None):
     # `heat-functional report ... | head` ends quietly.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     commands = {'deploy': deploy, 'run': run, 'gate': run,
-                'report': show_report, 'cleanup': cleanup}
+                'report': show_report, 'cleanup': cleanup, 'fuzz': fuzz}
     return commands[args.command](args)
 
 

@@ -389,6 +389,13 @@ FUZZ_MAX_WAIT_SECS = 2
 FUZZ_MAX_RESOURCES = 6
 FUZZ_MAX_DEPTH = 3
 FUZZ_MAX_UPDATES = 4
+#: heat-functional fuzz: its default report directory (under the
+#: current directory), worker threads sharing the deployment, and how
+#: many re-runs the shrinker may make per new finding (each re-run is
+#: one lifecycle on both paths: tens of seconds).
+FUZZ_REPORT_DIR = os.path.join('reports', 'fuzz')
+FUZZ_WORKERS = 2
+FUZZ_SHRINK_BUDGET = 40
 #: The HOT versions the fuzzer writes, and the functions it uses from
 #: each (each version has those of the one before it). Conditions come
 #: with 2016-10-14, external_id with 2017-02-24, the two-argument

@@ -1,0 +1,214 @@
+"""One generated case on both paths, through the gate's own code.
+
+``Executor.run(case)`` runs a case (generate.py's plain data) as the
+lifecycle suite runs a corpus template, with the same code:
+
+- writer.py writes the case as a corpus entry in a directory of its
+  own, and ``discovery.discover`` reads it back as a
+  ``corpus.Template`` (its steps: create, the updates, delete);
+- on each path, each step is ``lifecycle.run_case`` on a detached
+  ``case.Case``, on fresh stacks (a ``lifecycle.Registry`` per run,
+  whose leftovers are deleted afterwards); a step that fails stops its
+  lifecycle and later steps skip, as in the gate;
+- each step's record is ``Case.record``'s, with the outcome the pytest
+  plugin would give it (a skip, a failure, an error);
+- the pairs are compared by ``results/pairing.compare_pairs`` under the
+  allowances, giving ``results/entry.py``'s entries.
+
+``first_finding`` then picks the case's finding: its first step whose
+entry differs beyond the allowances, is incomplete (one path left no
+observation), or that failed on one path only (a hang is a step that
+failed waiting). Later steps of a case are consequences of that one
+more often than not (a failed step skips the rest on its path), so they
+are counted, not triaged. A step that failed on both paths, alike, is
+no parity finding: the case's status says ``failed-alike``.
+"""
+
+import itertools
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+from heat_functional import case as case_module
+from heat_functional import discovery
+from heat_functional import lifecycle
+from heat_functional import plan
+from heat_functional.fuzz import writer
+from heat_functional.results import entry as entry_module
+from heat_functional.results import pairing
+
+SUITE = 'lifecycle'
+#: What a run of a case may end as (Outcome.status).
+STATUSES = ('equal', 'differs', 'failed-alike', 'unmet', 'error',
+            'stopped')
+
+
+class Outcome(object):
+    """What one run of a case on both paths ended as."""
+
+    def __init__(self, status, finding=None, records=(), entries=(),
+                 message=None, later=0, duration_s=None):
+        assert status in STATUSES, status
+        self.status = status
+        #: signature.py's finding (template, scenario, step_kind, entry,
+        #: failing, known_bugs) where status is 'differs'.
+        self.finding = finding
+        self.records = list(records)
+        self.entries = list(entries)
+        #: Why the case could not run ('unmet', 'error'), or the steps
+        #: that failed on both paths ('failed-alike').
+        self.message = message
+        #: Steps after the finding's that differ too (not triaged).
+        self.later = later
+        self.duration_s = duration_s
+
+
+def step_kinds(case):
+    """{step name: its kind} of a generated case, with the delete."""
+    kinds = {step['name']: step['kind'] for step in case['steps']}
+    kinds['delete'] = 'delete'
+    return kinds
+
+
+def failing_paths(records, scenario):
+    return sorted(r['path'] for r in records
+                  if r['scenario'] == scenario and
+                  r['outcome'] in ('failed', 'error'))
+
+
+def known_bugs(records, scenario):
+    return sorted({row['known_bug'] for r in records
+                   if r['scenario'] == scenario
+                   for row in r.get('stacks') or [] if row.get('known_bug')})
+
+
+def first_finding(case, records, entries, paths):
+    """(the Outcome's status, the first finding or None, how many later
+    steps differ too, message) of a case's records and entries (module
+    doc)."""
+    kinds = step_kinds(case)
+    by_scenario = {e['scenario']: e for e in entries}
+    differing, alike = [], []
+    for name in list(kinds):
+        scenario = plan.scenario(SUITE, name)
+        entry = by_scenario.get(scenario)
+        failing = failing_paths(records, scenario)
+        differs = entry is not None and (entry_module.different(entry) or
+                                         bool(entry.get('incomplete')))
+        if differs or len(failing) == 1:
+            differing.append(_finding(case, name, kinds[name], entry,
+                                      failing, records))
+        elif len(failing) == len(paths):
+            alike.append(name)
+    if differing:
+        return 'differs', differing[0], len(differing) - 1, None
+    if alike:
+        return 'failed-alike', None, 0, 'failed on both paths: %s' % (
+            ', '.join(alike))
+    return 'equal', None, 0, None
+
+
+def _finding(case, name, kind, entry, failing, records):
+    scenario = plan.scenario(SUITE, name)
+    if entry is None:
+        entry = entry_module.make(case['name'], scenario, [])
+    return {'template': case['name'], 'scenario': scenario,
+            'step_kind': kind, 'entry': entry, 'failing': failing,
+            'known_bugs': known_bugs(records, scenario),
+            'messages': {r['path']: r['message'] for r in records
+                         if r['scenario'] == scenario and r['message']}}
+
+
+class Executor(object):
+    """Runs cases on a deployment handle's paths (module doc)."""
+
+    def __init__(self, deployment, work_dir, paths, allowances,
+                 stop=None):
+        self.deployment = deployment
+        self.work_dir = work_dir
+        self.paths = list(paths)
+        self.allowances = allowances
+        #: Set when the run stops: no further step starts.
+        self.stop = stop or threading.Event()
+        self._attempts = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def run(self, case):
+        """The Outcome of one run of `case` on every path."""
+        started = time.monotonic()
+        directory = self._directory()
+        try:
+            template = self._written(case, directory)
+            for requirement in template.requires:
+                why = self.deployment.lacks(requirement)
+                if why:
+                    return Outcome('unmet', message=why)
+            records = []
+            for path in self.paths:
+                records += self._lifecycle(template, path)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        if self.stop.is_set():
+            return Outcome('stopped', records=records)
+        entries = pairing.compare_pairs(records, self.paths,
+                                        self.allowances)
+        status, finding, later, message = first_finding(
+            case, records, entries, self.paths)
+        return Outcome(status, finding, records, entries, message, later,
+                       round(time.monotonic() - started, 3))
+
+    def _directory(self):
+        """A directory of this run's own under the work directory."""
+        with self._lock:
+            attempt = next(self._attempts)
+        directory = os.path.join(self.work_dir, 'a%d' % attempt)
+        os.makedirs(directory)
+        return directory
+
+    @staticmethod
+    def _written(case, directory):
+        """The case written into `directory`, read back."""
+        writer.write(case, directory)
+        found = [t for t in discovery.discover(directory, environments=[])
+                 if t.name == case['name']]
+        return found[0]
+
+    def _lifecycle(self, template, path):
+        """The records of `template`'s steps on `path`, in order."""
+        registry = lifecycle.Registry()
+        records = []
+        try:
+            for step in template.steps:
+                if self.stop.is_set():
+                    break
+                records.append(self._step(template, step, path, registry))
+        finally:
+            registry.clean_up()
+        return records
+
+    def _step(self, template, step, path, registry):
+        scenario = plan.scenario(SUITE, step.name)
+        case_id = '%s-%s-%s' % (template.name, step.name, path)
+        recorded = case_module.Case.detached(case_id, template.name,
+                                             scenario, path)
+        outcome, message, skip_kind = 'passed', None, None
+        try:
+            lifecycle.run_case(template, step, path, 1, self.deployment,
+                               registry, recorded)
+        except pytest.skip.Exception as skipped:
+            outcome, message = 'skipped', skipped.msg
+            skip_kind = getattr(skipped, 'skip_kind', None)
+        except pytest.fail.Exception as failed:
+            outcome, message = 'failed', failed.msg
+        except Exception as error:  # as the plugin records it: failed
+            outcome, message = 'failed', '%s: %s' % (
+                type(error).__name__, error)
+        finally:
+            recorded.cleanup()
+        record = recorded.record(outcome, message,
+                                 time.monotonic() - recorded.started)
+        record.update(suite=SUITE, skip_kind=skip_kind)
+        return record

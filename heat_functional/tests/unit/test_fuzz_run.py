@@ -1,0 +1,295 @@
+"""The fuzz run loop (fuzz/run.py) with a fake executor, the finding of
+a case's records (fuzz/execute.first_finding), fuzz.json and the
+command's arguments (cli.py's ``fuzz``). No Heat."""
+
+import json
+import os
+import threading
+
+import pytest
+
+from heat_functional import cli
+from heat_functional import config
+from heat_functional import parity
+from heat_functional.fuzz import execute
+from heat_functional.fuzz import generate
+from heat_functional.fuzz import run
+from heat_functional.fuzz import schema
+from heat_functional.fuzz import signature
+from heat_functional.results import pairing
+
+SCHEMAS = schema.load(os.path.join(os.path.dirname(__file__),
+                                   'fuzz_schemas.json'))
+ALLOWANCES = parity.load_allowances(config.ALLOWANCES_FILE)
+DIVERGENCES = signature.load_divergences()
+PATHS = list(config.PATH_NAMES)
+
+
+def make_case(number):
+    return generate.case(SCHEMAS, 'unit', number, keystone=False)
+
+
+def record(case, step, path, outcome='passed', observation=None,
+           message=None):
+    return {'template': case['name'], 'scenario': 'lifecycle/' + step,
+            'path': path, 'outcome': outcome, 'message': message,
+            'observation': observation, 'parity': 'pair', 'stacks': []}
+
+
+def records_of(case, differing_step=None, failing=None):
+    """Records of every step on both paths: equal observations, except
+    output ``o`` at `differing_step`; `failing` (step, path) failed."""
+    found = []
+    names = [s['name'] for s in case['steps']] + ['delete']
+    for name in names:
+        for path in PATHS:
+            value = path if name == differing_step else 'same'
+            outcome = 'failed' if (name, path) == failing else 'passed'
+            found.append(record(case, name, path, outcome,
+                                {'stack': 'X_COMPLETE',
+                                 'outputs': {'o': value}}))
+    return found
+
+
+def outcome_of(case, differing_step=None, failing=None):
+    records = records_of(case, differing_step, failing)
+    entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
+    status, finding, later, message = execute.first_finding(
+        case, records, entries, PATHS)
+    return execute.Outcome(status, finding, records, entries, message,
+                           later, 1.0)
+
+
+# -- first_finding -----------------------------------------------------------
+
+def test_equal_observations_are_no_finding():
+    case = make_case(0)
+    assert outcome_of(case).status == 'equal'
+
+
+def test_the_first_differing_step_is_the_finding():
+    case = make_case(0)
+    outcome = outcome_of(case, differing_step='create')
+    assert outcome.status == 'differs'
+    assert outcome.finding['scenario'] == 'lifecycle/create'
+    assert outcome.finding['step_kind'] == 'create'
+    assert outcome.finding['failing'] == []
+    assert [d['location'] for d in outcome.finding['entry']['differences']
+            ] == ['outputs.o']
+
+
+def test_a_step_failing_on_one_path_is_a_finding():
+    case = make_case(0)
+    outcome = outcome_of(case, failing=('delete', 'convergence'))
+    assert outcome.status == 'differs'
+    assert outcome.finding['scenario'] == 'lifecycle/delete'
+    assert outcome.finding['failing'] == ['convergence']
+
+
+def test_a_step_failing_on_both_paths_is_failed_alike():
+    case = make_case(0)
+    records = records_of(case)
+    for r in records:
+        if r['scenario'] == 'lifecycle/delete':
+            r['outcome'] = 'failed'
+    entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
+    status, finding, _, message = execute.first_finding(case, records,
+                                                        entries, PATHS)
+    assert (status, finding) == ('failed-alike', None)
+    assert 'delete' in message
+
+
+def test_a_missing_observation_is_a_finding():
+    case = make_case(0)
+    records = records_of(case)
+    records[1]['observation'] = None  # create on convergence
+    entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
+    status, finding, _, _ = execute.first_finding(case, records, entries,
+                                                  PATHS)
+    assert status == 'differs'
+    assert finding['entry']['incomplete']
+
+
+# -- the run loop -------------------------------------------------------------
+
+class FakeExecutor(object):
+    """Differs at `step` on every run of the cases in `differing`, and
+    on the first run only of those in `flaky`; counts its runs."""
+
+    def __init__(self, differing=(), flaky=(), step='create'):
+        self.differing = set(differing)
+        self.flaky = set(flaky)
+        self.step = step
+        self.runs = []
+        self.lock = threading.Lock()
+
+    def __call__(self, case):
+        with self.lock:
+            self.runs.append(case['number'])
+            first = self.runs.count(case['number']) == 1
+        differs = case['number'] in self.differing or (
+            case['number'] in self.flaky and first)
+        return outcome_of(case, self.step if differs else None)
+
+
+def runner(tmp_path, executor, **asked):
+    asked.setdefault('seed', 'unit')
+    asked.setdefault('shrink_budget', 5)
+    return run.Runner(run.Asked(**asked), make_case, executor, ALLOWANCES,
+                      DIVERGENCES, str(tmp_path), schemas=SCHEMAS)
+
+
+def test_a_clean_run_says_so(tmp_path):
+    executor = FakeExecutor()
+    summary = runner(tmp_path, executor, count=4, workers=2).run()
+    assert sorted(executor.runs) == [0, 1, 2, 3]
+    assert summary['cases_run'] == 4
+    assert summary['verdicts'] == {'equal': 4}
+    assert summary['findings'] == {'new': [], 'known': {}}
+    assert run.exit_status(summary) == run.EXIT_CLEAN
+    written = json.loads((tmp_path / run.FUZZ_JSON).read_text())
+    assert [c['case'] for c in written['cases']] == [0, 1, 2, 3]
+    assert all(c['seed'] == 'unit' for c in written['cases'])
+
+
+def test_a_new_finding_is_shrunk_confirmed_and_written(tmp_path):
+    executor = FakeExecutor(differing={1})
+    summary = runner(tmp_path, executor, count=3, workers=1).run()
+    new, = summary['findings']['new']
+    assert new['state'] == 'confirmed'
+    assert new['cases'] == [1]
+    assert new['shrink_calls'] >= 1
+    assert executor.runs.count(1) == 1 + new['shrink_calls'] + 2
+    assert new['steps'][1] <= new['steps'][0]
+    assert (tmp_path / new['minimal']).is_file()
+    detail = json.loads((tmp_path / 'findings' /
+                         'fuzz_unit_1.finding.json').read_text())
+    assert detail['observations']['legacy']['outputs'] == {'o': 'legacy'}
+    row, = [c for c in summary['cases'] if c['case'] == 1]
+    assert row['verdict'] == 'new'
+    assert row['signature']['differences'] == [
+        ['outputs[\'O\']', 'string', 'string']]
+    assert run.exit_status(summary) == run.EXIT_NEW
+
+
+def test_a_finding_not_seen_again_is_flaky(tmp_path):
+    executor = FakeExecutor(flaky={0})
+    summary = runner(tmp_path, executor, count=1).run()
+    assert summary['findings']['new'] == []
+    flaky, = summary['flaky']
+    assert flaky['confirmations_of_minimal'] == [False, False]
+    assert summary['verdicts'] == {'flaky': 1}
+    assert run.exit_status(summary) == run.EXIT_CLEAN
+
+
+def test_a_second_case_of_one_signature_is_counted_not_shrunk(tmp_path):
+    executor = FakeExecutor(differing={0, 2})
+    summary = runner(tmp_path, executor, count=3, workers=1).run()
+    new, = summary['findings']['new']
+    assert new['count'] == 2 and new['cases'] == [0, 2]
+    assert executor.runs.count(2) == 1
+
+
+def test_an_allowed_difference_is_known(tmp_path, monkeypatch):
+    monkeypatch.setattr(signature, 'explain',
+                        lambda *a: ('allowed', ['some-allowance']))
+    summary = runner(tmp_path, FakeExecutor(differing={0}), count=1).run()
+    assert summary['findings'] == {
+        'new': [], 'known': {'allowed: some-allowance': 1}}
+    assert summary['cases'][0]['verdict'] == 'known'
+
+
+def test_case_replays_one_case(tmp_path):
+    executor = FakeExecutor()
+    runner(tmp_path, executor, case=7).run()
+    assert executor.runs == [7]
+
+
+def test_minutes_stop_starting_cases_at_the_deadline(tmp_path):
+    now = [0.0]
+
+    def execute_and_tick(case):
+        now[0] += 20
+        return outcome_of(case)
+    made = run.Runner(run.Asked('unit', minutes=1), make_case,
+                      execute_and_tick, ALLOWANCES, DIVERGENCES,
+                      str(tmp_path), clock=lambda: now[0])
+    summary = made.run()
+    assert summary['cases_run'] == 3
+
+
+def test_a_stop_ends_the_run_and_writes_what_ran(tmp_path):
+    made = None
+
+    def execute_then_stop(case):
+        if case['number'] == 1:
+            made.stop_now('stopped by SIGTERM', wait=0)
+            return execute.Outcome('stopped')
+        return outcome_of(case)
+    made = run.Runner(run.Asked('unit', count=50), make_case,
+                      execute_then_stop, ALLOWANCES, DIVERGENCES,
+                      str(tmp_path))
+    summary = made.run()
+    assert summary['interrupted'] == 'stopped by SIGTERM'
+    assert summary['verdicts'] == {'equal': 1, 'interrupted': 1}
+    assert summary['cases_run'] == 1
+    assert run.exit_status(summary) == run.EXIT_STOPPED
+    written = json.loads((tmp_path / run.FUZZ_JSON).read_text())
+    assert written['interrupted'] == 'stopped by SIGTERM'
+
+
+def test_a_broken_case_is_an_error_and_the_run_goes_on(tmp_path):
+    def broken(case):
+        if case['number'] == 0:
+            raise ValueError('no such thing')
+        return outcome_of(case)
+    made = run.Runner(run.Asked('unit', count=2), make_case, broken,
+                      ALLOWANCES, DIVERGENCES, str(tmp_path))
+    summary = made.run()
+    assert summary['verdicts'] == {'equal': 1, 'error': 1}
+    assert summary['cases'][0]['message'] == 'ValueError: no such thing'
+    assert run.exit_status(summary) == run.EXIT_BROKEN
+
+
+def test_describe_names_the_findings(tmp_path):
+    summary = runner(tmp_path, FakeExecutor(differing={0}), count=1).run()
+    text = run.describe(summary, str(tmp_path))
+    assert 'new findings: 1' in text
+    assert 'findings/fuzz_unit_0.yaml' in text
+
+
+# -- the command's arguments --------------------------------------------------
+
+def test_fuzz_arguments():
+    args = cli.build_parser().parse_args(
+        ['fuzz', '--seed', 'S', '--count', '3', '-n', '2', '--db',
+         'sqlite'])
+    assert (args.seed, args.count, args.minutes, args.case, args.workers,
+            args.db, args.report_dir) == (
+        'S', 3, None, None, 2, 'sqlite', config.FUZZ_REPORT_DIR)
+
+
+@pytest.mark.parametrize('argv, error', [
+    (['--count', '3'], '--seed'),
+    (['--seed', '1', '--count', '0'], 'at least 1'),
+    (['--seed', '1', '--minutes', '0'], 'more than 0'),
+    (['--seed', '1', '--case', '-1'], 'case number'),
+    (['--seed', '1', '--count', '2', '--case', '1'], 'not allowed'),
+    (['--seed', ' ', '--count', '2'], 'seed must not be empty'),
+])
+def test_fuzz_rejects_bad_arguments(argv, error, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(['fuzz'] + argv)
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
+
+
+def test_fuzz_needs_how_many(capsys):
+    assert cli.main(['fuzz', '--seed', '1']) == run.EXIT_USAGE
+    assert '--count N, --minutes M or --case K' in capsys.readouterr().err
+
+
+def test_fuzz_rejects_a_heat_source_that_is_not_one(tmp_path, capsys):
+    assert cli.main(['fuzz', '--seed', '1', '--count', '1',
+                     '--heat-source', str(tmp_path)]) == run.EXIT_USAGE
+    assert 'is not a Heat checkout' in capsys.readouterr().err
