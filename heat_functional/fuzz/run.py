@@ -101,6 +101,9 @@ class Runner(object):
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._threads = []
+        #: Case numbers being run, by worker (listed as interrupted if
+        #: the run stops before they end).
+        self._running = set()
 
     # -- the loop ----------------------------------------------------------
     def run(self):
@@ -131,7 +134,10 @@ class Runner(object):
             if self.stop.is_set() or (self.deadline is not None and
                                       self.clock() >= self.deadline):
                 return None
-            return next(self._numbers, None)
+            number = next(self._numbers, None)
+            if number is not None:
+                self._running.add(number)
+            return number
 
     def _work(self):
         while True:
@@ -147,6 +153,7 @@ class Runner(object):
             row['duration_s'] = round(self.clock() - started, 3)
             with self._lock:
                 self.cases.append(row)
+                self._running.discard(number)
             self.write()
 
     # -- one case ----------------------------------------------------------
@@ -272,7 +279,10 @@ class Runner(object):
     # -- fuzz.json ---------------------------------------------------------
     def summary(self):
         with self._lock:
-            cases = sorted(self.cases, key=lambda r: r['case'])
+            cases = sorted(self.cases + [
+                self._row(n, 'interrupted', message='still running when '
+                          'the run stopped') for n in self._running
+                if self.interrupted], key=lambda r: r['case'])
             run = [r for r in cases if r['verdict'] != 'interrupted']
             elapsed = round(self.clock() - self.started, 3)
             verdicts = {}

@@ -293,3 +293,24 @@ def test_fuzz_rejects_a_heat_source_that_is_not_one(tmp_path, capsys):
     assert cli.main(['fuzz', '--seed', '1', '--count', '1',
                      '--heat-source', str(tmp_path)]) == run.EXIT_USAGE
     assert 'is not a Heat checkout' in capsys.readouterr().err
+
+
+def test_a_case_still_running_at_a_stop_is_listed_interrupted(tmp_path):
+    started, release = threading.Event(), threading.Event()
+
+    def stuck(case):
+        started.set()
+        release.wait(10)
+        return execute.Outcome('stopped')
+    made = run.Runner(run.Asked('unit', count=3), make_case, stuck,
+                      ALLOWANCES, DIVERGENCES, str(tmp_path))
+    loop = threading.Thread(target=made.run)
+    loop.start()
+    assert started.wait(10)
+    made.stop_now('stopped by SIGINT', wait=0)
+    summary = made.write()
+    release.set()
+    loop.join(10)
+    assert [(c['case'], c['verdict']) for c in summary['cases']] == [
+        (0, 'interrupted')]
+    assert summary['cases_run'] == 0
