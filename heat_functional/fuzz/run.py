@@ -148,8 +148,9 @@ class Runner(object):
             try:
                 row = self.process(number)
             except Exception as error:  # the run goes on; the row says
-                row = self._row(number, 'error', message='%s: %s' % (
-                    type(error).__name__, error))
+                row = self._row(number, 'interrupted' if self.stop.is_set()
+                                else 'error', message='%s: %s' % (
+                                    type(error).__name__, error))
             row['duration_s'] = round(self.clock() - started, 3)
             with self._lock:
                 self.cases.append(row)

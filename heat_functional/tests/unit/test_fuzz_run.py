@@ -314,3 +314,16 @@ def test_a_case_still_running_at_a_stop_is_listed_interrupted(tmp_path):
     assert [(c['case'], c['verdict']) for c in summary['cases']] == [
         (0, 'interrupted')]
     assert summary['cases_run'] == 0
+
+
+def test_an_error_once_the_run_stops_is_an_interruption(tmp_path):
+    made = None
+
+    def fails_when_stopped(case):
+        made.stop.set()  # as a signal does, while the case runs
+        raise ConnectionError('the deployment is gone')
+    made = run.Runner(run.Asked('unit', count=3), make_case,
+                      fails_when_stopped, ALLOWANCES, DIVERGENCES,
+                      str(tmp_path))
+    summary = made.run()
+    assert summary['verdicts'] == {'interrupted': 1}
