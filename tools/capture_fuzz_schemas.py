@@ -6,7 +6,7 @@ and ``resource_types.get(type)`` (``EngineService.resource_schema`` in
 heat/engine/service.py), built by the same code from the installed
 Heat's registry, without a server or a database, for the types in
 ``config.FUZZ_TYPES``. The unit tests of ``heat_functional/fuzz`` use
-it as their fixture (heat_functional/tests/unit/fuzz_schemas.json);
+it as their fixture (heat_functional/tests/unit/fuzz/fuzz_schemas.json);
 at run time the generator asks the deployment instead (fuzz/schema.py).
 
     python tools/capture_fuzz_schemas.py [OUTPUT]
@@ -21,7 +21,7 @@ import sys
 
 from heat_functional import config
 
-DEFAULT_OUTPUT = os.path.join(config.PACKAGE_DIR, 'tests', 'unit',
+DEFAULT_OUTPUT = os.path.join(config.PACKAGE_DIR, 'tests', 'unit', 'fuzz',
                               'fuzz_schemas.json')
 
 

@@ -34,7 +34,7 @@ from heat_functional import config
 from heat_functional.fuzz import generate
 from heat_functional.fuzz import schema
 
-FIXTURE = os.path.join(config.PACKAGE_DIR, 'tests', 'unit',
+FIXTURE = os.path.join(config.PACKAGE_DIR, 'tests', 'unit', 'fuzz',
                        'fuzz_schemas.json')
 #: What Heat raises where validation needs what no server means here.
 LIMITS = {

@@ -110,7 +110,7 @@ def test_the_shape_of_a_known_divergence_is_generated(shape, generated):
 def test_every_divergence_has_a_shape_or_is_named_as_missing():
     names = {f.__name__ for f in SHAPES} | {
         'failed_create_repaired_by_update'}
-    directory = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+    directory = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
                              'divergences')
     recorded = {name[:-len('.lifecycle.yaml')]
                 for name in os.listdir(directory)
