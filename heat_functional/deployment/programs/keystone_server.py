@@ -223,11 +223,13 @@ class OneRequestAtATime(object):
 def build_app():
     """keystone's public WSGI app, as its own wsgi entry point builds it,
     without loading the backends a second time, entered by one request at
-    a time (OneRequestAtATime)."""
+    a time (OneRequestAtATime); and the Tally inside it that counts the
+    requests and the seconds keystone spent on them."""
     from keystone.server.flask import application
     from keystone.server.flask import core as flask_core
-    return OneRequestAtATime(flask_core.setup_app_middleware(
+    tally = wsgi.Tally(flask_core.setup_app_middleware(
         application.application_factory('public')))
+    return OneRequestAtATime(tally), tally
 
 
 def serve(app, port):
@@ -282,7 +284,8 @@ def main(argv=None):
     preload()
     watch.lap('imports')
     state = set_up(plan, watch)
-    server = serve(build_app(), args.port)
+    app, tally = build_app()
+    server = serve(app, args.port)
     watch.lap('app')
 
     stop = threading.Event()
@@ -294,6 +297,8 @@ def main(argv=None):
              args.port, watch.phases)
     while not stop.wait(3600):
         pass
+    LOG.info('harness: keystone stops; requests served (count, seconds, '
+             'what):\n%s', tally.summary())
     server.shutdown()
     os._exit(0)
 
