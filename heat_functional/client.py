@@ -71,7 +71,8 @@ def heat_client(endpoint, session=None):
     """
     if session is None:
         session = ks_session.Session(auth=noauth.NoAuth(endpoint=endpoint),
-                                     timeout=config.API_TIMEOUT)
+                                     timeout=config.API_TIMEOUT,
+                                     app_name=config.USER_AGENT)
     return heat_client_module.Client('1', endpoint=endpoint, session=session)
 
 

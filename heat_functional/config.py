@@ -225,6 +225,14 @@ CLOUD_DESCRIPTION_JSON = 'cloud.json'
 #: ``performance`` (performance.py): one reading of /proc costs about a
 #: millisecond per process measured.
 PERFORMANCE_SAMPLE_S = 2.0
+#: The product the harness's keystoneauth sessions name first in their
+#: User-Agent (``app_name``): how keystone's tally (wsgi.Tally) tells the
+#: harness's requests from Heat's.
+USER_AGENT = 'heat-functional'
+#: How often the embedded keystone rewrites its tally of who asked it
+#: what (wsgi.Tally), which the report's ``performance`` splits
+#: keystone's CPU with: a few hundred bytes of JSON.
+KEYSTONE_TALLY_WRITE_S = 5.0
 
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30

@@ -58,7 +58,8 @@ def cloud_region(cloud, clouds_file=None):
     from openstack import exceptions as os_exc
     files = [clouds_file] if clouds_file else None
     try:
-        return os_config.OpenStackConfig(config_files=files).get_one(
+        return os_config.OpenStackConfig(
+            config_files=files, app_name=config.USER_AGENT).get_one(
             cloud=cloud)
     except os_exc.ConfigException as error:
         raise base.DeploymentError('cloud %r: %s' % (cloud, error))

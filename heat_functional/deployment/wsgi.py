@@ -3,7 +3,9 @@
 A threaded standard-library server (one thread per request, daemon
 threads, address reuse) whose request lines go to the process's log at
 debug level instead of stderr; and ``Tally``, which counts what an app
-is asked and the time it takes (keystone's process uses it).
+is asked, by whom, and the time and CPU it takes (keystone's process
+uses it, so that the report can tell keystone's work for Heat from its
+work for the harness).
 """
 
 import collections
@@ -14,6 +16,8 @@ import socketserver
 import threading
 import time
 from wsgiref import simple_server
+
+from heat_functional import config
 
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
@@ -35,60 +39,108 @@ def make_server(app, port, log, label):
 
 
 class Tally(object):
-    """A WSGI app that counts the requests it passes on, and the seconds
-    they took, by what they ask (``request_kind``). keystone's process
-    logs the ``summary`` when it stops: which share of keystone's work
-    Heat causes (its trusts, its stack domain users) and which the
-    harness does (its clients' tokens)."""
+    """A WSGI app that counts the requests it passes on, the seconds they
+    took and the CPU seconds the app spent on them, by what they ask
+    (``request_kind``) and by who sent them (``requester``):
 
-    def __init__(self, app):
+    - ``harness``: a request whose User-Agent starts with
+      ``config.USER_AGENT`` (the harness's keystoneauth sessions say so),
+      or a password authentication of a user of ``harness_users`` (names
+      or ids: only the harness knows their passwords);
+    - ``anonymous``: neither, and naming nobody (no token, no password):
+      version discovery, whoever sent it;
+    - ``heat``: the rest. Heat's own users (its service user, its stack
+      domain admin, the users it makes for stacks), and Heat acting with
+      a harness user's token: the trust it makes for each stack, the
+      OS::Keystone::* resources.
+
+    A request's CPU seconds are its thread's (``time.thread_time``): the
+    app is entered by one request at a time (keystone's process makes
+    sure), and does all of a request's work in the thread that called it.
+    ``totals`` is what the report's performance splits keystone's CPU
+    with; keystone's process also logs the ``summary`` when it stops.
+    """
+
+    def __init__(self, app, harness_users=(), harness_agent=None):
         self.app = app
+        self.harness_users = set(harness_users)
+        self.harness_agent = harness_agent or config.USER_AGENT
         self.counts = collections.Counter()
         self.seconds = collections.Counter()
+        self.cpu_s = collections.Counter()
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        kind = request_kind(environ)
-        started = time.monotonic()
+        kind, user = request_kind(environ)
+        key = (self.requester(environ, user), kind)
+        started, cpu_started = time.monotonic(), time.thread_time()
         try:
             return self.app(environ, start_response)
         finally:
             with self.lock:
-                self.counts[kind] += 1
-                self.seconds[kind] += time.monotonic() - started
+                self.counts[key] += 1
+                self.seconds[key] += time.monotonic() - started
+                self.cpu_s[key] += time.thread_time() - cpu_started
+
+    def requester(self, environ, password_user):
+        if environ.get('HTTP_USER_AGENT', '').startswith(
+                self.harness_agent) or password_user in self.harness_users:
+            return 'harness'
+        if not password_user and not environ.get('HTTP_X_AUTH_TOKEN'):
+            return 'anonymous'
+        return 'heat'
+
+    def totals(self):
+        """Per requester: ``requests``, ``seconds``, ``cpu_s``."""
+        totals = {}
+        with self.lock:
+            for (who, kind), count in self.counts.items():
+                into = totals.setdefault(who, {'requests': 0,
+                                               'seconds': 0.0, 'cpu_s': 0.0})
+                into['requests'] += count
+                into['seconds'] += self.seconds[who, kind]
+                into['cpu_s'] += self.cpu_s[who, kind]
+        return {who: dict(t, seconds=round(t['seconds'], 3),
+                          cpu_s=round(t['cpu_s'], 3))
+                for who, t in totals.items()}
 
     def summary(self):
-        """One line per kind of request: count and seconds, most first."""
+        """One line per requester and kind of request: count, seconds
+        and CPU seconds, most CPU first."""
         with self.lock:
-            kinds = sorted(self.seconds, key=self.seconds.get,
-                           reverse=True)
-            return '\n'.join('%6d %8.1f s  %s' % (
-                self.counts[k], self.seconds[k], k) for k in kinds)
+            keys = sorted(self.cpu_s, key=self.cpu_s.get, reverse=True)
+            return '\n'.join('%6d %8.1f s %8.1f cpu s  %-9s %s' % (
+                self.counts[k], self.seconds[k], self.cpu_s[k], k[0], k[1])
+                for k in keys)
 
 
 _ID = re.compile(r'/[0-9a-f]{32}(?=/|$)')
 
 
 def request_kind(environ):
-    """What a request asks for: method and route, ids taken out; for
-    POST /v3/auth/tokens, how it authenticates. The body, read for that,
-    is put back for keystone."""
+    """What a request asks for, and whose password it gives, if any:
+    ``(kind, user)``. The kind is the method and route, ids taken out;
+    for POST /v3/auth/tokens, how it authenticates. The user is the name
+    (or id) a password authentication names, else None. The body, read
+    for that, is put back for keystone."""
     route = _ID.sub('/ID', environ.get('PATH_INFO', ''))
     kind = '%s %s' % (environ.get('REQUEST_METHOD'), route)
     if kind != 'POST /v3/auth/tokens':
-        return kind
+        return kind, None
     length = int(environ.get('CONTENT_LENGTH') or 0)
     body = environ['wsgi.input'].read(length)
     environ['wsgi.input'] = io.BytesIO(body)
+    user = None
     try:
         auth = json.loads(body)['auth']
         identity = auth['identity']
         how = ','.join(identity['methods'])
         if 'password' in identity.get('methods', []):
-            how += ' of %s' % identity['password']['user'].get(
-                'name', 'a user id')
+            named = identity['password']['user']
+            user = named.get('name') or named.get('id')
+            how += ' of %s' % named.get('name', 'a user id')
         scope = auth.get('scope') or {}
         how += ' scoped to %s' % (','.join(sorted(scope)) or 'nothing')
     except (ValueError, KeyError, TypeError, AttributeError):
         how = 'unreadable body'
-    return '%s (%s)' % (kind, how)
+    return '%s (%s)' % (kind, how), user

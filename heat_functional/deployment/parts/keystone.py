@@ -160,6 +160,9 @@ def plan(paths, keystone_url, passwords, heat_urls=None):
                    + [_grant(test, role, project=test_project)
                       for role in TEST_ROLES]),
         'services': catalog_services(paths, keystone_url, heat_urls or {}),
+        #: Whose requests keystone's tally counts as the harness's; all
+        #: other users are Heat's (wsgi.Tally).
+        'harness_users': [ADMIN_USER, TEST_USER],
     }
 
 
@@ -309,6 +312,9 @@ class KeystoneServer(object):
         self.env = env
         self.url = identity_url(port)
         self.state_file = os.path.join(workdir, 'state.json')
+        #: Who asked keystone what, rewritten by its process every
+        #: ``config.KEYSTONE_TALLY_WRITE_S`` (wsgi.Tally.totals).
+        self.tally_file = os.path.join(workdir, 'tally.json')
         self.process = None
         self.state = None
 
@@ -326,7 +332,8 @@ class KeystoneServer(object):
             [sys.executable, '-m',
              'heat_functional.deployment.programs.keystone_server',
              '--config-file', conf, '--plan', plan_file,
-             '--port', str(self.port), '--state-file', self.state_file],
+             '--port', str(self.port), '--state-file', self.state_file,
+             '--tally-file', self.tally_file],
             self.log_file, env=self.env)
         return self.process
 
@@ -365,7 +372,7 @@ class KeystoneServer(object):
             auth_url=self.url, username=ADMIN_USER,
             password=self.passwords[ADMIN_USER], project_name=ADMIN_PROJECT,
             user_domain_name=DEFAULT_DOMAIN,
-            project_domain_name=DEFAULT_DOMAIN))
+            project_domain_name=DEFAULT_DOMAIN), app_name=config.USER_AGENT)
 
     def add_orchestration_endpoints(self, heat_urls):
         """Register cells' endpoints once their ports are known.

@@ -13,7 +13,10 @@ step (each would pay keystone's imports again):
 4. serves keystone's WSGI app on 127.0.0.1:P with a threaded server, the
    app itself entered by one request at a time (``OneRequestAtATime``:
    keystone's auth middleware is not safe for concurrent requests), and
-   writes the state file (pid, port, ids) once it listens.
+   writes the state file (pid, port, ids) once it listens;
+5. keeps a tally of who asked it what (``wsgi.Tally``) in the tally
+   file, rewritten every few seconds and when it stops: the report
+   splits keystone's CPU between Heat and the harness with it.
 
 SIGTERM or SIGINT stops it.
 """
@@ -30,6 +33,7 @@ import uuid
 
 from oslo_log import log as logging
 
+from heat_functional import config
 from heat_functional.deployment import processes
 from heat_functional.deployment import wsgi
 
@@ -220,15 +224,25 @@ class OneRequestAtATime(object):
                     result.close()
 
 
-def build_app():
+def harness_user_ids(plan, boot, made):
+    """The names and ids of the users whose requests are the harness's."""
+    names = set(plan.get('harness_users', ()))
+    ids = {user_id for (name, _domain), user_id in made.users.items()
+           if name in names}
+    if plan['admin']['user'] in names:
+        ids.add(boot.admin_user_id)
+    return names | ids
+
+
+def build_app(harness_users=()):
     """keystone's public WSGI app, as its own wsgi entry point builds it,
     without loading the backends a second time, entered by one request at
     a time (OneRequestAtATime); and the Tally inside it that counts the
-    requests and the seconds keystone spent on them."""
+    requests and the seconds keystone spent on them, by who asked."""
     from keystone.server.flask import application
     from keystone.server.flask import core as flask_core
     tally = wsgi.Tally(flask_core.setup_app_middleware(
-        application.application_factory('public')))
+        application.application_factory('public')), harness_users)
     return OneRequestAtATime(tally), tally
 
 
@@ -253,7 +267,8 @@ class _Stopwatch(object):
 
 
 def set_up(plan, watch):
-    """Database, keys, bootstrap, plan; returns the state to publish."""
+    """Database, keys, bootstrap, plan; returns the state to publish
+    and the harness's users (``harness_user_ids``)."""
     prepare_database()
     watch.lap('db_sync')
     make_keys()
@@ -266,7 +281,18 @@ def set_up(plan, watch):
         'projects': {'%s/%s' % key: value
                      for key, value in made.projects.items()},
         'services': made.services,
-    }
+    }, harness_user_ids(plan, boot, made)
+
+
+def write_tally(tally, tally_file):
+    processes.write_state(tally_file, tally.totals())
+
+
+def keep_tally(tally, tally_file, stop):
+    """Rewrite the tally file until stop is set, then once more."""
+    while not stop.wait(config.KEYSTONE_TALLY_WRITE_S):
+        write_tally(tally, tally_file)
+    write_tally(tally, tally_file)
 
 
 def main(argv=None):
@@ -275,6 +301,7 @@ def main(argv=None):
     parser.add_argument('--plan', required=True)
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--state-file', required=True)
+    parser.add_argument('--tally-file', required=True)
     args = parser.parse_args(argv)
 
     watch = _Stopwatch()
@@ -283,22 +310,27 @@ def main(argv=None):
     configure(args.config_file)
     preload()
     watch.lap('imports')
-    state = set_up(plan, watch)
-    app, tally = build_app()
+    state, harness_users = set_up(plan, watch)
+    app, tally = build_app(harness_users)
     server = serve(app, args.port)
     watch.lap('app')
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    tally_writer = threading.Thread(
+        target=keep_tally, args=(tally, args.tally_file, stop),
+        name='tally', daemon=True)
+    tally_writer.start()
     processes.write_state(args.state_file, dict(
         state, pid=os.getpid(), port=args.port, timings=watch.phases))
     LOG.info('harness: keystone ready on port %s; seconds per phase: %s',
              args.port, watch.phases)
     while not stop.wait(3600):
         pass
+    tally_writer.join(timeout=5)
     LOG.info('harness: keystone stops; requests served (count, seconds, '
-             'what):\n%s', tally.summary())
+             'CPU seconds, who, what):\n%s', tally.summary())
     server.shutdown()
     os._exit(0)
 
