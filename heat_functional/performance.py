@@ -30,11 +30,26 @@ between the databases in proportion. Workers send their own CPU to the
 controller when they end (pytest-xdist's ``workeroutput``): when all of
 them did, that exact figure replaces the sampled one.
 
+keystone serves two masters: Heat (a trust and a trust-scoped token for
+every stack, a stack domain project, its domain admin's tokens, the
+users it makes for stacks) and the harness (its users' tokens). The
+embedded keystone tallies the CPU seconds it spent on each request and
+who asked (``wsgi.Tally``); ``split_keystone`` moves what it spent for
+Heat's users, and the same share of its database's, into the groups
+``keystone-for-heat`` and ``postgresql:keystone-for-heat``, counted as
+Heat's: a real cloud's keystone does that work for Heat too. Everything
+else keystone spent (the harness's requests, anonymous version
+discovery, its start) stays the harness's. ``keystone_split`` records
+the tally; ``harness_cpu_share_keystone_whole`` and
+``efficiency_ratio_keystone_whole`` give the figures with all of
+keystone counted as the harness's, for whoever prefers that view.
+
 ``merged`` joins the figures of a run's shards (``report merge``), each
 measured on its own node: CPU seconds are summed, the wall time is the
 longest shard's.
 """
 
+import json
 import os
 import re
 import resource
@@ -53,6 +68,10 @@ HARNESS_GROUPS = ('keystone', 'workers', 'controller', 'reaper',
 #: Databases that serve the harness rather than Heat: keystone's, and
 #: the server's own, where the harness creates the others.
 HARNESS_DATABASES = ('keystone', 'postgres')
+KEYSTONE = 'keystone'
+#: keystone's (and its database's) CPU spent on Heat's requests.
+KEYSTONE_FOR_HEAT = 'keystone-for-heat'
+HEAT_GROUPS = (KEYSTONE_FOR_HEAT,)
 POSTGRES_SERVER = 'postgresql'
 #: What identifies a part of the deployment in its command line.
 ROLES = (
@@ -292,8 +311,38 @@ def divide_postgres(cpu):
     return cpu, unattributed
 
 
+def split_keystone(cpu, tally):
+    """Move keystone's CPU spent for Heat into ``KEYSTONE_FOR_HEAT``.
+
+    ``tally``: per requester (``heat``, ``harness``, ``anonymous``) the
+    CPU seconds keystone's request threads spent (``wsgi.Tally.totals``),
+    or None when keystone kept none (not ours, or it died early). Heat's
+    tallied seconds move as they are (at most all keystone's), and the
+    same share of keystone's database. Returns (cpu by group, the split's
+    record or None)."""
+    if not tally or KEYSTONE not in cpu:
+        return cpu, None
+    cpu = dict(cpu)
+    tallied = sum(t.get('cpu_s', 0.0) for t in tally.values())
+    for_heat = min(tally.get('heat', {}).get('cpu_s', 0.0), cpu[KEYSTONE])
+    share = for_heat / tallied if tallied else 0.0
+    cpu[KEYSTONE] -= for_heat
+    cpu[KEYSTONE_FOR_HEAT] = for_heat
+    database = DATABASE_PREFIX + KEYSTONE
+    if database in cpu:
+        cpu[DATABASE_PREFIX + KEYSTONE_FOR_HEAT] = cpu[database] * share
+        cpu[database] -= cpu[database] * share
+    return cpu, {
+        'method': 'CPU seconds of keystone\'s request threads by who '
+                  'asked (wsgi.Tally); Heat\'s move to keystone-for-heat, '
+                  'and the same share of keystone\'s database',
+        'requesters': tally,
+        'heat_share_of_requests': round(share, 3),
+    }
+
+
 def role(group):
-    if group.startswith(HEAT_PREFIX):
+    if group.startswith(HEAT_PREFIX) or group in HEAT_GROUPS:
         return 'heat'
     if group.startswith(DATABASE_PREFIX):
         database = group[len(DATABASE_PREFIX):]
@@ -303,12 +352,14 @@ def role(group):
     return 'other'
 
 
-def summary(sampler, cores=None, worker_usage=None):
+def summary(sampler, cores=None, worker_usage=None, keystone_tally=None):
     """The report's ``performance`` from a stopped sampler.
 
-    ``worker_usage``: the workers' own exact CPU seconds, when all said."""
+    ``worker_usage``: the workers' own exact CPU seconds, when all said;
+    ``keystone_tally``: keystone's tally by requester (split_keystone)."""
     cores = cores or available_cores()
     cpu, unattributed = divide_postgres(sampler.cpu_by_group())
+    cpu, keystone_split = split_keystone(cpu, keystone_tally)
     if worker_usage is not None:
         cpu['workers'] = worker_usage
     wall = (sampler.ended or sampler.clock()) - sampler.started
@@ -322,7 +373,7 @@ def summary(sampler, cores=None, worker_usage=None):
             group['cpu_s'])
     total = sum(by_role.values())
     heat = by_role.get('heat', 0.0)
-    return {
+    return dict(_keystone_whole(groups, wall, cores), **{
         'cores': cores,
         'wall_s': round(wall, 1),
         'samples': sampler.samples,
@@ -336,6 +387,28 @@ def summary(sampler, cores=None, worker_usage=None):
         'harness_cpu_share': round(by_role.get('harness', 0.0) / total, 3)
         if total else None,
         'efficiency_ratio': round(wall / (heat / cores), 2) if heat else None,
+        'keystone_split': keystone_split,
+    })
+
+
+def _keystone_whole(groups, wall, cores):
+    """The harness's share and the efficiency ratio as they would be
+    with all of keystone and its database counted as the harness's."""
+    moved = sum(g['cpu_s'] for name, g in groups.items()
+                if name in (KEYSTONE_FOR_HEAT,
+                            DATABASE_PREFIX + KEYSTONE_FOR_HEAT))
+    by_role = {}
+    for group in groups.values():
+        by_role[group['role']] = by_role.get(group['role'], 0.0) + (
+            group['cpu_s'])
+    total = sum(by_role.values())
+    heat = by_role.get('heat', 0.0) - moved
+    harness = by_role.get('harness', 0.0) + moved
+    return {
+        'harness_cpu_share_keystone_whole': round(harness / total, 3)
+        if total else None,
+        'efficiency_ratio_keystone_whole': round(wall / (heat / cores), 2)
+        if heat > 0 else None,
     }
 
 
@@ -362,7 +435,9 @@ def merged(summaries):
                           'postgresql_unattributed_s')}
     total = sums['heat_cpu_s'] + sums['harness_cpu_s'] + sums['other_cpu_s']
     return dict(
-        sums, cores=cores, wall_s=wall,
+        sums, **_keystone_whole(groups, wall, cores), cores=cores,
+        wall_s=wall,
+        keystone_split=[s.get('keystone_split') for s in summaries],
         wall_is='the longest of %d shards; CPU seconds and cores are '
         'summed over them' % len(summaries),
         samples=sum(s['samples'] for s in summaries),
@@ -373,6 +448,23 @@ def merged(summaries):
         if total else None,
         efficiency_ratio=round(wall / (sums['heat_cpu_s'] / cores), 2)
         if sums['heat_cpu_s'] else None)
+
+
+def keystone_tally(description):
+    """The tally the deployment's keystone keeps of who asked it what,
+    when keystone is the harness's own (embedded, or the cloud owner's);
+    None otherwise, or when it cannot be read."""
+    description = description or {}
+    tally_file = (description.get('keystone') or {}).get('tally_file') or (
+        description.get('started_by_harness') or {}).get(
+        'keystone_tally_file')
+    if not tally_file:
+        return None
+    try:
+        with open(tally_file) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def available_cores():
@@ -416,6 +508,15 @@ def text_lines(measured):
                  measured['other_cpu_s'], measured['wall_s'],
                  measured['cores'], measured['efficiency_ratio']
                  if measured['efficiency_ratio'] is not None else 'n/a')]
+    split = measured.get('keystone_split')
+    if split and not isinstance(split, list):
+        lines.append('  (keystone: %.0f s for Heat\'s requests, counted as '
+                     'Heat\'s; with all of keystone the harness\'s: share '
+                     '%.1f %%, efficiency ratio %s)' % (
+                         measured['cpu_s'].get(KEYSTONE_FOR_HEAT, 0.0),
+                         100 * (measured.get(
+                             'harness_cpu_share_keystone_whole') or 0),
+                         measured.get('efficiency_ratio_keystone_whole')))
     if measured.get('wall_is'):
         lines.append('  (merged shards: wall time is %s)'
                      % measured['wall_is'])

@@ -297,7 +297,7 @@ def pytest_sessionfinish(session, exitstatus):
         run_id=settings.run_id(), planned=plan.read(directory),
         seen=owner.seen, exit_status=int(exitstatus))
     built['resource_types'] = _resource_types(description)
-    built['performance'] = _performance(owner)
+    built['performance'] = _performance(owner, description)
     built['corpus'] = _corpus_of(directory)
     built['shard'] = shards.report_entry(spec())
     path = report_module.write(built, directory)
@@ -308,14 +308,16 @@ def pytest_sessionfinish(session, exitstatus):
         reporter.write_line('report: %s' % path)
 
 
-def _performance(owner):
+def _performance(owner, description):
     """Where the run's CPU went, until now (the deployment still runs)."""
     if owner.sampler is None:
         return None
     owner.sampler.stop()
     reported = list(owner.worker_cpu.values())
     exact = sum(reported) if reported and None not in reported else None
-    return performance.summary(owner.sampler, worker_usage=exact)
+    return performance.summary(
+        owner.sampler, worker_usage=exact,
+        keystone_tally=performance.keystone_tally(description))
 
 
 def _corpus_of(directory):

@@ -432,7 +432,8 @@ class CloudDeployment(owner.Owner):
             'control': 'http://127.0.0.1:%d' % self.control.server_port,
             'control_secret_file': self.control_secret_file,
             'keystone': {'url': self.keystone.url,
-                         'log_file': self.keystone.log_file},
+                         'log_file': self.keystone.log_file,
+                         'tally_file': self.keystone.tally_file},
             'rabbitmq': {'log_file': self.rabbit.log_file},
             'paths': self.paths,
             'toggles': self.toggles,
@@ -482,6 +483,8 @@ class CloudDeployment(owner.Owner):
             'started_by_harness': {
                 'kind': 'cloud', 'cloud_json': self.description_file,
                 'engines_per_cell': self.engines,
+                'keystone_tally_file': self.description.get(
+                    'keystone', {}).get('tally_file'),
                 'timings': self.description['timings']}})
         for group in ('paths', 'toggles'):
             for name, info in description.get(group, {}).items():

@@ -343,6 +343,7 @@ class EmbeddedCells(owner.Owner):
             return None
         return {'url': self.keystone.url, 'pid': self.keystone.process.pid,
                 'log_file': self.keystone.log_file,
+                'tally_file': self.keystone.tally_file,
                 'timings': self.keystone.state.get('timings')}
 
     def set_clouds_file(self, path):

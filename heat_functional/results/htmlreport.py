@@ -1168,6 +1168,18 @@ def _performance(report):
                 is not None else 'n/a')) + (
             ' Merged shards: the wall time is %s.' % esc(measured['wall_is'])
             if measured.get('wall_is') else ''))
+    split = measured.get('keystone_split')
+    if split and not isinstance(split, list):
+        summary += _tag('p', (
+            'keystone spent %s CPU s on Heat&rsquo;s own requests (its '
+            'trusts, stack domain projects and users, domain admin '
+            'tokens): counted as Heat&rsquo;s, in <code>%s</code>. With all '
+            'of keystone counted as the harness&rsquo;s, its share would be '
+            '%.1f %% and the efficiency ratio %s.') % (
+                esc(measured['cpu_s'].get('keystone-for-heat', 0.0)),
+                'keystone-for-heat',
+                100 * (measured.get('harness_cpu_share_keystone_whole') or 0),
+                esc(measured.get('efficiency_ratio_keystone_whole'))))
     total = sum(g['cpu_s'] for g in measured['groups'].values()) or 1
     rows = [_tag('tr', ''.join((
         _tag('td', _tag('code', esc(name))), _tag('td', esc(group['role'])),

@@ -1,5 +1,6 @@
 """Where the run's CPU goes: /proc readings, groups, the summary."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -223,6 +224,67 @@ class TestSummary(unittest.TestCase):
         self.assertEqual(round(400 / (560 / 2), 2),
                          measured['efficiency_ratio'])
 
+    def test_keystone_work_for_heat_counts_as_heats(self):
+        tally = {'heat': {'requests': 90, 'seconds': 40.0, 'cpu_s': 30.0},
+                 'harness': {'requests': 5, 'seconds': 3.0, 'cpu_s': 2.0},
+                 'anonymous': {'requests': 9, 'seconds': 1.0, 'cpu_s': 8.0}}
+        measured = performance.summary(self.sampler({
+            'heat:legacy': 100.0, 'keystone': 50.0,
+            'postgresql:keystone': 10.0, 'workers': 10.0}, wall=100.0),
+            cores=2, keystone_tally=tally)
+        cpu = measured['cpu_s']
+        # Heat's 30 tallied seconds move; the rest (harness, anonymous,
+        # keystone's start) stays the harness's.
+        self.assertEqual(30.0, cpu['keystone-for-heat'])
+        self.assertEqual(20.0, cpu['keystone'])
+        # Heat asked for 30 of the 40 tallied seconds: 3/4 of the database.
+        self.assertEqual(7.5, cpu['postgresql:keystone-for-heat'])
+        self.assertEqual(2.5, cpu['postgresql:keystone'])
+        self.assertEqual(137.5, measured['heat_cpu_s'])
+        self.assertEqual(32.5, measured['harness_cpu_s'])
+        self.assertEqual(round(32.5 / 170, 3),
+                         measured['harness_cpu_share'])
+        self.assertEqual(round(70 / 170, 3),
+                         measured['harness_cpu_share_keystone_whole'])
+        self.assertEqual(2.0, measured['efficiency_ratio_keystone_whole'])
+        self.assertEqual(0.75,
+                         measured['keystone_split']['heat_share_of_requests'])
+        self.assertIn('for Heat', '\n'.join(performance.text_lines(measured)))
+        self.assertIn('keystone-for-heat',
+                      htmlreport._performance({'performance': measured}))
+
+    def test_keystone_never_gives_heat_more_than_it_spent(self):
+        measured = performance.summary(self.sampler({
+            'heat:legacy': 100.0, 'keystone': 5.0}, wall=100.0), cores=2,
+            keystone_tally={'heat': {'cpu_s': 9.0}})
+        self.assertEqual(5.0, measured['cpu_s']['keystone-for-heat'])
+        self.assertEqual(0.0, measured['cpu_s']['keystone'])
+
+    def test_without_a_tally_keystone_is_the_harnesss(self):
+        measured = performance.summary(self.sampler({
+            'heat:legacy': 100.0, 'keystone': 50.0}, wall=100.0), cores=2)
+        self.assertNotIn('keystone-for-heat', measured['cpu_s'])
+        self.assertIsNone(measured['keystone_split'])
+        self.assertEqual(measured['harness_cpu_share'],
+                         measured['harness_cpu_share_keystone_whole'])
+
+    def test_the_tally_file_is_found_in_the_description(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'tally.json')
+            with open(path, 'w') as f:
+                json.dump({'heat': {'cpu_s': 1.0}}, f)
+            self.assertEqual({'heat': {'cpu_s': 1.0}},
+                             performance.keystone_tally(
+                                 {'keystone': {'tally_file': path}}))
+            self.assertEqual({'heat': {'cpu_s': 1.0}},
+                             performance.keystone_tally(
+                                 {'started_by_harness': {
+                                     'keystone_tally_file': path}}))
+            self.assertIsNone(performance.keystone_tally(
+                {'keystone': {'tally_file': path + '.gone'}}))
+        self.assertIsNone(performance.keystone_tally(None))
+        self.assertIsNone(performance.keystone_tally({'kind': 'external'}))
+
     def test_roles(self):
         self.assertEqual(
             ['heat', 'heat', 'harness', 'harness', 'harness', 'other'],
@@ -230,6 +292,10 @@ class TestSummary(unittest.TestCase):
                 'heat:flip-on', 'postgresql:heat_flip_on',
                 'postgresql:keystone', 'postgresql:postgres', 'workers',
                 'rabbitmq')])
+        self.assertEqual(['heat', 'heat', 'harness'], [
+            performance.role(g) for g in (
+                'keystone-for-heat', 'postgresql:keystone-for-heat',
+                'keystone')])
 
     def test_the_workers_own_word_replaces_the_sample(self):
         measured = performance.summary(self.sampler(
