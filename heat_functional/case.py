@@ -223,8 +223,9 @@ class Case(object):
 
         Convergence marks the stack DELETE_COMPLETE a moment before it
         soft-deletes the row (Stack.purge_db), so rows get DELETE_SETTLE
-        seconds to go."""
+        seconds to go, read as often as a stack's status is polled."""
         deadline = time.monotonic() + settings.DELETE_SETTLE
+        intervals = client.poll_intervals()
         while True:
             flags = deployment.stack_flags(self.path, stack_id)
             if flags is None:
@@ -232,7 +233,7 @@ class Case(object):
             if all(f['deleted'] for f in flags) or \
                     time.monotonic() > deadline:
                 break
-            time.sleep(settings.STATE_PROBE_INTERVAL)
+            time.sleep(next(intervals))
         self._record_stacks(flags, expected, known=known)
         left = ['stack %s of %s (%s) is still in the database %g s after '
                 'its delete (%s_%s)' % (f['name'], self.template, f['id'],

@@ -296,12 +296,8 @@ class StackDriver(object):
         """
         deadline = time.monotonic() + timeout
         intervals = poll_intervals()
-        from_timeline = None
         failed_at = None
         while True:
-            if from_timeline is None:
-                from_timeline = self.deployment.stack_timeline(
-                    self.path, stack_id) is not None
             events = self.root_events(stack_id)
             if events is None:
                 return None

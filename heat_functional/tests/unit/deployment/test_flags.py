@@ -11,6 +11,7 @@ import datetime
 import sqlite3
 
 import pytest
+import sqlalchemy
 
 from heat_functional.deployment.parts import database
 
@@ -142,3 +143,27 @@ def test_heat_seconds_of_a_sqlite_timeline(event_url):
         datetime.datetime(2024, 5, 1, 10, 0, 0, 250000),
         datetime.datetime(2024, 5, 1, 10, 0, 1, 750000)]
     assert database.heat_seconds(timeline) == 1.5
+
+
+def test_a_later_read_asks_only_for_the_events_after_those_seen(
+        event_url):
+    first = database.read_stack_timeline(event_url, 'root')
+    conn = sqlite3.connect(event_url[len('sqlite:///'):])
+    conn.executemany('INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)', [
+        (5, 'other', 'DELETE', 'IN_PROGRESS', 'other',
+         '2024-05-01 10:00:03'),
+        (6, 'root', 'DELETE', 'IN_PROGRESS', 'root', '2024-05-01 10:00:04'),
+    ])
+    conn.commit()
+    conn.close()
+    asked = []
+    sqlalchemy.event.listen(
+        database._engine(event_url), 'before_cursor_execute',
+        lambda conn, cursor, statement, parameters, context, many:
+        asked.append(list(parameters.values()) if isinstance(
+            parameters, dict) else list(parameters)))
+    second = database.read_stack_timeline(event_url, 'root')
+    assert second == first + [('DELETE', 'IN_PROGRESS',
+                               datetime.datetime(2024, 5, 1, 10, 0, 4))]
+    # The newest event seen of the stack was 3: nothing before it is read.
+    assert sorted(asked[-1], key=str) == [3, 'root', 'root']
