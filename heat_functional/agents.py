@@ -58,6 +58,7 @@ class Agent(threading.Thread):
         self.error = None
         #: Events of the awaited resource written before the action.
         self.seen_events = set()
+        self.intervals = poll_intervals()
 
     def prepare(self):
         """Before the request: note the events the awaited resource has,
@@ -100,7 +101,7 @@ class Agent(threading.Thread):
         return []
 
     def _wait(self):
-        return self.done.wait(config.AGENT_POLL_INTERVAL)
+        return self.done.wait(next(self.intervals))
 
     def _resource(self, name):
         try:
@@ -144,6 +145,9 @@ class Agent(threading.Thread):
                     continue
                 self._report(deployment)
                 answered.add(key)
+                # Another deployment may follow at once (a later one of
+                # the same server, in order): look again soon.
+                self.intervals = poll_intervals()
 
     def _report(self, deployment):
         """Report one deployment as os-collect-config's heat agent does:
@@ -207,6 +211,7 @@ def signal_and_wait(driver, stack_id, spec, step,
     driver.call(step, driver.heat.resources.signal, stack_id, name,
                 data=spec.get('data'))
     deadline = time.monotonic() + timeout
+    intervals = poll_intervals()
     while True:
         for event in _signal_events(driver, stack_id, name, step):
             if event.id not in before and not \
@@ -216,7 +221,19 @@ def signal_and_wait(driver, stack_id, spec, step,
             driver._fail(step, 'the signal to %s had no outcome after %s s'
                          '\n%s' % (name, timeout,
                                    driver.hang_evidence(stack_id)))
-        time.sleep(config.AGENT_POLL_INTERVAL)
+        time.sleep(next(intervals))
+
+
+def poll_intervals():
+    """An agent's sleeps between looks: AGENT_POLL_INTERVAL at first,
+    backing off to AGENT_POLL_MAX. Each look is two or three requests to
+    Heat's API, which Heat's CPU pays for: at a fixed 100 ms, the agents'
+    looks were four in ten of the API requests a main-job run made."""
+    interval = config.AGENT_POLL_INTERVAL
+    while True:
+        yield interval
+        interval = min(interval * config.STACK_POLL_GROWTH,
+                       config.AGENT_POLL_MAX)
 
 
 def _signal_events(driver, stack_id, name, step):

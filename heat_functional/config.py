@@ -137,8 +137,10 @@ DELETE_SETTLE = 30.0
 #: After a FAILED action with rollback on, how long to wait for the
 #: ROLLBACK to start before taking the failure as final.
 ROLLBACK_GRACE = 10.0
-#: How often an agent (agents.py) looks at what it waits for.
+#: How often an agent (agents.py) looks at what it waits for: every
+#: AGENT_POLL_INTERVAL seconds at first, backing off to AGENT_POLL_MAX.
 AGENT_POLL_INTERVAL = 0.1
+AGENT_POLL_MAX = 0.5
 #: Heat's default max_nested_stack_depth: no stack nests deeper.
 MAX_NESTED_DEPTH = 5
 #: A case's own value (an id, a stack name: observation.Placeholders)
