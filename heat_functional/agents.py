@@ -229,11 +229,8 @@ def poll_intervals():
     backing off to AGENT_POLL_MAX. Each look is two or three requests to
     Heat's API, which Heat's CPU pays for: at a fixed 100 ms, the agents'
     looks were four in ten of the API requests a main-job run made."""
-    interval = config.AGENT_POLL_INTERVAL
-    while True:
-        yield interval
-        interval = min(interval * config.STACK_POLL_GROWTH,
-                       config.AGENT_POLL_MAX)
+    return client.poll_intervals(config.AGENT_POLL_INTERVAL,
+                                 config.AGENT_POLL_MAX)
 
 
 def _signal_events(driver, stack_id, name, step):

@@ -116,13 +116,14 @@ def _raced_outputs(outputs):
     return raced
 
 
-def poll_intervals():
-    """Sleeps between polls: short at first, backing off to a ceiling."""
-    interval = config.STACK_POLL_FIRST
+def poll_intervals(first=config.STACK_POLL_FIRST,
+                   ceiling=config.STACK_POLL_MAX):
+    """Sleeps between polls: `first` at first, growing by
+    STACK_POLL_GROWTH to `ceiling`."""
+    interval = first
     while True:
         yield interval
-        interval = min(interval * config.STACK_POLL_GROWTH,
-                       config.STACK_POLL_MAX)
+        interval = min(interval * config.STACK_POLL_GROWTH, ceiling)
 
 
 class StackDriver(object):

@@ -367,10 +367,7 @@ def summary(sampler, cores=None, worker_usage=None, keystone_tally=None):
                   'peak_rss_mib': round(sampler.peak_rss.get(g, 0) / 2 ** 20,
                                         1)}
               for g, s in sorted(cpu.items())}
-    by_role = {}
-    for group in groups.values():
-        by_role[group['role']] = by_role.get(group['role'], 0.0) + (
-            group['cpu_s'])
+    by_role = _by_role(groups)
     total = sum(by_role.values())
     heat = by_role.get('heat', 0.0)
     return dict(_keystone_whole(groups, wall, cores), **{
@@ -384,9 +381,8 @@ def summary(sampler, cores=None, worker_usage=None, keystone_tally=None):
         'harness_cpu_s': round(by_role.get('harness', 0.0), 1),
         'other_cpu_s': round(by_role.get('other', 0.0), 1),
         'postgresql_unattributed_s': round(unattributed, 1),
-        'harness_cpu_share': round(by_role.get('harness', 0.0) / total, 3)
-        if total else None,
-        'efficiency_ratio': round(wall / (heat / cores), 2) if heat else None,
+        'harness_cpu_share': _share(by_role.get('harness', 0.0), total),
+        'efficiency_ratio': _ratio(wall, heat, cores),
         'keystone_split': keystone_split,
     })
 
@@ -397,19 +393,31 @@ def _keystone_whole(groups, wall, cores):
     moved = sum(g['cpu_s'] for name, g in groups.items()
                 if name in (KEYSTONE_FOR_HEAT,
                             DATABASE_PREFIX + KEYSTONE_FOR_HEAT))
+    by_role = _by_role(groups)
+    return {
+        'harness_cpu_share_keystone_whole': _share(
+            by_role.get('harness', 0.0) + moved, sum(by_role.values())),
+        'efficiency_ratio_keystone_whole': _ratio(
+            wall, by_role.get('heat', 0.0) - moved, cores),
+    }
+
+
+def _by_role(groups):
+    """CPU seconds per role (heat, harness, other) of these groups."""
     by_role = {}
     for group in groups.values():
         by_role[group['role']] = by_role.get(group['role'], 0.0) + (
             group['cpu_s'])
-    total = sum(by_role.values())
-    heat = by_role.get('heat', 0.0) - moved
-    harness = by_role.get('harness', 0.0) + moved
-    return {
-        'harness_cpu_share_keystone_whole': round(harness / total, 3)
-        if total else None,
-        'efficiency_ratio_keystone_whole': round(wall / (heat / cores), 2)
-        if heat > 0 else None,
-    }
+    return by_role
+
+
+def _share(part, total):
+    return round(part / total, 3) if total else None
+
+
+def _ratio(wall, heat, cores):
+    """The efficiency ratio: wall time / (Heat's CPU / cores)."""
+    return round(wall / (heat / cores), 2) if heat > 0 else None
 
 
 def merged(summaries):
@@ -444,10 +452,8 @@ def merged(summaries):
         sample_interval_s=summaries[0]['sample_interval_s'],
         cpu_s={g: v['cpu_s'] for g, v in sorted(groups.items())},
         groups=dict(sorted(groups.items())),
-        harness_cpu_share=round(sums['harness_cpu_s'] / total, 3)
-        if total else None,
-        efficiency_ratio=round(wall / (sums['heat_cpu_s'] / cores), 2)
-        if sums['heat_cpu_s'] else None)
+        harness_cpu_share=_share(sums['harness_cpu_s'], total),
+        efficiency_ratio=_ratio(wall, sums['heat_cpu_s'], cores))
 
 
 def keystone_tally(description):

@@ -145,3 +145,43 @@ def test_signal_step_waits_for_the_new_signal_event():
                                      {'resource': 'up', 'data': {}}, 'up')
     assert outcome == 'SIGNAL_COMPLETE'
     assert heat.signals == [('st/1', 'up', {})]
+
+
+class RecordedWaits(object):
+    """An agent's ``done`` event that records each wait's timeout and
+    ends the agent after `looks` of them."""
+
+    def __init__(self, looks):
+        self.timeouts = []
+        self.looks = looks
+
+    def wait(self, timeout):
+        self.timeouts.append(timeout)
+        return len(self.timeouts) > self.looks
+
+    def set(self):
+        pass
+
+
+def test_deploy_agent_backs_off_and_looks_soon_again_after_an_answer(
+        monkeypatch):
+    monkeypatch.setattr(config, 'AGENT_POLL_INTERVAL', 0.1)
+    monkeypatch.setattr(config, 'AGENT_POLL_MAX', 0.5)
+    heat = Heat()
+    agent = agents.Agent(Driver(heat), 'st/1', {'deploy': 'server'},
+                         'create of t on p')
+    agent.done = RecordedWaits(looks=8)
+    original_list = heat.software_deployments.list
+
+    def deployment_appears_at_the_sixth_look(server_id=None):
+        if len(agent.done.timeouts) == 6:
+            heat.deployments.append(deployment('d1', 'c1'))
+        return original_list(server_id=server_id)
+    heat.software_deployments.list = deployment_appears_at_the_sixth_look
+    agent.run()
+    waits = agent.done.timeouts
+    assert waits[0] == 0.1
+    assert all(b > a for a, b in zip(waits[:5], waits[1:5]))
+    assert waits[5] == 0.5   # the ceiling
+    assert [d for d, _ in heat.reports] == ['d1']
+    assert waits[6] == 0.1   # answered: the next look comes soon
