@@ -235,6 +235,9 @@ USER_AGENT = 'heat-functional'
 #: what (wsgi.Tally), which the report's ``performance`` splits
 #: keystone's CPU with: a few hundred bytes of JSON.
 KEYSTONE_TALLY_WRITE_S = 5.0
+#: How long the loopback WSGI servers (deployment/wsgi.py) keep an idle
+#: HTTP/1.1 connection open for its client's next request.
+HTTP_IDLE_TIMEOUT = 120.0
 
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30

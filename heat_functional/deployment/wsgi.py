@@ -1,8 +1,13 @@
 """The loopback WSGI server that the cell and keystone processes share.
 
-A threaded standard-library server (one thread per request, daemon
+A threaded standard-library server (one thread per connection, daemon
 threads, address reuse) whose request lines go to the process's log at
-debug level instead of stderr; and ``Tally``, which counts what an app
+debug level instead of stderr. It speaks HTTP/1.1 and keeps connections
+open between requests, as Heat's and keystone's own servers do: the
+standard library's WSGI server answers one request per connection, and
+a new connection for every request cost the harness's pollers, Heat's
+calls to keystone and the servers themselves a connection and a thread
+each time. And ``Tally``, which counts what an app
 is asked, by whom, and the time and CPU it takes (keystone's process
 uses it, so that the report can tell keystone's work for Heat from its
 work for the harness).
@@ -12,6 +17,7 @@ import collections
 import io
 import json
 import re
+import socket
 import socketserver
 import threading
 import time
@@ -26,10 +32,137 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
     allow_reuse_address = True
 
 
+class _Body(object):
+    """A request's body: at most CONTENT_LENGTH bytes of the connection,
+    so that the app cannot read into the next request; what it leaves
+    unread is read away before the next (``drain``)."""
+
+    def __init__(self, stream, length):
+        self.stream = stream
+        self.left = length
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self.stream.read(size) if size else b''
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self.stream.readline(size) if size else b''
+        self.left -= len(data)
+        return data
+
+    def readlines(self, hint=-1):
+        return list(iter(self.readline, b''))
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+    def drain(self):
+        while self.left and self.read(64 * 1024):
+            pass
+
+
+class _ServerHandler(simple_server.ServerHandler):
+    """wsgiref's handler, answering in HTTP/1.1. The answer says
+    ``Connection: close`` when it is the connection's last: the request
+    handler says so already (an HTTP/1.0 client, a body without length),
+    the answer has no length, or it is the app's error. ``reusable``
+    says, once answered, whether the connection may carry another
+    request."""
+
+    http_version = '1.1'
+    failed = False
+    reusable = False
+
+    def handle_error(self):
+        self.failed = True
+        super(_ServerHandler, self).handle_error()
+
+    def cleanup_headers(self):
+        super(_ServerHandler, self).cleanup_headers()
+        if (self.failed or self.request_handler.close_connection or
+                'Content-Length' not in self.headers):
+            self.headers['Connection'] = 'close'
+
+    def close(self):
+        # wsgiref forgets the headers when it closes; look first.
+        headers = self.headers
+        self.reusable = bool(
+            not self.failed and self.headers_sent and headers is not None
+            and headers.get('Connection', '').lower() != 'close')
+        super(_ServerHandler, self).close()
+
+
+class _KeepAliveHandler(simple_server.WSGIRequestHandler):
+    """WSGIRequestHandler's one request, repeated while the client keeps
+    the connection: HTTP/1.1, each request's body bounded by its length.
+    A connection is closed after a request whose length is not given, a
+    response whose length is not given, an error, or HTTP_IDLE_TIMEOUT
+    seconds without a request."""
+
+    protocol_version = 'HTTP/1.1'
+    timeout = config.HTTP_IDLE_TIMEOUT
+
+    def handle(self):
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self):
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except (socket.timeout, ConnectionError):
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ''
+            self.send_error(414)
+            self.close_connection = True
+            return
+        if not self.parse_request():  # it has answered, and says whether
+            return                    # to close
+        body = self._body()
+        if body is None:
+            return
+        handler = _ServerHandler(body, self.wfile, self.get_stderr(),
+                                 self.get_environ(), multithread=False)
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+        if not handler.reusable:
+            self.close_connection = True
+        elif isinstance(body, _Body):
+            body.drain()
+        self.wfile.flush()
+
+    def _body(self):
+        """The request's body as the app reads it (None: refused)."""
+        length = self.headers.get('Content-Length')
+        chunked = 'chunked' in self.headers.get('Transfer-Encoding', '')
+        if chunked or (length is None and self.command in ('POST', 'PUT',
+                                                           'PATCH')):
+            # A body to be read to its end: this request is the last.
+            self.close_connection = True
+            return self.rfile
+        try:
+            return _Body(self.rfile, max(0, int(length or 0)))
+        except ValueError:
+            self.send_error(400, 'Bad Content-Length %r' % length)
+            self.close_connection = True
+            return None
+
+
 def make_server(app, port, log, label):
     """A server for app on 127.0.0.1:port (0: the kernel picks); each
     request is logged to `log` at debug level, prefixed with `label`."""
-    class QuietHandler(simple_server.WSGIRequestHandler):
+    class QuietHandler(_KeepAliveHandler):
         def log_message(self, fmt, *args):
             log.debug(label + ': ' + fmt, *args)
 
