@@ -73,8 +73,8 @@ class Agent(threading.Thread):
         try:
             with self.driver._heat_errors(self.step,
                                           (heat_exc.HTTPNotFound,)):
-                return self.driver.heat.events.list(self.stack_id,
-                                                    resource_name=name)
+                return self.driver.heat.events.list(
+                    client.identifier(self.stack_id), resource_name=name)
         except heat_exc.HTTPNotFound:
             return []
 
@@ -107,7 +107,8 @@ class Agent(threading.Thread):
         try:
             with self.driver._heat_errors(self.step,
                                           (heat_exc.HTTPNotFound,)):
-                return self.driver.heat.resources.get(self.stack_id, name)
+                return self.driver.heat.resources.get(
+                    client.identifier(self.stack_id), name)
         except heat_exc.HTTPNotFound:
             return None
 
@@ -124,7 +125,8 @@ class Agent(threading.Thread):
             if started:
                 self.driver.call(
                     self.step, self.driver.heat.resources.signal,
-                    self.stack_id, handle, data=self.spec.get('data'))
+                    client.identifier(self.stack_id), handle,
+                    data=self.spec.get('data'))
                 self.acted.append({'signalled': handle})
                 return
 
@@ -208,8 +210,8 @@ def signal_and_wait(driver, stack_id, spec, step,
     status."""
     name = spec['resource']
     before = {e.id for e in _signal_events(driver, stack_id, name, step)}
-    driver.call(step, driver.heat.resources.signal, stack_id, name,
-                data=spec.get('data'))
+    driver.call(step, driver.heat.resources.signal,
+                client.identifier(stack_id), name, data=spec.get('data'))
     deadline = time.monotonic() + timeout
     intervals = poll_intervals()
     while True:
@@ -226,7 +228,7 @@ def signal_and_wait(driver, stack_id, spec, step,
 
 def poll_intervals():
     """An agent's sleeps between looks: AGENT_POLL_INTERVAL at first,
-    backing off to AGENT_POLL_MAX. Each look is two or three requests to
+    backing off to AGENT_POLL_MAX. Each look is one or two requests to
     Heat's API, which Heat's CPU pays for: at a fixed 100 ms, the agents'
     looks were four in ten of the API requests a main-job run made."""
     return client.poll_intervals(config.AGENT_POLL_INTERVAL,
@@ -234,6 +236,6 @@ def poll_intervals():
 
 
 def _signal_events(driver, stack_id, name, step):
-    events = driver.call(step, driver.heat.events.list, stack_id,
-                         resource_name=name)
+    events = driver.call(step, driver.heat.events.list,
+                         client.identifier(stack_id), resource_name=name)
     return [e for e in events if e.resource_status.startswith('SIGNAL')]

@@ -72,6 +72,7 @@ def test_a_given_run_id_is_used_and_a_malformed_one_refused(monkeypatch):
 
 def test_every_stack_the_driver_creates_carries_the_run_tags(monkeypatch):
     monkeypatch.setenv(config.RUN_ID_ENV, 'r7')
+    monkeypatch.setattr(client, '_NAMES', {})
     heat = mock.Mock()
     heat.stacks.create.return_value = {'stack': {'id': 's1'}}
     deployment = mock.Mock()

@@ -673,6 +673,7 @@ def test_wait_on_api_events_returns_none_once_the_stack_is_gone(clock):
 
 def test_create_sends_every_field_and_returns_the_id(monkeypatch):
     monkeypatch.setenv(config.RUN_ID_ENV, 'r1')
+    monkeypatch.setattr(client, '_NAMES', {})
     deployment = ScriptedDeployment([timeline()])
     stack_id = driver_of(deployment).create(
         'hf-group-legacy-abc', {'heat_template_version': '2018-08-31'},
@@ -684,6 +685,9 @@ def test_create_sends_every_field_and_returns_the_id(monkeypatch):
         'files': {}, 'parameters': {}, 'environment': {},
         'disable_rollback': False, 'tags': 'hf,hf-run-r1,x',
         'timeout_mins': 5}
+    # Later requests name the stack as Heat's redirect would: no lookup.
+    assert client.identifier(STACK) == 'hf-group-legacy-abc/' + STACK
+    assert client.identifier('made-elsewhere') == 'made-elsewhere'
 
 
 def test_update_sends_a_full_update(monkeypatch):
@@ -820,3 +824,24 @@ def test_another_conflict_is_not_retried():
     with pytest.raises(client.HeatError, match='409'):
         driver.retry_while_locked('grow', update)
     assert calls == [1]
+
+
+# -- sessions ----------------------------------------------------------------
+
+@pytest.mark.parametrize('url, reads_environment', [
+    ('http://127.0.0.1:5000/v3', False),
+    ('http://localhost:8004/v1/p', False),
+    ('http://[::1]:5000/v3', False),
+    ('https://keystone.example.org/v3', True),
+    (None, True),
+])
+def test_only_loopback_sessions_skip_proxies_and_netrc(url,
+                                                       reads_environment):
+    session = client.ks_session.Session()
+    assert client.without_environment(session, url) is session
+    assert session.session.trust_env is reads_environment
+
+
+def test_a_noauth_client_on_loopback_skips_proxies_and_netrc():
+    heat = client.heat_client('http://127.0.0.1:8004/v1/admin')
+    assert heat.http_client.session.session.trust_env is False
