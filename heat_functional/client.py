@@ -259,9 +259,12 @@ class StackDriver(object):
         fields['tags'] = ','.join(tags)
         if timeout_mins:
             fields['timeout_mins'] = timeout_mins
+        mark = self.deployment.timeline_mark(self.path)
         created = self.call('create', self.heat.stacks.create, **fields)
         stack_id = created['stack']['id']
         _NAMES[stack_id] = name
+        if mark is not None:
+            self.deployment.stack_made(self.path, stack_id, mark)
         return stack_id
 
     def update(self, stack_id, template, files=None, parameters=None,

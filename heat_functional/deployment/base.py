@@ -123,6 +123,15 @@ class Deployment(abc.ABC):
         Cheap enough to poll: the driver waits on it."""
         return None
 
+    def timeline_mark(self, path):
+        """Something to give ``stack_made`` for a stack created after this
+        call (None where the deployment keeps no timeline): lets
+        ``stack_timeline`` skip what came before the stack."""
+        return None
+
+    def stack_made(self, path, stack_id, mark):
+        """stack_id was created after ``timeline_mark`` gave `mark`."""
+
     def check_alive(self, path):
         """Raise CellDied, naming the path and its log, if it is gone."""
 

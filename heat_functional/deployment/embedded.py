@@ -450,6 +450,13 @@ class EmbeddedDeployment(base.Deployment):
         return database.read_stack_timeline(self.path_info(path)['db_url'],
                                             stack_id)
 
+    def timeline_mark(self, path):
+        return database.newest_event_id(self.path_info(path)['db_url'])
+
+    def stack_made(self, path, stack_id, mark):
+        database.stack_made_after(self.path_info(path)['db_url'], stack_id,
+                                  mark)
+
     def restart(self, path, convergence_engine):
         self._control(path, 'POST', 'engine',
                       {'convergence_engine': bool(convergence_engine)})

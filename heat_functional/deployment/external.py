@@ -216,6 +216,15 @@ class ExternalDeployment(base.Deployment):
             return None
         return database.read_stack_timeline(url, stack_id)
 
+    def timeline_mark(self, path):
+        url = self.path_info(path).get('db_url')
+        return database.newest_event_id(url) if url else None
+
+    def stack_made(self, path, stack_id, mark):
+        url = self.path_info(path).get('db_url')
+        if url and mark is not None:
+            database.stack_made_after(url, stack_id, mark)
+
     def restart(self, path, convergence_engine):
         info = self.path_info(path)
         if not info.get('command'):

@@ -229,10 +229,34 @@ SELECT id, resource_action, resource_status, created_at FROM event
 WHERE id > :after AND stack_id = :root AND physical_resource_id = :root
 """)
 
+_NEWEST_EVENT = sqlalchemy.text("SELECT max(id) FROM event")
+
 #: (database URL, stack id) -> {event id: (action, status, created_at)}:
 #: the root events already read, per process.
 _TIMELINES = {}
+#: (database URL, stack id) -> an event id below all of the stack's:
+#: the newest event before the request that made the stack.
+_FLOORS = {}
 _TIMELINES_LOCK = threading.Lock()
+
+
+def newest_event_id(url):
+    """The highest event id yet (0 for none): read from the primary key's
+    index. Taken before a create request, it is a floor for the new
+    stack's events (``stack_made_after``)."""
+    with _engine(url).connect() as conn:
+        return conn.execute(_NEWEST_EVENT).scalar() or 0
+
+
+def stack_made_after(url, stack_id, newest):
+    """Say that stack_id was made after the event `newest`: its timeline's
+    reads start there instead of at the table's first row. Every event
+    of the stack gets its id after the create request arrived, and ids
+    only grow (PostgreSQL's sequences; SQLite with AUTOINCREMENT, see
+    sqlite.py), so none is lower. Without it, each read until the
+    stack's first event was a scan of the whole table."""
+    with _TIMELINES_LOCK:
+        _FLOORS[(url, stack_id)] = newest
 
 
 def read_stack_timeline(url, stack_id):
@@ -257,7 +281,7 @@ def read_stack_timeline(url, stack_id):
     key = (url, stack_id)
     with _TIMELINES_LOCK:
         seen = _TIMELINES.get(key, {})
-        after = max(seen, default=0)
+        after = max(seen, default=_FLOORS.get(key, 0))
     with _engine(url).connect() as conn:
         rows = conn.execute(_STACK_TIMELINE_AFTER,
                             {'root': stack_id, 'after': after}).fetchall()

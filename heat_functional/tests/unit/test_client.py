@@ -251,6 +251,13 @@ class ScriptedDeployment(object):
         assert path == 'legacy'
         return self.threads
 
+    def timeline_mark(self, path):
+        assert path == 'legacy'
+        return 'before the create'
+
+    def stack_made(self, path, stack_id, mark):
+        self.made = (path, stack_id, mark)
+
     def stack_timeline(self, path, stack_id):
         assert (path, stack_id) == ('legacy', STACK)
         self.current = self.script[min(self.reads, len(self.script) - 1)]
@@ -688,6 +695,8 @@ def test_create_sends_every_field_and_returns_the_id(monkeypatch):
     # Later requests name the stack as Heat's redirect would: no lookup.
     assert client.identifier(STACK) == 'hf-group-legacy-abc/' + STACK
     assert client.identifier('made-elsewhere') == 'made-elsewhere'
+    # The timeline need not look before the create.
+    assert deployment.made == ('legacy', STACK, 'before the create')
 
 
 def test_update_sends_a_full_update(monkeypatch):

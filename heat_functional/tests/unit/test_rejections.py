@@ -46,7 +46,8 @@ class Fake(object):
 def test_a_refused_create_raises_rejected_naming_heats_answer():
     def create(**fields):
         raise heat_error()
-    deployment = Fake(client=lambda path: Fake(stacks=Fake(create=create)))
+    deployment = Fake(client=lambda path: Fake(stacks=Fake(create=create)),
+                      timeline_mark=lambda path: None)
     driver = client.StackDriver(deployment, 'legacy', 'facade')
     with pytest.raises(client.Rejected) as raised:
         driver.create('name', {})

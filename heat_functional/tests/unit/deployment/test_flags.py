@@ -167,3 +167,34 @@ def test_a_later_read_asks_only_for_the_events_after_those_seen(
                                datetime.datetime(2024, 5, 1, 10, 0, 4))]
     # The newest event seen of the stack was 3: nothing before it is read.
     assert sorted(asked[-1], key=str) == [3, 'root', 'root']
+
+
+def test_a_new_stack_reads_from_the_newest_event_before_its_create(
+        event_url):
+    newest = database.newest_event_id(event_url)
+    assert newest == 4
+    database.stack_made_after(event_url, 'new', newest)
+    conn = sqlite3.connect(event_url[len('sqlite:///'):])
+    conn.execute('INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)',
+                 (5, 'new', 'CREATE', 'IN_PROGRESS', 'new',
+                  '2024-05-01 10:00:05'))
+    conn.commit()
+    conn.close()
+    asked = []
+    sqlalchemy.event.listen(
+        database._engine(event_url), 'before_cursor_execute',
+        lambda conn, cursor, statement, parameters, context, many:
+        asked.append(list(parameters.values()) if isinstance(
+            parameters, dict) else list(parameters)))
+    assert database.read_stack_timeline(event_url, 'new') == [
+        ('CREATE', 'IN_PROGRESS', datetime.datetime(2024, 5, 1, 10, 0, 5))]
+    # Not one row from before the create request is read.
+    assert sorted(asked[-1], key=str) == [4, 'new', 'new']
+
+
+def test_the_newest_event_of_an_empty_table_is_0(tmp_path):
+    url = 'sqlite:///' + str(tmp_path / 'empty.sqlite')
+    conn = sqlite3.connect(url[len('sqlite:///'):])
+    conn.execute('CREATE TABLE event (id INTEGER PRIMARY KEY)')
+    conn.close()
+    assert database.newest_event_id(url) == 0
