@@ -335,7 +335,8 @@ def migrate(lifecycle, case, deployment):
         pytest.skip('not run: the stack of %s on %s was never created'
                     % (template.name, lifecycle.path))
     stack = lifecycle.driver.call(
-        'show', lifecycle.driver.heat.stacks.get, lifecycle.stack_id)
+        'show', lifecycle.driver.heat.stacks.get,
+        client.identifier(lifecycle.stack_id))
     complete = stack.stack_status.endswith('_COMPLETE')
     refusal = None
     known_after_change(deployment, lifecycle,

@@ -319,7 +319,7 @@ def _signal(lifecycle, step, case, deployment):
     case.agents = [{'signalled': step.signal['resource'],
                     'outcome': outcome}]
     stack = driver.call(step.name, driver.heat.stacks.get,
-                        lifecycle.stack_id)
+                        client.identifier(lifecycle.stack_id))
     problems = []
     if outcome != step.expected_signal:
         problems.append('%s of %s on %s: the signal to %s ended %s, '

@@ -39,6 +39,7 @@ from concurrent import futures
 import json
 from urllib import parse
 
+from heat_functional import client
 from heat_functional import config
 
 STACK_KEY = '<stack>'
@@ -346,11 +347,12 @@ def observe(driver, stack_id, random_outputs=(), base_url=None,
     heat = driver.heat
     with futures.ThreadPoolExecutor(3) as pool:
         stack = pool.submit(driver.show, stack_id)
+        named = client.identifier(stack_id)
         listed = pool.submit(driver.call, 'resource list',
-                             heat.resources.list, stack_id,
+                             heat.resources.list, named,
                              nested_depth=config.MAX_NESTED_DEPTH)
         logged = pool.submit(driver.call, 'event list', heat.events.list,
-                             stack_id, nested_depth=config.MAX_NESTED_DEPTH,
+                             named, nested_depth=config.MAX_NESTED_DEPTH,
                              sort_dir='asc')
         stack, listed, logged = stack.result(), listed.result(), \
             logged.result()
