@@ -9,11 +9,20 @@ from heat_functional.scenarios import test_gabbits
 GABBITS = os.path.join(os.path.dirname(config.PACKAGE_DIR), 'gabbits')
 
 
-def built(text, tmp_path):
+def built(text, tmp_path, endpoint='http://127.0.0.1:1/v1/project'):
     path = tmp_path / 'one.yaml'
     path.write_text(text)
-    return test_gabbits.Suite(str(path), 'legacy',
-                              'http://127.0.0.1:1/v1/project', None)._build()
+    return test_gabbits.Suite(str(path), 'legacy', endpoint, None)._build()
+
+
+def test_certificates_are_checked_on_https_only(tmp_path):
+    """Plain HTTP has none; gabbi's per-test client would load the CA
+    bundle for nothing."""
+    text = 'tests:\n- name: plain\n  GET: /stacks\n'
+    assert built(text, tmp_path)['plain'].test_data['cert_validate'] is \
+        False
+    assert built(text, tmp_path, 'https://heat.example.org/v1/p')[
+        'plain'].test_data['cert_validate'] is True
 
 
 def test_every_request_gets_the_api_timeout_unless_it_says(tmp_path):

@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+from heat_functional import client
 from heat_functional import observation
 
 BASE_URL = 'file:///corpus/templates/'
@@ -164,6 +165,7 @@ class FakeHeat(object):
         def list_(stack_id, nested_depth=0, **kwargs):
             self.calls.append((kind, stack_id, dict(
                 kwargs, nested_depth=nested_depth)))
+            stack_id = stack_id.rsplit('/', 1)[-1]  # name/id, as Heat
             found = []
             for owner, items in by_stack.items():
                 depth = _depth_below(owner, stack_id)
@@ -223,6 +225,16 @@ def observe_tree(base_url=BASE_URL):
 
 
 # -- observe -----------------------------------------------------------------
+
+def test_observe_names_a_stack_this_process_made(monkeypatch):
+    """name/id, so that heatclient sends no lookup before each list."""
+    monkeypatch.setattr(client, '_NAMES', {ROOT: ROOT_NAME})
+    driver, _ = observe_tree()
+    assert sorted((kind, stack_id) for kind, stack_id, _ in
+                  driver.heat.calls) == [
+        ('events', '%s/%s' % (ROOT_NAME, ROOT)),
+        ('resources', '%s/%s' % (ROOT_NAME, ROOT))]
+
 
 def test_observe_stack_and_outputs():
     observed = observe_tree()[1].observation
