@@ -42,16 +42,15 @@ class _Body(object):
         self.left = length
 
     def read(self, size=-1):
-        if size is None or size < 0 or size > self.left:
-            size = self.left
-        data = self.stream.read(size) if size else b''
-        self.left -= len(data)
-        return data
+        return self._take(self.stream.read, size)
 
     def readline(self, size=-1):
+        return self._take(self.stream.readline, size)
+
+    def _take(self, reader, size):
         if size is None or size < 0 or size > self.left:
             size = self.left
-        data = self.stream.readline(size) if size else b''
+        data = reader(size) if size else b''
         self.left -= len(data)
         return data
 

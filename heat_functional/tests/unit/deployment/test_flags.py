@@ -131,6 +131,17 @@ def event_url(tmp_path):
     return 'sqlite:///' + path
 
 
+def queries_of(url):
+    """The parameters of every query sent to url's engine from now on."""
+    asked = []
+    sqlalchemy.event.listen(
+        database._engine(url), 'before_cursor_execute',
+        lambda conn, cursor, statement, parameters, context, many:
+        asked.append(list(parameters.values()) if isinstance(
+            parameters, dict) else list(parameters)))
+    return asked
+
+
 def test_read_stack_timeline_selects_the_stack_own_events(event_url):
     timeline = database.read_stack_timeline(event_url, 'root')
     assert [(action, status) for action, status, _ in timeline] == [
@@ -156,12 +167,7 @@ def test_a_later_read_asks_only_for_the_events_after_those_seen(
     ])
     conn.commit()
     conn.close()
-    asked = []
-    sqlalchemy.event.listen(
-        database._engine(event_url), 'before_cursor_execute',
-        lambda conn, cursor, statement, parameters, context, many:
-        asked.append(list(parameters.values()) if isinstance(
-            parameters, dict) else list(parameters)))
+    asked = queries_of(event_url)
     second = database.read_stack_timeline(event_url, 'root')
     assert second == first + [('DELETE', 'IN_PROGRESS',
                                datetime.datetime(2024, 5, 1, 10, 0, 4))]
@@ -180,12 +186,7 @@ def test_a_new_stack_reads_from_the_newest_event_before_its_create(
                   '2024-05-01 10:00:05'))
     conn.commit()
     conn.close()
-    asked = []
-    sqlalchemy.event.listen(
-        database._engine(event_url), 'before_cursor_execute',
-        lambda conn, cursor, statement, parameters, context, many:
-        asked.append(list(parameters.values()) if isinstance(
-            parameters, dict) else list(parameters)))
+    asked = queries_of(event_url)
     assert database.read_stack_timeline(event_url, 'new') == [
         ('CREATE', 'IN_PROGRESS', datetime.datetime(2024, 5, 1, 10, 0, 5))]
     # Not one row from before the create request is read.
