@@ -79,6 +79,7 @@ import pytest
 
 from heat_functional import action_checks
 from heat_functional import case as case_module
+from heat_functional import client
 from heat_functional import config
 from heat_functional import corpus
 from heat_functional import lifecycle as lifecycle_module
@@ -121,6 +122,45 @@ def applies_to(template):
         return ('%s needs the harness as an agent for its actions, which '
                 'the action sequence does not declare' % template.name)
     return None
+
+
+def run_case(template, action, path, deployment, runs, case):
+    """One case of the actions suite: `action` of `template` on `path`,
+    in the sequence `runs` (a lifecycle.Registry) keeps for (template,
+    path); the first action starts it. The body of the pytest suite's
+    test, and of the fuzzer's actions (fuzz/execute.py)."""
+    lifecycle_module.skip_unless_offered(template, deployment)
+    if action == ACTIONS[0]:
+        driver = client.StackDriver(deployment, path, template.name)
+        lifecycle = runs.start(template, path, driver,
+                               deployment.convergence_engine(path))
+        if template.error:
+            case.require([template.error])
+    else:
+        lifecycle = runs.get(template, path)
+        skip_unless_runnable(lifecycle, action, template, path)
+    run(action, lifecycle, case, deployment)
+
+
+def skip_unless_runnable(lifecycle, action, template, path):
+    """Skip (or fail, where the sequence never started here) an action
+    that cannot run: its stack is gone, incomplete or never made, or an
+    earlier action failed (``delete`` still runs)."""
+    if lifecycle is None:
+        pytest.fail('action %s of %s on %s cannot run: the sequence did not '
+                    'start in this worker (select whole sequences, e.g. -k '
+                    '"test_actions and %s")' % (action, template.name, path,
+                                                template.name), pytrace=False)
+    reason = lifecycle.incomplete_stack()
+    if reason and action != 'delete':
+        case_module.moot(reason)
+    if lifecycle.stopped_by and action != 'delete':
+        pytest.skip('not run: action %s of %s on %s failed'
+                    % (lifecycle.stopped_by, template.name, path))
+    if lifecycle.stack_id is None and action not in ('create', 'adopt',
+                                                     'delete'):
+        pytest.skip('not run: the stack of %s on %s was never created'
+                    % (template.name, path))
 
 
 def run(action, lifecycle, case, deployment):

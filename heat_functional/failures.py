@@ -46,8 +46,10 @@ parity-allowances.yaml that says where Heat documents it.
 """
 
 from heatclient import exc as heat_exc
+import pytest
 
 from heat_functional import actions
+from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config
 from heat_functional import corpus
@@ -79,6 +81,48 @@ def sequences_for(template):
 def applies_to(template):
     """Why the failure sequences do not apply to a template, or None."""
     return actions.applies_to(template)
+
+
+def run_case(template, step, path, deployment, runs, case):
+    """One case of the failures suite: `step` (``<sequence>/<name>``) of
+    `template` on `path`, in the sequence's lifecycle.Registry of `runs`
+    (a dict, by sequence; the sequence's first step starts it). The body
+    of the pytest suite's test, and of the fuzzer's failure sequences
+    (fuzz/execute.py)."""
+    lifecycle_module.skip_unless_offered(template, deployment)
+    sequence, name = step.split('/')
+    registry = runs.setdefault(sequence, lifecycle_module.Registry())
+    if name == SEQUENCES[sequence][0]:
+        driver = client.StackDriver(deployment, path, template.name)
+        lifecycle = registry.start(template, path, driver,
+                                   deployment.convergence_engine(path))
+        if template.error:
+            case.require([template.error])
+    else:
+        lifecycle = registry.get(template, path)
+        skip_unless_runnable(lifecycle, step, template, path)
+    run(sequence, name, lifecycle, case, deployment)
+
+
+def skip_unless_runnable(lifecycle, step, template, path):
+    """Skip (or fail, where the sequence never started here) a step that
+    cannot run: its stack is gone, incomplete or never made, or an
+    earlier step failed (a sequence's ``delete`` still runs)."""
+    if lifecycle is None:
+        pytest.fail('step %s of %s on %s cannot run: its sequence did not '
+                    'start in this worker (select whole sequences, e.g. -k '
+                    '"test_failures and %s")' % (step, template.name, path,
+                                                 template.name),
+                    pytrace=False)
+    reason = lifecycle.incomplete_stack()
+    if reason and not step.endswith('/delete'):
+        case_module.moot(reason)
+    if lifecycle.stopped_by and not step.endswith('/delete'):
+        pytest.skip('not run: step %s of %s on %s failed'
+                    % (lifecycle.stopped_by, template.name, path))
+    if lifecycle.stack_id is None and not step.endswith('/delete'):
+        pytest.skip('not run: the stack of %s on %s was never created'
+                    % (template.name, path))
 
 
 def run(sequence, step, lifecycle, case, deployment):
