@@ -230,6 +230,18 @@ def _add_cleanup_command(commands):
                          help='list what would be deleted; delete nothing')
 
 
+def _runs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError('expected a number of runs (a '
+                                         'whole number of at least 0), got '
+                                         '%r' % text)
+    return value
+
+
 def _whole(text):
     try:
         value = int(text)
@@ -275,10 +287,11 @@ def _add_fuzz_command(commands):
                       default=config.FUZZ_WORKERS,
                       help='cases run at once, on threads sharing the '
                       'deployment (default: %(default)s)')
-    fuzz.add_argument('--shrink-budget', type=_positive,
+    fuzz.add_argument('--shrink-budget', type=_runs,
                       default=config.FUZZ_SHRINK_BUDGET,
-                      help='re-runs the shrinker may make per new finding '
-                      '(default: %(default)s)')
+                      help='re-runs the shrinker may make per new finding; '
+                      '0 confirms a finding as it was generated (default: '
+                      '%(default)s)')
     _add_deployment_options(fuzz)
     fuzz.set_defaults(report_dir=config.FUZZ_REPORT_DIR,
                       paths=list(config.PATH_NAMES))

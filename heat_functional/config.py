@@ -402,6 +402,19 @@ FUZZ_MAX_WAIT_SECS = 2
 FUZZ_MAX_RESOURCES = 6
 FUZZ_MAX_DEPTH = 3
 FUZZ_MAX_UPDATES = 4
+#: The stack actions a generated case may also go through, after its
+#: lifecycle: the actions suite's sequence (actions.py: suspend, resume,
+#: check, snapshot and restore, PATCH with ``existing``, abandon and
+#: adopt...) and one sequence of the failures suite (failures.py:
+#: cancel during an update, a failed update repaired, an update during
+#: an update...), each in that share of the cases. Drawn apart from the
+#: template (generate.suites), so a seed's templates stay the same.
+FUZZ_SUITES = {'actions': 0.2, 'failures': 0.2}
+#: The failure sequences the fuzzer draws from (not ``timeout``: it
+#: takes a minute whatever the template).
+FUZZ_FAILURE_SEQUENCES = ('update-failures', 'create-failure',
+                          'create-failure-rollback', 'concurrent',
+                          'delete-during-create')
 #: heat-functional fuzz: its default report directory (under the
 #: current directory), worker threads sharing the deployment, and how
 #: many re-runs the shrinker may make per new finding (each re-run is

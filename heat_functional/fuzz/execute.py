@@ -32,10 +32,13 @@ import time
 
 import pytest
 
+from heat_functional import actions
 from heat_functional import case as case_module
 from heat_functional import discovery
+from heat_functional import failures
 from heat_functional import lifecycle
 from heat_functional import plan
+from heat_functional.fuzz import heat_logs
 from heat_functional.fuzz import writer
 from heat_functional.results import entry as entry_module
 from heat_functional.results import pairing
@@ -64,6 +67,8 @@ class Outcome(object):
         #: Steps after the finding's that differ too (not triaged).
         self.later = later
         self.duration_s = duration_s
+        #: {path: heat_logs.excerpt} of the finding's step.
+        self.heat_logs = {}
 
 
 def step_kinds(case):
@@ -71,6 +76,30 @@ def step_kinds(case):
     kinds = {step['name']: step['kind'] for step in case['steps']}
     kinds['delete'] = 'delete'
     return kinds
+
+
+def suite_steps(suite):
+    """[(suite, step)] of one of a case's suites (generate.suites):
+    ``actions``, the actions suite's sequence; ``failures/<sequence>``,
+    that sequence's steps, each ``<sequence>/<step>``."""
+    if suite == 'actions':
+        return [('actions', name) for name in actions.ACTIONS]
+    sequence = suite.split('/', 1)[1]
+    return [('failures', '%s/%s' % (sequence, name))
+            for name in failures.SEQUENCES[sequence]]
+
+
+def scenarios(case):
+    """[(scenario, kind)] of a case, in the order they run: its
+    lifecycle's steps (the kind its mutation), then its suites' steps
+    (kind ``action:<name>`` or ``failure:<sequence>/<step>``)."""
+    found = [(plan.scenario(SUITE, name), kind)
+             for name, kind in step_kinds(case).items()]
+    for suite in case.get('suites') or ():
+        found += [(plan.scenario(head, step), '%s:%s' % (
+            'action' if head == 'actions' else 'failure', step))
+            for head, step in suite_steps(suite)]
+    return found
 
 
 def failing_paths(records, scenario):
@@ -89,20 +118,19 @@ def first_finding(case, records, entries, paths):
     """(the Outcome's status, the first finding or None, how many later
     steps differ too, message) of a case's records and entries (module
     doc)."""
-    kinds = step_kinds(case)
     by_scenario = {e['scenario']: e for e in entries}
     differing, alike = [], []
-    for name in list(kinds):
-        scenario = plan.scenario(SUITE, name)
+    for scenario, kind in scenarios(case):
         entry = by_scenario.get(scenario)
         failing = failing_paths(records, scenario)
         differs = entry is not None and (entry_module.different(entry) or
                                          bool(entry.get('incomplete')))
         if differs or len(failing) == 1:
-            differing.append(_finding(case, name, kinds[name], entry,
+            differing.append(_finding(case, scenario, kind, entry,
                                       failing, records))
         elif len(failing) == len(paths):
-            alike.append(name)
+            alike.append(plan.split_scenario(scenario)[1] if
+                         scenario.startswith(SUITE) else scenario)
     if differing:
         return 'differs', differing[0], len(differing) - 1, None
     if alike:
@@ -111,8 +139,7 @@ def first_finding(case, records, entries, paths):
     return 'equal', None, 0, None
 
 
-def _finding(case, name, kind, entry, failing, records):
-    scenario = plan.scenario(SUITE, name)
+def _finding(case, scenario, kind, entry, failing, records):
     if entry is None:
         entry = entry_module.make(case['name'], scenario, [])
     return {'template': case['name'], 'scenario': scenario,
@@ -149,6 +176,8 @@ class Executor(object):
             records = []
             for path in self.paths:
                 records += self._lifecycle(template, path)
+                for suite in case.get('suites') or ():
+                    records += self._suite(template, suite, path)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
         if self.stop.is_set():
@@ -157,8 +186,32 @@ class Executor(object):
                                         self.allowances)
         status, finding, later, message = first_finding(
             case, records, entries, self.paths)
-        return Outcome(status, finding, records, entries, message, later,
-                       round(time.monotonic() - started, 3))
+        outcome = Outcome(status, finding, records, entries, message,
+                          later, round(time.monotonic() - started, 3))
+        if finding is not None:
+            outcome.heat_logs = self._heat_logs(template.name, records,
+                                                finding['scenario'])
+        return outcome
+
+    def _heat_logs(self, template_name, records, scenario):
+        """{path: what its Heat logged about the case's stacks during
+        the step} (heat_logs.py), or a reason where it keeps no log."""
+        found = {}
+        for path in self.paths:
+            mine = [r for r in records if r['path'] == path]
+            step = [r for r in mine if r['scenario'] == scenario]
+            marks = [heat_logs.root_prefix(template_name, path)] + [
+                row[key] for r in mine for row in r.get('stacks') or []
+                for key in ('id', 'name')]
+            excerpt = heat_logs.excerpt(
+                self.deployment.log_file(path),
+                step[0].get('log_span') if step else None, marks)
+            found[path] = excerpt or {
+                'lines': [], 'left_out': 0,
+                'why_none': 'the target keeps no Heat log the harness '
+                'reads' if not self.deployment.log_file(path) else
+                'the step did not run on this path'}
+        return found
 
     def _directory(self):
         """A directory of this run's own under the work directory."""
@@ -179,25 +232,59 @@ class Executor(object):
     def _lifecycle(self, template, path):
         """The records of `template`'s steps on `path`, in order."""
         registry = lifecycle.Registry()
-        records = []
         try:
-            for step in template.steps:
-                if self.stop.is_set():
-                    break
-                records.append(self._step(template, step, path, registry))
+            return self._steps(template, path, [
+                (plan.scenario(SUITE, step.name),
+                 lambda recorded, step=step: lifecycle.run_case(
+                     template, step, path, 1, self.deployment, registry,
+                     recorded))
+                for step in template.steps])
         finally:
             registry.clean_up()
+
+    def _suite(self, template, suite, path):
+        """The records of one of the case's suites (suite_steps) on
+        `path`, run as the actions or failures suite runs them on a
+        corpus template; none where that suite does not apply to the
+        case (its create is meant to fail)."""
+        if actions.applies_to(template):
+            return []
+        registry, runs = lifecycle.Registry(), {}
+        run_one = {'actions': lambda step, recorded: actions.run_case(
+            template, step, path, self.deployment, registry, recorded),
+            'failures': lambda step, recorded: failures.run_case(
+                template, step, path, self.deployment, runs, recorded)}
+        try:
+            return self._steps(template, path, [
+                (plan.scenario(head, step),
+                 lambda recorded, head=head, step=step: run_one[head](
+                     step, recorded))
+                for head, step in suite_steps(suite)])
+        finally:
+            for each in [registry] + list(runs.values()):
+                each.clean_up()
+
+    def _steps(self, template, path, steps):
+        """The records of [(scenario, run(recorded case))] on `path`, in
+        order; none once the run is stopping."""
+        records = []
+        for scenario, run_step in steps:
+            if self.stop.is_set():
+                break
+            records.append(self._step(template, scenario, path,
+                                      run_step))
         return records
 
-    def _step(self, template, step, path, registry):
-        scenario = plan.scenario(SUITE, step.name)
-        case_id = '%s-%s-%s' % (template.name, step.name, path)
+    def _step(self, template, scenario, path, run_step):
+        case_id = '%s-%s-%s' % (template.name, scenario.replace('/', '-'),
+                                path)
         recorded = case_module.Case.detached(case_id, template.name,
                                              scenario, path)
         outcome, message, skip_kind = 'passed', None, None
+        log_file = self.deployment.log_file(path)
+        log_before = heat_logs.offset(log_file)
         try:
-            lifecycle.run_case(template, step, path, 1, self.deployment,
-                               registry, recorded)
+            run_step(recorded)
         except pytest.skip.Exception as skipped:
             outcome, message = 'skipped', skipped.msg
             skip_kind = getattr(skipped, 'skip_kind', None)
@@ -210,5 +297,8 @@ class Executor(object):
             recorded.cleanup()
         record = recorded.record(outcome, message,
                                  time.monotonic() - recorded.started)
-        record.update(suite=SUITE, skip_kind=skip_kind)
+        record.update(suite=plan.split_scenario(scenario)[0],
+                      skip_kind=skip_kind,
+                      log_span=heat_logs.span(log_before,
+                                              heat_logs.offset(log_file)))
         return record

@@ -796,7 +796,22 @@ def case(schemas, seed, number, keystone=True):
             'number': number, 'version': version,
             'requires': ['keystone'] if used & set(
                 config.FUZZ_KEYSTONE_TYPES) else [],
-            'steps': steps}
+            'steps': steps, 'suites': suites(seed, number)}
+
+
+def suites(seed, number):
+    """The stack-action sequences case `number` of `seed` also goes
+    through (config.FUZZ_SUITES): ``actions``, and ``failures/<one
+    sequence>``. From a random source of their own, so that adding them
+    left every seed's templates and lifecycles as they were."""
+    rng = random.Random('%s:%s:suites' % (seed, number))
+    chosen = []
+    if rng.random() < config.FUZZ_SUITES['actions']:
+        chosen.append('actions')
+    if rng.random() < config.FUZZ_SUITES['failures']:
+        chosen.append('failures/' + rng.choice(
+            config.FUZZ_FAILURE_SEQUENCES))
+    return chosen
 
 
 def create_parameters(rng, template):

@@ -16,15 +16,21 @@ kept when its signature is the original's), then the minimal case is
 run twice more: seen both times it is a new finding, written by
 writer.py as a corpus entry under ``findings/`` with
 ``<name>.finding.json`` beside it (signature, the differing entry,
-each path's message and observation); otherwise it is flaky (seen
+each path's message and observation, and what each path's Heat logged
+about the case's stacks during the step: heat_logs.py, written as
+``<name>.<path>.heat.log``); otherwise it is flaky (seen
 once, not on confirmation) and listed with both runs. A second case
-with a signature already being shrunk is counted under it.
+with a signature already being shrunk is counted under it. Shrinking
+ends early when ``--shrink-budget`` runs are spent or when ``--minutes``
+end (the smallest case so far is then confirmed, two more runs at
+most); the finding says which (``shrink_cut_short``).
 
 ``summary()`` is fuzz.json: what was asked, the cases run and their
 rate, per case its seed, number, verdict and signature, the findings
 new and known, the flaky ones, and why the run stopped early if it
-did. It is rewritten after every case, so a run stopped by a signal
-still leaves what ran. ``exit_status`` is the command's.
+did, and when (``first_seen``, seconds into the run) each known
+explanation was first met. It is rewritten after every case, so a run
+stopped by a signal still leaves what ran. ``exit_status`` is the command's.
 """
 
 import dataclasses
@@ -96,6 +102,10 @@ class Runner(object):
         self.cases = []
         self.new = {}       # signature key -> the new finding
         self.known = {}     # what explains it -> count
+        #: what explains it -> the first case it explained, and when
+        #: (seconds into the run): how soon a run rediscovers each
+        #: known divergence (benchmarks/fuzz_rediscovery.py).
+        self.first_seen = {}
         self.flaky = []
         self._numbers = asked.numbers()
         self._lock = threading.Lock()
@@ -129,10 +139,15 @@ class Runner(object):
             if thread is not threading.current_thread():
                 thread.join(max(0, deadline - time.monotonic()))
 
+    def _elapsed(self):
+        return round(self.clock() - self.started, 3)
+
+    def _past_deadline(self):
+        return self.deadline is not None and self.clock() >= self.deadline
+
     def _next(self):
         with self._lock:
-            if self.stop.is_set() or (self.deadline is not None and
-                                      self.clock() >= self.deadline):
+            if self.stop.is_set() or self._past_deadline():
                 return None
             number = next(self._numbers, None)
             if number is not None:
@@ -152,6 +167,7 @@ class Runner(object):
                                 else 'error', message='%s: %s' % (
                                     type(error).__name__, error))
             row['duration_s'] = round(self.clock() - started, 3)
+            row['finished_s'] = self._elapsed()
             with self._lock:
                 self.cases.append(row)
                 self._running.discard(number)
@@ -178,6 +194,8 @@ class Runner(object):
             row['explained_by'] = label
             with self._lock:
                 self.known[label] = self.known.get(label, 0) + 1
+                self.first_seen.setdefault(label, {
+                    'case': number, 'after_s': self._elapsed()})
             return row
         row['verdict'] = self._new_finding(case, outcome, sig)
         return row
@@ -203,10 +221,19 @@ class Runner(object):
                 return 'new'
             self.new[key] = {'signature': sig, 'count': 1,
                              'cases': [case['number']],
-                             'state': 'shrinking'}
+                             'state': 'shrinking',
+                             'first_after_s': self._elapsed()}
+        cut_short = []
         minimal, calls = shrink.shrink(
-            case, lambda candidate: self._reproduces(candidate, key),
+            case, lambda candidate: self._reproduces(candidate, key,
+                                                     cut_short),
             self.schemas, self.asked.shrink_budget)
+        if not cut_short and calls >= self.asked.shrink_budget:
+            cut_short.append('--shrink-budget (%d runs) spent'
+                             % self.asked.shrink_budget)
+        with self._lock:
+            self.new[key]['shrink_cut_short'] = cut_short[0] if \
+                cut_short else None
         try:
             runs = [self._confirm(minimal, key)
                     for _ in range(CONFIRMATIONS)]
@@ -220,9 +247,14 @@ class Runner(object):
         self._flaky(key, case, outcome, minimal, seen_in)
         return 'flaky'
 
-    def _reproduces(self, candidate, key):
+    def _reproduces(self, candidate, key, cut_short):
         """The shrink predicate: a fresh run of `candidate` shows the
-        same signature. A stopped run ends the shrinking."""
+        same signature. A stopped run ends the shrinking, and so does
+        the end of --minutes: the smallest case so far is then
+        confirmed as it is (`cut_short` says why)."""
+        if self._past_deadline():
+            cut_short.append('the run\'s minutes ended')
+            raise shrink.Budget()
         return self._confirm(candidate, key) is not None
 
     def _confirm(self, candidate, key):
@@ -272,7 +304,11 @@ class Runner(object):
         writer.write(case, directory)
         detail = dict(_finding_text(outcome),
                       seed=case['seed'], case=case['number'],
-                      observations=_observations(outcome))
+                      suites=case.get('suites') or [],
+                      reproduce=reproduce_command(case, folder),
+                      observations=_observations(outcome),
+                      heat_logs=_write_heat_logs(directory, case['name'],
+                                                 outcome))
         _write_json(os.path.join(directory,
                                  case['name'] + '.finding.json'), detail)
         return os.path.join(folder, case['name'] + '.yaml')
@@ -306,6 +342,7 @@ class Runner(object):
                     'new': [self.new[k] for k in sorted(self.new)],
                     'known': dict(sorted(self.known.items()))},
                 'flaky': list(self.flaky),
+                'first_seen': dict(sorted(self.first_seen.items())),
             }
 
     def write(self):
@@ -344,6 +381,33 @@ def _observations(outcome):
     scenario = (outcome.finding or {}).get('scenario')
     return {r['path']: r.get('observation') for r in outcome.records
             if r['scenario'] == scenario}
+
+
+def reproduce_command(case, folder):
+    """The gate command that runs a written case again, its suites
+    included (run from the report directory)."""
+    command = ['heat-functional', 'gate', '--templates', folder,
+               '--only', case['name']]
+    for suite in case.get('suites') or ():
+        command += ['--%s' % suite.split('/')[0], case['name']]
+    return ' '.join(command)
+
+
+def _write_heat_logs(directory, name, outcome):
+    """Each path's Heat log lines of the finding's step, as
+    ``<name>.<path>.heat.log`` beside the finding; {path: what was
+    written, or why nothing was}."""
+    written = {}
+    for path, excerpt in sorted(outcome.heat_logs.items()):
+        if excerpt.get('why_none'):
+            written[path] = {'file': None, 'why_none': excerpt['why_none']}
+            continue
+        filename = '%s.%s.heat.log' % (name, path)
+        with open(os.path.join(directory, filename), 'w') as f:
+            f.writelines(line + '\n' for line in excerpt['lines'])
+        written[path] = {'file': filename, 'lines': len(excerpt['lines']),
+                         'left_out': excerpt['left_out']}
+    return written
 
 
 def _resource_count(case):

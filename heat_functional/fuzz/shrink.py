@@ -1,7 +1,8 @@
 """A finding reduced to a minimal case that still shows it.
 
 ``shrink(case, still_differs)`` removes, one dimension after another,
-what the difference does not need: update steps, resources, outputs,
+what the difference does not need: update steps and the stack-action
+suites after them, resources, outputs,
 ``depends_on`` entries, properties, resource keys (condition,
 deletion_policy, update_policy, metadata), conditions (each kept
 resource and output made unconditional), parameters (each use
@@ -91,9 +92,10 @@ class _Tester(object):
             return False
         if self.calls >= self.budget:
             raise Budget()
+        found = bool(self.predicate(candidate))  # may raise Budget
         self.calls += 1
-        self.seen[key] = bool(self.predicate(candidate))
-        return self.seen[key]
+        self.seen[key] = found
+        return found
 
 
 def ddmin(components, interesting):
@@ -145,7 +147,9 @@ def _union(case, collect):
 
 
 def steps(case):
-    return [('step', step['name']) for step in case['steps'][1:]]
+    """The update steps, and the suites (stack actions) after them."""
+    return [('step', step['name']) for step in case['steps'][1:]] + [
+        ('suite', name) for name in case.get('suites') or ()]
 
 
 def resources(case):
@@ -205,9 +209,13 @@ def remove(case, components):
     gone_steps = {name for kind, name in components if kind == 'step'}
     changed['steps'] = [s for s in changed['steps']
                         if s['name'] not in gone_steps]
+    gone_suites = {name for kind, name in components if kind == 'suite'}
+    if 'suites' in changed:
+        changed['suites'] = [s for s in changed['suites']
+                             if s not in gone_suites]
     for step in changed['steps']:
         for kind, what in components:
-            if kind != 'step':
+            if kind not in ('step', 'suite'):
                 EDITS[kind](step, what)
         _drop_unused_providers(step)
     return changed

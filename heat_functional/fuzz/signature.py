@@ -14,8 +14,9 @@ the known bugs its flag checks met. Its signature says:
 - how they differ: each side's value kind (``absent``, ``null``, a
   status such as ``UPDATE_FAILED`` as is, an event sequence as its
   statuses, else the JSON type);
-- at which kind of step (``action``: create, update or delete; and
-  ``step``: the lifecycle's mutation), and which paths failed.
+- at which kind of step (``action``: create, update or delete, or the
+  stack action of a suite's step; and ``step``: the lifecycle's
+  mutation, or the suite's step), and which paths failed.
 
 ``explain`` counts a finding as known when the shipped allowances
 cover every difference (parity.allowance_matches, with the finding's
@@ -89,7 +90,12 @@ def value_kind(value):
 
 
 def action_of(step):
-    """create, update or delete, from a step's kind or name."""
+    """create, update or delete, from a lifecycle step's kind or name;
+    a suite's step is its own action (``action:suspend`` is
+    ``suspend``, ``failure:concurrent/update-during-update`` is
+    ``update-during-update``)."""
+    if step.startswith(('action:', 'failure:')):
+        return step.split(':', 1)[1].rsplit('/', 1)[-1]
     for action in ('create', 'delete'):
         if step.startswith(action):
             return action

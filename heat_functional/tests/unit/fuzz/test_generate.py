@@ -247,3 +247,20 @@ def test_each_mutation_changes_what_it_says(kind):
         assert not same, kind
         changed += 1
     assert changed or kind in ('again', 'repair', 'nested-input')
+
+
+def test_suites_are_drawn_apart_from_the_template(monkeypatch):
+    plain = [generate.case(SCHEMAS, 'suites', k) for k in range(40)]
+    drawn = [c['suites'] for c in plain]
+    assert ['actions'] in drawn or ['actions'] in [s[:1] for s in drawn]
+    assert any(s and s[-1].startswith('failures/') for s in drawn)
+    assert [] in drawn
+    assert all(s.split('/')[-1] in config.FUZZ_FAILURE_SEQUENCES
+               for c in drawn for s in c if s.startswith('failures/'))
+    monkeypatch.setitem(config.FUZZ_SUITES, 'actions', 1.0)
+    monkeypatch.setitem(config.FUZZ_SUITES, 'failures', 1.0)
+    every = [generate.case(SCHEMAS, 'suites', k) for k in range(40)]
+    assert all(c['suites'][0] == 'actions' and len(c['suites']) == 2
+               for c in every)
+    # the templates and lifecycles are the same whatever the suites
+    assert [c['steps'] for c in every] == [c['steps'] for c in plain]

@@ -110,6 +110,43 @@ def test_a_missing_observation_is_a_finding():
     assert finding['entry']['incomplete']
 
 
+def test_a_cases_suites_run_after_its_lifecycle():
+    case = dict(make_case(0), suites=['actions', 'failures/concurrent'])
+    found = execute.scenarios(case)
+    lifecycle = [s for s, _ in found if s.startswith('lifecycle/')]
+    assert [s for s, _ in found][:len(lifecycle)] == lifecycle
+    assert lifecycle[-1] == 'lifecycle/delete'
+    assert ('actions/suspend', 'action:suspend') in found
+    assert found[-3:] == [
+        ('failures/concurrent/create', 'failure:concurrent/create'),
+        ('failures/concurrent/update-during-update',
+         'failure:concurrent/update-during-update'),
+        ('failures/concurrent/delete', 'failure:concurrent/delete')]
+
+
+def test_an_action_that_differs_is_the_finding_with_its_action():
+    case = dict(make_case(0), suites=['actions'])
+    records = records_of(case)
+    for path in PATHS:
+        records.append(dict(record(case, 'x', path, observation={
+            'stack': 'SUSPEND_COMPLETE', 'outputs': {'o': path}}),
+            scenario='actions/suspend'))
+    entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
+    status, finding, _, _ = execute.first_finding(case, records, entries,
+                                                  PATHS)
+    assert status == 'differs'
+    assert finding['scenario'] == 'actions/suspend'
+    sig = signature.unexplained_signature(finding)
+    assert (sig['action'], sig['step']) == ('suspend', 'action:suspend')
+
+
+def test_a_finding_says_how_to_run_it_again():
+    case = dict(make_case(0), suites=['actions', 'failures/concurrent'])
+    assert run.reproduce_command(case, 'findings') == (
+        'heat-functional gate --templates findings --only fuzz_unit_0 '
+        '--actions fuzz_unit_0 --failures fuzz_unit_0')
+
+
 # -- the run loop -------------------------------------------------------------
 
 class FakeExecutor(object):
@@ -129,7 +166,13 @@ class FakeExecutor(object):
             first = self.runs.count(case['number']) == 1
         differs = case['number'] in self.differing or (
             case['number'] in self.flaky and first)
-        return outcome_of(case, self.step if differs else None)
+        outcome = outcome_of(case, self.step if differs else None)
+        if differs:
+            outcome.heat_logs = {
+                'legacy': {'lines': ['Stack UPDATE FAILED'], 'left_out': 0},
+                'convergence': {'lines': [], 'left_out': 0,
+                                'why_none': 'no log here'}}
+        return outcome
 
 
 def runner(tmp_path, executor, **asked):
@@ -165,6 +208,12 @@ def test_a_new_finding_is_shrunk_confirmed_and_written(tmp_path):
     detail = json.loads((tmp_path / 'findings' /
                          'fuzz_unit_1.finding.json').read_text())
     assert detail['observations']['legacy']['outputs'] == {'o': 'legacy'}
+    assert detail['heat_logs'] == {
+        'convergence': {'file': None, 'why_none': 'no log here'},
+        'legacy': {'file': 'fuzz_unit_1.legacy.heat.log', 'lines': 1,
+                   'left_out': 0}}
+    assert (tmp_path / 'findings' / 'fuzz_unit_1.legacy.heat.log'
+            ).read_text() == 'Stack UPDATE FAILED\n'
     row, = [c for c in summary['cases'] if c['case'] == 1]
     assert row['verdict'] == 'new'
     assert row['signature']['differences'] == [
@@ -267,6 +316,18 @@ def test_fuzz_arguments():
     assert (args.seed, args.count, args.minutes, args.case, args.workers,
             args.db, args.report_dir) == (
         'S', 3, None, None, 2, 'sqlite', config.FUZZ_REPORT_DIR)
+    assert cli.build_parser().parse_args(
+        ['fuzz', '--seed', 'S', '--count', '1', '--shrink-budget', '0']
+    ).shrink_budget == 0
+
+
+def test_a_budget_of_no_runs_confirms_the_case_as_generated(tmp_path):
+    executor = FakeExecutor(differing={0})
+    summary = runner(tmp_path, executor, count=1, shrink_budget=0).run()
+    new, = summary['findings']['new']
+    assert new['state'] == 'confirmed' and new['shrink_calls'] == 0
+    assert new['shrink_cut_short'] == '--shrink-budget (0 runs) spent'
+    assert executor.runs == [0, 0, 0]
 
 
 @pytest.mark.parametrize('argv, error', [
@@ -276,6 +337,8 @@ def test_fuzz_arguments():
     (['--seed', '1', '--case', '-1'], 'case number'),
     (['--seed', '1', '--count', '2', '--case', '1'], 'not allowed'),
     (['--seed', ' ', '--count', '2'], 'seed must not be empty'),
+    (['--seed', '1', '--count', '2', '--shrink-budget', '-1'],
+     'number of runs'),
 ])
 def test_fuzz_rejects_bad_arguments(argv, error, capsys):
     with pytest.raises(SystemExit) as exited:
@@ -327,3 +390,43 @@ def test_an_error_once_the_run_stops_is_an_interruption(tmp_path):
                       str(tmp_path))
     summary = made.run()
     assert summary['verdicts'] == {'interrupted': 1}
+
+
+def test_the_end_of_minutes_ends_shrinking_and_confirms_the_rest(tmp_path):
+    now = [0.0]
+    executor = FakeExecutor(differing={0})
+
+    def execute_and_tick(case):
+        now[0] += 25
+        return executor(case)
+    made = run.Runner(run.Asked('unit', minutes=1, shrink_budget=40),
+                      make_case, execute_and_tick, ALLOWANCES,
+                      DIVERGENCES, str(tmp_path), schemas=SCHEMAS,
+                      clock=lambda: now[0])
+    summary = made.run()
+    new, = summary['findings']['new']
+    assert new['state'] == 'confirmed'
+    assert new['shrink_cut_short'] == "the run's minutes ended"
+    # the case (25 s), shrink runs until 60 s, then two confirmations
+    assert new['shrink_calls'] == 2
+    assert executor.runs == [0] * 5  # the case, 2 shrink runs, 2 more
+    assert summary['cases'][0]['finished_s'] == 125
+
+
+def test_first_seen_says_when_each_explanation_was_first_met(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(signature, 'explain',
+                        lambda *a: ('divergence', 'some_template step'))
+    now = [0.0]
+
+    def execute_and_tick(case):
+        now[0] += 10
+        return outcome_of(case, 'create' if case['number'] else None)
+    made = run.Runner(run.Asked('unit', count=3), make_case,
+                      execute_and_tick, ALLOWANCES, DIVERGENCES,
+                      str(tmp_path), clock=lambda: now[0])
+    summary = made.run()
+    assert summary['first_seen'] == {
+        'divergence: some_template step': {'case': 1, 'after_s': 20}}
+    assert summary['findings']['known'] == {
+        'divergence: some_template step': 2}

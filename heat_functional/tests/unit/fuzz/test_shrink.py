@@ -190,3 +190,13 @@ def test_removing_a_resource_rewrites_what_names_it():
     changed = edit.without_resource(template, 'target')
     assert 'a' not in changed['outputs']
     assert validity.problems(changed, {}, SCHEMAS) == []
+
+
+def test_a_suite_the_difference_does_not_need_is_dropped():
+    case = dict(generate.case(SCHEMAS, 9, 0),
+                suites=['actions', 'failures/concurrent'])
+
+    def needs_actions(candidate):
+        return 'actions' in candidate.get('suites', ())
+    small, _ = shrink.shrink(case, needs_actions, SCHEMAS)
+    assert small['suites'] == ['actions']
