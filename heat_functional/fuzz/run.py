@@ -18,8 +18,12 @@ writer.py as a corpus entry under ``findings/`` with
 ``<name>.finding.json`` beside it (signature, the differing entry,
 each path's message and observation, and what each path's Heat logged
 about the case's stacks during the step: heat_logs.py, written as
-``<name>.<path>.heat.log``); otherwise it is flaky (seen
-once, not on confirmation) and listed with both runs. A second case
+``<name>.<path>.heat.log``). Where the shrunk case does not show it
+twice, the generated case is run twice more: seen both times, the
+finding is the generated case (the shrinking kept a candidate that
+showed it by chance); otherwise it is flaky (seen once, not on
+confirmation), listed with its first run and what each confirmation
+run showed instead. A second case
 with a signature already being shrunk is counted under it. Shrinking
 ends early when ``--shrink-budget`` runs are spent or when ``--minutes``
 end (the smallest case so far is then confirmed, two more runs at
@@ -181,13 +185,16 @@ class Runner(object):
         if outcome.status != 'differs':
             verdict = 'interrupted' if outcome.status == 'stopped' \
                 else outcome.status
-            return self._row(number, verdict, message=outcome.message)
+            row = self._row(number, verdict, message=outcome.message)
+            row['outcomes'] = outcomes(outcome.records)
+            return row
         finding = outcome.finding
         how, why = signature.explain(finding, self.allowances,
                                      self.divergences)
         sig = signature.unexplained_signature(finding)
         row = self._row(number, 'known', sig, step=finding['scenario'],
                         later=outcome.later)
+        row['outcomes'] = outcomes(outcome.records)
         if how != 'new':
             label = '%s: %s' % (how, why if isinstance(why, str)
                                 else ', '.join(why))
@@ -235,17 +242,32 @@ class Runner(object):
             self.new[key]['shrink_cut_short'] = cut_short[0] if \
                 cut_short else None
         try:
-            runs = [self._confirm(minimal, key)
-                    for _ in range(CONFIRMATIONS)]
+            runs = self._confirmations(minimal, key)
+            original = []
+            if not all(r[1] for r in runs) and minimal != case:
+                original = self._confirmations(case, key)
         except shrink.Budget:  # the run stops: keep what was seen
             self._unconfirmed(key, case, outcome)
             return 'new'
-        seen_in = [bool(r) for r in runs]
-        if all(seen_in):
-            self._confirmed(key, case, minimal, calls, runs[-1])
+        if all(r[1] for r in runs):
+            self._confirmed(key, case, minimal, calls, runs[-1][0])
             return 'new'
-        self._flaky(key, case, outcome, minimal, seen_in)
+        if original and all(r[1] for r in original):
+            self._confirmed(key, case, case, calls, original[-1][0],
+                            note='the shrunk case did not show it on '
+                            'confirmation; the generated case did, twice')
+            return 'new'
+        self._flaky(key, case, outcome, minimal, runs, original)
         return 'flaky'
+
+    def _confirmations(self, candidate, key):
+        """[(Outcome, whether it shows signature `key`)] of
+        CONFIRMATIONS fresh runs of `candidate`."""
+        found = []
+        for _ in range(CONFIRMATIONS):
+            outcome = self._run_again(candidate)
+            found.append((outcome, self._shows(outcome, key)))
+        return found
 
     def _reproduces(self, candidate, key, cut_short):
         """The shrink predicate: a fresh run of `candidate` shows the
@@ -260,18 +282,25 @@ class Runner(object):
     def _confirm(self, candidate, key):
         """A fresh run's Outcome if it shows signature `key`, else
         None; raises shrink.Budget once the run is stopping."""
+        outcome = self._run_again(candidate)
+        return outcome if self._shows(outcome, key) else None
+
+    def _run_again(self, candidate):
+        """A fresh run's Outcome; raises shrink.Budget once the run is
+        stopping."""
         if self.stop.is_set():
             raise shrink.Budget()
         outcome = self.execute(candidate)
         if outcome.status == 'stopped':
             raise shrink.Budget()
-        if outcome.status != 'differs':
-            return None
-        found = signature.key(signature.unexplained_signature(
-            outcome.finding))
-        return outcome if found == key else None
+        return outcome
 
-    def _confirmed(self, key, case, minimal, calls, outcome):
+    @staticmethod
+    def _shows(outcome, key):
+        return outcome.status == 'differs' and signature.key(
+            signature.unexplained_signature(outcome.finding)) == key
+
+    def _confirmed(self, key, case, minimal, calls, outcome, note=None):
         where = self._write_case(FINDINGS_DIR, minimal, outcome)
         with self._lock:
             self.new[key].update(
@@ -279,6 +308,8 @@ class Runner(object):
                 steps=[len(case['steps']), len(minimal['steps'])],
                 resources=[_resource_count(case),
                            _resource_count(minimal)])
+            if note:
+                self.new[key]['note'] = note
 
     def _unconfirmed(self, key, case, outcome):
         where = self._write_case(FINDINGS_DIR, case, outcome)
@@ -286,14 +317,19 @@ class Runner(object):
             self.new[key].update(state='unconfirmed: the run stopped',
                                  minimal=where)
 
-    def _flaky(self, key, case, outcome, minimal, seen_in):
+    def _flaky(self, key, case, outcome, minimal, runs, original):
+        """Seen once, not on confirmation: the case with its first run,
+        and what each confirmation run showed instead."""
         where = self._write_case(FLAKY_DIR, case, outcome)
         with self._lock:
             found = self.new.pop(key)
             self.flaky.append({
                 'signature': found['signature'], 'cases': found['cases'],
                 'case': where, 'first_run': _finding_text(outcome),
-                'confirmations_of_minimal': seen_in,
+                'confirmations_of_minimal': [seen for _, seen in runs],
+                'confirmations_of_case': [seen for _, seen in original],
+                'confirmation_runs': [_run_text(run, seen)
+                                      for run, seen in runs + original],
                 'minimal_steps': len(minimal['steps'])})
 
     def _write_case(self, folder, case, outcome):
@@ -376,11 +412,34 @@ def _finding_text(outcome):
             'differences': entry.get('differences')}
 
 
+def _run_text(outcome, seen):
+    """What a confirmation run showed: its status, and its finding's
+    step, signature and differences where it differed."""
+    text = {'status': outcome.status, 'showed_the_signature': seen}
+    if outcome.finding:
+        text.update(_finding_text(outcome), signature=(
+            signature.unexplained_signature(outcome.finding)))
+    elif outcome.message:
+        text['message'] = outcome.message
+    return text
+
+
 def _observations(outcome):
     """{path: observation} of the finding's step."""
     scenario = (outcome.finding or {}).get('scenario')
     return {r['path']: r.get('observation') for r in outcome.records
             if r['scenario'] == scenario}
+
+
+def outcomes(records):
+    """{suite: {outcome: how many steps}} of a run's records, both paths
+    together: what a case's verdict rests on (a case whose suites were
+    all skipped shows it here)."""
+    found = {}
+    for record in records:
+        counts = found.setdefault(record.get('suite') or 'lifecycle', {})
+        counts[record['outcome']] = counts.get(record['outcome'], 0) + 1
+    return found
 
 
 def reproduce_command(case, folder):

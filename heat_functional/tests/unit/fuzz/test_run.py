@@ -192,6 +192,9 @@ def test_a_clean_run_says_so(tmp_path):
     assert run.exit_status(summary) == run.EXIT_CLEAN
     written = json.loads((tmp_path / run.FUZZ_JSON).read_text())
     assert [c['case'] for c in written['cases']] == [0, 1, 2, 3]
+    steps = 2 * (len(make_case(0)['steps']) + 1)
+    assert written['cases'][0]['outcomes'] == {'lifecycle':
+                                               {'passed': steps}}
     assert all(c['seed'] == 'unit' for c in written['cases'])
 
 
@@ -227,6 +230,10 @@ def test_a_finding_not_seen_again_is_flaky(tmp_path):
     assert summary['findings']['new'] == []
     flaky, = summary['flaky']
     assert flaky['confirmations_of_minimal'] == [False, False]
+    # nothing shrank away: the minimal case is the case, run twice more
+    assert flaky['confirmations_of_case'] == []
+    assert [r['status'] for r in flaky['confirmation_runs']] == [
+        'equal'] * 2
     assert summary['verdicts'] == {'flaky': 1}
     assert run.exit_status(summary) == run.EXIT_CLEAN
 
@@ -430,3 +437,28 @@ def test_first_seen_says_when_each_explanation_was_first_met(
         'divergence: some_template step': {'case': 1, 'after_s': 20}}
     assert summary['findings']['known'] == {
         'divergence: some_template step': 2}
+
+
+def test_a_shrunk_case_that_does_not_confirm_falls_back_to_the_case(
+        tmp_path):
+    """The shrinker kept a candidate that showed the difference once by
+    chance; the generated case shows it every time."""
+    original = make_case(1)
+    executor = FakeExecutor(differing={1})
+
+    def only_the_whole_case(case):
+        if case != original:
+            executor.runs.append(case['number'])
+            seen = len([n for n in executor.runs if n == 1])
+            # shrink candidates differ once (by chance), then never
+            return outcome_of(case, 'create' if seen == 2 else None)
+        return executor(case)
+    made = run.Runner(run.Asked('unit', case=1, shrink_budget=5),
+                      make_case, only_the_whole_case, ALLOWANCES,
+                      DIVERGENCES, str(tmp_path), schemas=SCHEMAS)
+    summary = made.run()
+    new, = summary['findings']['new']
+    assert new['state'] == 'confirmed'
+    assert 'generated case did' in new['note']
+    assert new['steps'][0] == new['steps'][1]
+    assert summary['flaky'] == []
