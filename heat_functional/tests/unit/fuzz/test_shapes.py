@@ -92,9 +92,23 @@ def external_id_back_after_failed_change(case):
                for step in case['steps']) >= 2
 
 
+def conditional_resource_updated_unchanged(case):
+    """A resource with a condition, then an update that keeps it (the
+    generator found this one itself)."""
+    steps = case['steps']
+    for before, step in zip(steps, steps[1:]):
+        if step['kind'].startswith('create'):
+            continue
+        for name, definition in resources(step).items():
+            if 'condition' in definition and name in resources(before):
+                return True
+    return False
+
+
 SHAPES = (none_depends_on_swap, nested_output_feeds_sibling,
           failed_create_rolled_back, nullable_if_false_on_update,
-          external_id_back_after_failed_change)
+          external_id_back_after_failed_change,
+          conditional_resource_updated_unchanged)
 
 
 @pytest.fixture(scope='module')

@@ -167,4 +167,20 @@ def test_every_divergence_is_loaded():
         'external_id_back_after_failed_change',
         'failed_create_repaired_by_update', 'failed_create_rolled_back',
         'nested_output_feeds_sibling', 'none_depends_on_swap',
-        'nullable_if_false_on_update'}
+        'nullable_if_false_on_update',
+        'conditional_resource_updated_unchanged'}
+
+
+def test_the_fuzzers_own_finding_is_known_once_recorded():
+    """Seed r1's case 16 (differences as its run wrote them) is
+    conditional_resource_updated_unchanged."""
+    found = finding([
+        {'location': 'events.value1', 'legacy': [
+            'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'],
+         'convergence': parity.ABSENT},
+        {'location': 'resources.value1.status',
+         'legacy': 'UPDATE_COMPLETE', 'convergence': 'CREATE_COMPLETE'}],
+        step_kind='in-place')
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence',
+        'conditional_resource_updated_unchanged lifecycle/again')
