@@ -191,6 +191,7 @@ class Executor(object):
         if finding is not None:
             outcome.heat_logs = self._heat_logs(template.name, records,
                                                 finding['scenario'])
+            finding['heat_logs'] = outcome.heat_logs
         return outcome
 
     def _heat_logs(self, template_name, records, scenario):

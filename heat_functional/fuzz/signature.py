@@ -26,8 +26,15 @@ same signature for what the allowances leave (its ``expected.json``:
 per step the locations that differ and the cases that fail): same
 action, same failing paths, and the same generalised locations (at
 least those, where the record says they vary; an incomplete pair,
-where it lists none). Exact records are tried first. Only what none
-explains is new.
+where it lists none). Exact records are tried first. Then a record's
+``heat_log`` ({path: regular expression}), where it has one: the
+error by which Heat names the divergence's cause (``Circular
+Dependency Found`` for ``none_depends_on_swap``). One cause shows in
+many shapes (the step after the swap may fail, or roll back and fail,
+or be a delete), and the log is what they share: a finding whose Heat
+log lines of the step (heat_logs.py) match on every path it names is
+that divergence, whatever its locations. Only what none explains is
+new.
 """
 
 import json
@@ -40,6 +47,8 @@ from heat_functional import parity
 STATUS = re.compile(r'[A-Z]+_[A-Z_]+')
 TOKEN = re.compile(r"""\.?([A-Za-z_][A-Za-z0-9_]*)|\[('(?:[^'\\]|\\.)*'|"""
                    r'"(?:[^"\\]|\\.)*"|-?\d+)\]')
+#: The key of a divergence's Heat-log signature in load_divergences.
+HEAT_LOG = 'heat-log'
 NAMED = {'resources': 'path', 'events': 'path', 'outputs': 'output',
          'replaced': 'path', 'restored': 'path'}
 
@@ -135,6 +144,11 @@ def load_divergences(directory=None):
         for case in record.get('failing') or []:
             scenario, path = case.rsplit(' ', 1)
             failing.setdefault(scenario, set()).add(path)
+        if record.get('heat_log'):
+            found[(template, HEAT_LOG)] = {
+                'compare': HEAT_LOG, 'patterns': {
+                    path: re.compile(pattern)
+                    for path, pattern in record['heat_log'].items()}}
         for scenario in sorted(set(record.get('differences') or {}) |
                                set(failing)):
             locations = (record.get('differences') or {}).get(scenario)
@@ -183,7 +197,22 @@ def explain(finding, allowances, divergences):
             if divergence['compare'] == compare and \
                     matches_divergence(sig, divergence):
                 return 'divergence', '%s %s' % name
+    for (template, _), divergence in sorted(divergences.items()):
+        if divergence['compare'] == HEAT_LOG and \
+                logged(finding, divergence['patterns']):
+            return 'divergence', '%s %s' % (template, HEAT_LOG)
     return 'new', None
+
+
+def logged(finding, patterns):
+    """Whether each path's Heat logged, during the finding's step and
+    about its stacks (heat_logs.py), what `patterns` ({path: regex})
+    ask of it."""
+    logs = finding.get('heat_logs') or {}
+    return bool(patterns) and all(
+        any(pattern.search(line)
+            for line in (logs.get(path) or {}).get('lines') or ())
+        for path, pattern in patterns.items())
 
 
 def unexplained_signature(finding, left=None):

@@ -2,12 +2,14 @@
 
 A strict expected failure for whole templates: the gate on divergences/
 must fail, and only with the differences and failing cases that
-divergences/expected.json records. When Heat changes and a divergence
-disappears or changes shape, this test fails and says which.
+divergences/expected.json records, and each path's Heat log holding
+what a record's ``heat_log`` says it logs. When Heat changes and a
+divergence disappears or changes shape, this test fails and says which.
 """
 
 import json
 import os
+import re
 import subprocess
 
 from heat_functional.tests.functional import helpers
@@ -64,3 +66,18 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
         assert differing[pair] >= expected_differences[pair], pair
     assert failing == expected_failing
     assert report['summary']['flags']['mismatched'] == 0
+    for template, paths in logged().items():
+        for path, pattern in paths.items():
+            log = (report_dir / 'logs' / ('%s.log' % path)).read_text()
+            assert re.search(pattern, log), (template, path, pattern)
+
+
+def logged():
+    """{template: {path: pattern}}: what each divergence's Heat logs
+    by its record (``heat_log``, by which the fuzzer knows its cause
+    in any shape: fuzz/signature.py)."""
+    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
+        expected = json.load(f)
+    return {template: entry['heat_log']
+            for template, entry in expected.items()
+            if entry.get('heat_log')}

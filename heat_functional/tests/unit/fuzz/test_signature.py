@@ -184,3 +184,30 @@ def test_the_fuzzers_own_finding_is_known_once_recorded():
     assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
         'divergence',
         'conditional_resource_updated_unchanged lifecycle/again')
+
+
+def test_a_divergence_is_known_by_its_heat_log_in_any_shape():
+    """none_depends_on_swap's cause after a swap, seen as a rolled-back
+    removal (seed r1, case 26): other locations, no failing case, and
+    convergence's log names the cycle."""
+    differences = [
+        {'location': "events['<stack>']",
+         'legacy': ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'],
+         'convergence': ['UPDATE_IN_PROGRESS', 'UPDATE_FAILED',
+                         'ROLLBACK_IN_PROGRESS', 'ROLLBACK_FAILED']},
+        {'location': 'stack', 'legacy': 'UPDATE_COMPLETE',
+         'convergence': 'ROLLBACK_FAILED'}]
+    found = finding(differences, step_kind='remove')
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+    found['heat_logs'] = {
+        'legacy': {'lines': ['Stack UPDATE COMPLETE'], 'left_out': 0},
+        'convergence': {'lines': [
+            'ERROR heat.engine.service CircularDependencyException: '
+            'Circular Dependency Found: {ConvergenceNode(...)}'],
+            'left_out': 0}}
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'none_depends_on_swap heat-log')
+    # the pattern on the other path only explains nothing
+    found['heat_logs'] = {'legacy': found['heat_logs']['convergence'],
+                          'convergence': {'lines': [], 'left_out': 0}}
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
