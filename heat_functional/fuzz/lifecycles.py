@@ -101,7 +101,13 @@ def mutate(rng, schemas, builder, previous, kind):
             'providers': copy.deepcopy(previous['providers']),
             'parameters': dict(previous['parameters'])}
     changed = MUTATIONS[kind](rng, schemas, builder, step)
-    return step if changed else None
+    if not changed:
+        return None
+    for name, definition in sorted(step['template'].get('resources',
+                                                        {}).items()):
+        if (definition.get('properties') or {}).get('fail') is True:
+            _runs_last(step['template'], name)  # still failing, or anew
+    return step
 
 
 def _top(template, type_name=None, free=True):
@@ -125,9 +131,42 @@ def _inject_failure(rng, step, schemas):
                  or {}).get('fail') is not True]
     if not names:
         return False
-    definition = step['template']['resources'][rng.choice(names)]
+    chosen = rng.choice(names)
+    definition = step['template']['resources'][chosen]
     definition.setdefault('properties', {})['fail'] = True
+    _runs_last(step['template'], chosen)
     return True
+
+
+def _runs_last(template, name):
+    """Make resource `name` depend on every unconditioned resource that
+    does not need it, so that it fails only once they are done (in the
+    step that injects the failure, and in every later step that still
+    has it).
+
+    Otherwise what happens to the resources independent of the failing
+    one depends on timing, and the two paths' timing differs by design:
+    legacy lets the tasks already running when a task fails finish
+    (``scheduler.DependencyTaskGroup``'s ``error_wait_time``), while
+    convergence starts no resource once the stack has failed (its
+    traversal stops; ``WorkerService.stop_traversal`` lets only those in
+    progress finish). Seed r1's cases 17 and 21 showed an
+    AutoScalingGroup updated on legacy and untouched on convergence
+    that way. The failures suite's fail resource depends on every
+    top-level resource for the same reason (failures.py)."""
+    graph = edit.requires(template)
+    needing = {name}
+    grown = True
+    while grown:
+        more = {n for n, needs in graph.items() if needs & needing}
+        grown = not more <= needing
+        needing |= more
+    resources = template['resources']
+    wanted = [n for n in _top(template) if n not in needing and
+              n not in graph[name]]
+    if wanted:
+        resources[name]['depends_on'] = sorted(
+            set(edit.depends_on(resources[name])) | set(wanted))
 
 
 def _again(rng, schemas, builder, step):

@@ -227,6 +227,41 @@ def test_an_injected_failure_is_a_literal_fail_on_a_test_resource():
                 assert 'condition' not in definition
 
 
+def test_an_injected_failure_comes_after_what_does_not_need_it():
+    """Nothing independent of the failing resource races it
+    (lifecycles._runs_last)."""
+    from heat_functional.fuzz import edit
+    seen = 0
+    for case in cases(200):
+        for step in case['steps']:
+            template = step['template']
+            graph = edit.requires(template)
+            for name, definition in template['resources'].items():
+                if (definition.get('properties') or {}).get('fail') \
+                        is not True:
+                    continue
+                seen += 1
+                for other, other_definition in template['resources'].items():
+                    if other == name or 'condition' in other_definition or \
+                            'external_id' in other_definition:
+                        continue
+                    assert needs(graph, name, other) or \
+                        needs(graph, other, name), (case['name'], other)
+    assert seen > 10
+
+
+def needs(graph, name, other):
+    """Whether `name` needs `other`, directly or not."""
+    todo, done = [name], set()
+    while todo:
+        current = todo.pop()
+        if other in graph.get(current, ()):
+            return True
+        done.add(current)
+        todo += [n for n in graph.get(current, ()) if n not in done]
+    return False
+
+
 @pytest.mark.parametrize('kind', sorted(lifecycles.MUTATIONS))
 def test_each_mutation_changes_what_it_says(kind):
     import random
