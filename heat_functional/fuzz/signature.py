@@ -29,7 +29,10 @@ least those, where the record says they vary; an incomplete pair,
 where it lists none). Exact records are tried first. Then a record's
 ``heat_log`` ({path: regular expression}), where it has one: the
 error by which Heat names the divergence's cause (``Circular
-Dependency Found`` for ``none_depends_on_swap``). One cause shows in
+Dependency Found`` for ``none_depends_on_swap``). A record with
+``any_depth`` matches its locations at any depth of nesting
+(``resources['R']`` is also ``resources['R/N/R']``): its cause strikes
+inside nested stacks too. One cause shows in
 many shapes (the step after the swap may fail, or roll back and fail,
 or be a delete), and the log is what they share: a finding whose Heat
 log lines of the step (heat_logs.py) match on every path it names is
@@ -153,6 +156,7 @@ def load_divergences(directory=None):
                                set(failing)):
             locations = (record.get('differences') or {}).get(scenario)
             found[(template, scenario)] = {
+                'any_depth': bool(record.get('any_depth')),
                 'action': action_of(scenario.split('/')[-1]),
                 'failing': sorted(failing.get(scenario, ())),
                 'locations': sorted({generalise(x)
@@ -169,11 +173,22 @@ def matches_divergence(sig, divergence):
             sig['failing'] != divergence['failing']:
         return False
     locations = {d[0] for d in sig['differences']}
+    wanted = set(divergence['locations'])
+    if divergence.get('any_depth'):
+        locations = {at_any_depth(x) for x in locations}
+        wanted = {at_any_depth(x) for x in wanted}
     if divergence['compare'] == 'incomplete':
         return sig['incomplete'] or not locations
     if divergence['compare'] == 'vary':
-        return locations >= set(divergence['locations'])
-    return sorted(locations) == divergence['locations']
+        return locations >= wanted
+    return locations == wanted
+
+
+def at_any_depth(location):
+    """A generalised location with its resource path made depth-free:
+    ``resources['R/N/R'].status`` is ``resources['*'].status`` (Heat's
+    own ``<stack>`` levels kept)."""
+    return re.sub(r"\['[RN](/[RN])*'\]", "['*']", location)
 
 
 def explain(finding, allowances, divergences):

@@ -211,3 +211,31 @@ def test_a_divergence_is_known_by_its_heat_log_in_any_shape():
     found['heat_logs'] = {'legacy': found['heat_logs']['convergence'],
                           'convergence': {'lines': [], 'left_out': 0}}
     assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_a_record_at_any_depth_knows_its_cause_in_a_nested_stack():
+    """conditional_resource_updated_unchanged in a provider's provider
+    (seed rediscover-1, case 7)."""
+    nested = [
+        {'location': "events['nested1/nested1/value1']",
+         'legacy': ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'],
+         'convergence': parity.ABSENT},
+        {'location': "resources['nested1/nested1/value1'].status",
+         'legacy': 'UPDATE_COMPLETE', 'convergence': 'CREATE_COMPLETE'}]
+    assert signature.explain(finding(nested, step_kind='again'),
+                             ALLOWANCES, DIVERGENCES) == (
+        'divergence',
+        'conditional_resource_updated_unchanged lifecycle/again')
+    # another location beside it is something else
+    more = nested + [{'location': 'outputs.x', 'legacy': 'a',
+                      'convergence': 'b'}]
+    assert signature.explain(finding(more, step_kind='again'),
+                             ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_at_any_depth_keeps_heats_own_levels():
+    assert signature.at_any_depth("resources['R/N/R'].status") == \
+        "resources['*'].status"
+    assert signature.at_any_depth("events['R/<stack>']") == \
+        "events['R/<stack>']"
+    assert signature.at_any_depth("outputs['O']") == "outputs['O']"
