@@ -124,3 +124,20 @@ def test_outputs_that_may_carry_a_random_value_are_declared(tmp_path):
     writer.write(case, str(tmp_path))
     template, = discovery.discover(str(tmp_path), environments=[])
     assert template.random_outputs == ['from_provider', 'through_value']
+
+
+def test_a_multipart_configs_output_is_random_too():
+    """Its MIME boundary is drawn on each render (seed rediscover-1,
+    case 19)."""
+    template = {
+        'heat_template_version': '2018-08-31',
+        'resources': {
+            'config': {'type': 'OS::Heat::MultipartMime',
+                       'properties': {'parts': []}},
+            'plain': {'type': 'OS::Heat::SoftwareConfig'}},
+        'outputs': {
+            'mime': {'value': {'get_attr': ['config', 'config']}},
+            'plain': {'value': {'get_attr': ['plain', 'config']}}}}
+    case = {'name': 'fuzz_x_1', 'seed': 'x', 'number': 1,
+            'steps': [_step(template)]}
+    assert writer.random_outputs(case) == ['mime']
