@@ -105,10 +105,22 @@ def conditional_resource_updated_unchanged(case):
     return False
 
 
+def failed_resource_rolled_back_on_update(case):
+    """A create that fails with rollback off, then an update with
+    rollback on that keeps the failing resource (the generator found
+    this one itself)."""
+    steps = case['steps']
+    if steps[0]['kind'] != 'create-fail' or steps[0]['rollback']:
+        return False
+    return len(steps) > 1 and steps[1]['rollback'] and \
+        steps[1]['kind'] != 'repair'
+
+
 SHAPES = (none_depends_on_swap, nested_output_feeds_sibling,
           failed_create_rolled_back, nullable_if_false_on_update,
           external_id_back_after_failed_change,
-          conditional_resource_updated_unchanged)
+          conditional_resource_updated_unchanged,
+          failed_resource_rolled_back_on_update)
 
 
 @pytest.fixture(scope='module')

@@ -168,7 +168,8 @@ def test_every_divergence_is_loaded():
         'failed_create_repaired_by_update', 'failed_create_rolled_back',
         'nested_output_feeds_sibling', 'none_depends_on_swap',
         'nullable_if_false_on_update',
-        'conditional_resource_updated_unchanged'}
+        'conditional_resource_updated_unchanged',
+        'failed_resource_rolled_back_on_update'}
 
 
 def test_the_fuzzers_own_finding_is_known_once_recorded():
