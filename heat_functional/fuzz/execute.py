@@ -129,14 +129,27 @@ def first_finding(case, records, entries, paths):
             differing.append(_finding(case, scenario, kind, entry,
                                       failing, records))
         elif len(failing) == len(paths):
-            alike.append(plan.split_scenario(scenario)[1] if
-                         scenario.startswith(SUITE) else scenario)
+            alike.append(scenario)
     if differing:
         return 'differs', differing[0], len(differing) - 1, None
     if alike:
-        return 'failed-alike', None, 0, 'failed on both paths: %s' % (
-            ', '.join(alike))
+        return 'failed-alike', None, 0, 'failed on both paths: %s%s' % (
+            ', '.join(_short(s) for s in alike),
+            _said(records, alike[0]))
     return 'equal', None, 0, None
+
+
+def _short(scenario):
+    """A lifecycle step by its name, a suite's step by its scenario."""
+    head, step = plan.split_scenario(scenario)
+    return step if head == SUITE else scenario
+
+
+def _said(records, scenario, length=300):
+    """What each path's failure of a step said, shortened."""
+    said = ['%s: %s' % (r['path'], (r.get('message') or '').strip()[:length])
+            for r in records if r['scenario'] == scenario]
+    return ' (%s)' % '; '.join(said) if said else ''
 
 
 def _finding(case, scenario, kind, entry, failing, records):

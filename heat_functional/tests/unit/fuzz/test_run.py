@@ -92,11 +92,14 @@ def test_a_step_failing_on_both_paths_is_failed_alike():
     for r in records:
         if r['scenario'] == 'lifecycle/delete':
             r['outcome'] = 'failed'
+            r['message'] = 'stack DELETE_FAILED on ' + r['path']
     entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
     status, finding, _, message = execute.first_finding(case, records,
                                                         entries, PATHS)
     assert (status, finding) == ('failed-alike', None)
-    assert 'delete' in message
+    assert message == (
+        'failed on both paths: delete (legacy: stack DELETE_FAILED on '
+        'legacy; convergence: stack DELETE_FAILED on convergence)')
 
 
 def test_a_missing_observation_is_a_finding():
