@@ -37,6 +37,7 @@ SIGTERM or SIGINT stops the process.
 """
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -226,12 +227,38 @@ def _enable_thread_reports(directory):
     configuration with its secrets masked, the package) into `directory`
     on SIGUSR2, as heat-engine does (heat/cmd/engine.py): the harness
     asks for one as evidence when a stack hangs or never finishes. The
-    files are named <host>_gurumeditation_<time>."""
+    files are named <host>_gurumeditation_<time>.
+
+    Two differences from heat-engine's setup, both because a fuzz run's
+    convergence cell, asked for its second report, never wrote it and
+    never answered a request again (its main thread asleep inside the
+    report, at ``sys._current_frames()``, with 148 threads; no log line
+    after): on Python 3.11 before 3.11.9, ``sys._current_frames()`` can
+    deadlock against the GIL when the garbage collector runs inside it
+    while other threads come and go (CPython gh-106883; the fix, in
+    3.11.9, keeps the collector out of it). So the report is written
+    with the collector paused, as that fix does, and by a thread of its
+    own: the signal handler only wakes it, and the main thread is never
+    interrupted by a report."""
     from heat import version
     from oslo_reports import guru_meditation_report as gmr
-    gmr.TextGuruMeditation.setup_autorun(
-        version.version_info, service_name=cfg.CONF.host,
-        log_dir=directory, signum=signal.SIGUSR2)
+    wanted = threading.Event()
+
+    def write_reports():
+        while True:
+            wanted.wait()
+            wanted.clear()
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                gmr.TextGuruMeditation.handle_signal(
+                    version.version_info, cfg.CONF.host, directory, None)
+            finally:
+                if collecting:
+                    gc.enable()
+    threading.Thread(target=write_reports, name='thread-reports',
+                     daemon=True).start()
+    signal.signal(signal.SIGUSR2, lambda signum, frame: wanted.set())
 
 
 def _load_config(config_file):
