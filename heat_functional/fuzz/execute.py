@@ -21,11 +21,14 @@ observation), or that failed on one path only (a hang is a step that
 failed waiting). Later steps of a case are consequences of that one
 more often than not (a failed step skips the rest on its path), so they
 are counted, not triaged. A step that failed on both paths, alike, is
-no parity finding: the case's status says ``failed-alike``.
+no parity finding: the case's status says ``failed-alike``. A step
+that failed because a path's Heat did not answer (``no_answer``) makes
+the case an ``error``: the deployment's failure, not Heat's behaviour.
 """
 
 import itertools
 import os
+import re
 import shutil
 import threading
 import time
@@ -44,6 +47,11 @@ from heat_functional.results import entry as entry_module
 from heat_functional.results import pairing
 
 SUITE = 'lifecycle'
+#: What a step's message says when Heat did not answer the harness
+#: (urllib's and requests' connection errors and timeouts).
+NO_ANSWER = re.compile(r'URLError|ConnectionError|ConnectTimeout|'
+                       r'ReadTimeout|TimeoutError|RemoteDisconnected|'
+                       r'Connection refused|Connection reset')
 #: What a run of a case may end as (Outcome.status).
 STATUSES = ('equal', 'differs', 'failed-alike', 'unmet', 'error',
             'stopped')
@@ -118,6 +126,9 @@ def first_finding(case, records, entries, paths):
     """(the Outcome's status, the first finding or None, how many later
     steps differ too, message) of a case's records and entries (module
     doc)."""
+    unanswered = no_answer(records)
+    if unanswered:
+        return 'error', None, 0, unanswered
     by_scenario = {e['scenario']: e for e in entries}
     differing, alike = [], []
     for scenario, kind in scenarios(case):
@@ -137,6 +148,23 @@ def first_finding(case, records, entries, paths):
             ', '.join(_short(s) for s in alike),
             _said(records, alike[0]))
     return 'equal', None, 0, None
+
+
+def no_answer(records):
+    """Why the case could not be compared: a step failed because a
+    path's Heat did not answer (a connection refused, reset or timed
+    out), or None. Such a failure is the deployment's, not a behaviour
+    of Heat's to compare: a fuzz run whose convergence cell had stopped
+    answering reported every later case as a new finding, and one
+    matched a recorded divergence whose record is a failing step."""
+    for record in records:
+        message = record.get('message') or ''
+        if record['outcome'] in ('failed', 'error') and \
+                NO_ANSWER.search(message):
+            return '%s on %s: Heat did not answer (%s)' % (
+                _short(record['scenario']), record['path'],
+                message.strip().splitlines()[0][:300])
+    return None
 
 
 def _short(scenario):

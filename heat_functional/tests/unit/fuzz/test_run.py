@@ -150,6 +150,20 @@ def test_a_finding_says_how_to_run_it_again():
         '--actions fuzz_unit_0 --failures fuzz_unit_0')
 
 
+def test_a_step_heat_did_not_answer_is_an_error_not_a_finding():
+    case = make_case(0)
+    records = records_of(case, failing=('create', 'convergence'))
+    for r in records:
+        if r['outcome'] == 'failed':
+            r['message'] = 'URLError: <urlopen error timed out>'
+    entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
+    status, finding, _, message = execute.first_finding(case, records,
+                                                        entries, PATHS)
+    assert (status, finding) == ('error', None)
+    assert message == ('create on convergence: Heat did not answer '
+                       '(URLError: <urlopen error timed out>)')
+
+
 # -- the run loop -------------------------------------------------------------
 
 class FakeExecutor(object):
