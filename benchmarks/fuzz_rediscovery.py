@@ -12,7 +12,9 @@ measure is about), then reads each run's fuzz.json: ``first_seen``
 says when (seconds into the run's cases, the deployment's start not
 counted) a case was first explained by a divergence's record
 (signature.py). An entry's time to rediscover is the first such time,
-the earlier seeds' whole runs added.
+the earlier seeds' whole runs added. Records written after a run (its
+own findings) are also counted from the cases' signatures
+(``entries_by_todays_records``; the Heat-log match needs the run).
 
 Prints and writes ``rediscovery.json`` into ``--out``: per entry its
 seconds (null: not within the runs), the seed and case that showed it;
@@ -37,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from heat_functional import config  # noqa: E402
+from heat_functional.fuzz import signature  # noqa: E402
 
 DIVERGENCE = 'divergence: '
 
@@ -81,9 +84,37 @@ def rediscovery(summaries, names):
     return found
 
 
-def report(summaries, names):
+def reread(summaries, names, divergences):
+    """rediscovery() as if the records of `divergences`
+    (signature.load_divergences) had been there from the start: each
+    case's signature (fuzz.json keeps it, not the Heat log lines) is
+    matched against them again. A record added after a run (the run's
+    own finding, written up) then counts from the case that showed it."""
+    found = dict.fromkeys(names)
+    offset = 0.0
+    for summary in summaries:
+        rows = sorted((r for r in summary['cases'] if r.get('signature')
+                       and r.get('finished_s') is not None),
+                      key=lambda r: r['finished_s'])
+        for row in rows:
+            for (entry, step), record in sorted(divergences.items()):
+                if entry in found and found[entry] is None and \
+                        record['compare'] != signature.HEAT_LOG and \
+                        signature.matches_divergence(row['signature'],
+                                                     record):
+                    found[entry] = {
+                        'seconds': round(offset + row['finished_s'], 1),
+                        'seed': summary['asked']['seed'],
+                        'case': row['case'], 'step': step}
+        offset += summary['duration_s']
+    return found
+
+
+def report(summaries, names, divergences=None):
     found = rediscovery(summaries, names)
     rediscovered = sorted(name for name, seen in found.items() if seen)
+    now = reread(summaries, names, divergences or
+                 signature.load_divergences())
     return {
         'cores': len(os.sched_getaffinity(0)),
         'seeds': [s['asked']['seed'] for s in summaries],
@@ -98,6 +129,8 @@ def report(summaries, names):
         'rediscovered': len(rediscovered),
         'of': len(names),
         'at_least_half': 2 * len(rediscovered) >= len(names),
+        'entries_by_todays_records': now,
+        'rediscovered_by_todays_records': len([n for n in now if now[n]]),
     }
 
 
@@ -113,6 +146,13 @@ def text(result):
             when = '%7.1f s  (seed %s, case %d, %s)' % (
                 seen['seconds'], seen['seed'], seen['case'], seen['step'])
         lines.append('  %-40s %s' % (name, when))
+    lines.append('with today\'s records, from the cases\' signatures: %d '
+                 'of %d' % (result['rediscovered_by_todays_records'],
+                            result['of']))
+    for name, seen in sorted(result['entries_by_todays_records'].items()):
+        if seen:
+            lines.append('  %-40s %7.1f s  (seed %s, case %d)' % (
+                name, seen['seconds'], seen['seed'], seen['case']))
     return '\n'.join(lines)
 
 

@@ -12,7 +12,7 @@ def summary(seed, duration, first_seen, new=0):
             'duration_s': duration, 'cases_run': 3,
             'cases_per_minute': 3.0, 'verdicts': {'equal': 3},
             'findings': {'new': [{}] * new, 'known': {}},
-            'first_seen': first_seen}
+            'first_seen': first_seen, 'cases': []}
 
 
 def test_each_entry_is_timed_from_the_start_of_the_first_seed():
@@ -47,3 +47,24 @@ def test_fewer_than_half_is_said():
 
 def test_the_entries_are_the_records_of_divergences():
     assert 'nested_output_feeds_sibling' in rediscovery.entries()
+
+
+def test_todays_records_are_read_from_the_cases_signatures():
+    """A record written after the run counts from the case that showed
+    it (its signature is in fuzz.json)."""
+    records = {('a_divergence', 'lifecycle/again'): {
+        'compare': 'exact', 'action': 'update', 'failing': [],
+        'locations': ["resources['R'].status"]}}
+    run = summary('s1', 60.0, {})
+    run['cases'] = [
+        {'case': 3, 'finished_s': 40.0, 'signature': {
+            'action': 'update', 'failing': [], 'incomplete': False,
+            'differences': [["resources['R'].status", 'UPDATE_COMPLETE',
+                             'CREATE_COMPLETE']]}},
+        {'case': 1, 'finished_s': 20.0, 'signature': None}]
+    result = rediscovery.report([run], NAMES, records)
+    assert result['entries']['a_divergence'] is None
+    assert result['entries_by_todays_records']['a_divergence'] == {
+        'seconds': 40.0, 'seed': 's1', 'case': 3,
+        'step': 'lifecycle/again'}
+    assert result['rediscovered_by_todays_records'] == 1
