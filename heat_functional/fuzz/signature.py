@@ -32,7 +32,8 @@ error by which Heat names the divergence's cause (``Circular
 Dependency Found`` for ``none_depends_on_swap``). A record with
 ``any_depth`` matches its locations at any depth of nesting
 (``resources['R']`` is also ``resources['R/N/R']``): its cause strikes
-inside nested stacks too. One cause shows in
+inside nested stacks too (a match at the record's own depth comes
+first). One cause shows in
 many shapes (the step after the swap may fail, or roll back and fail,
 or be a delete), and the log is what they share: a finding whose Heat
 log lines of the step (heat_logs.py) match on every path it names is
@@ -167,14 +168,16 @@ def load_divergences(directory=None):
     return found
 
 
-def matches_divergence(sig, divergence):
-    """Whether a signature is a recorded divergence's (module doc)."""
+def matches_divergence(sig, divergence, at_depth=True):
+    """Whether a signature is a recorded divergence's (module doc); with
+    `at_depth` false, a record's ``any_depth`` is not used (a match at
+    the record's own depth is preferred to one at any depth)."""
     if sig['action'] != divergence['action'] or \
             sig['failing'] != divergence['failing']:
         return False
     locations = {d[0] for d in sig['differences']}
     wanted = set(divergence['locations'])
-    if divergence.get('any_depth'):
+    if divergence.get('any_depth') and at_depth:
         locations = {at_any_depth(x) for x in locations}
         wanted = {at_any_depth(x) for x in wanted}
     if divergence['compare'] == 'incomplete':
@@ -208,10 +211,11 @@ def explain(finding, allowances, divergences):
         return 'known-bug', sorted(finding['known_bugs'])
     sig = unexplained_signature(finding, left)
     for compare in ('exact', 'vary', 'incomplete'):
-        for name, divergence in sorted(divergences.items()):
-            if divergence['compare'] == compare and \
-                    matches_divergence(sig, divergence):
-                return 'divergence', '%s %s' % name
+        for at_depth in (False, True):
+            for name, divergence in sorted(divergences.items()):
+                if divergence['compare'] == compare and \
+                        matches_divergence(sig, divergence, at_depth):
+                    return 'divergence', '%s %s' % name
     for (template, _), divergence in sorted(divergences.items()):
         if divergence['compare'] == HEAT_LOG and \
                 logged(finding, divergence['patterns']):

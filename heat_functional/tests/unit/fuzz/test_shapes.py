@@ -116,11 +116,25 @@ def failed_resource_rolled_back_on_update(case):
         steps[1]['kind'] != 'repair'
 
 
+def conditional_member_updated_by_batch(case):
+    """A group created in batches whose members are providers (which
+    may hold conditional resources)."""
+    for definition in resources(case['steps'][0]).values():
+        policy = (definition.get('update_policy') or {})
+        member = (definition.get('properties') or {}).get(
+            'resource_def') or {}
+        if 'batch_create' in policy and \
+                member.get('type', '').startswith('Fuzz::'):
+            return True
+    return False
+
+
 SHAPES = (none_depends_on_swap, nested_output_feeds_sibling,
           failed_create_rolled_back, nullable_if_false_on_update,
           external_id_back_after_failed_change,
           conditional_resource_updated_unchanged,
-          failed_resource_rolled_back_on_update)
+          failed_resource_rolled_back_on_update,
+          conditional_member_updated_by_batch)
 
 
 @pytest.fixture(scope='module')

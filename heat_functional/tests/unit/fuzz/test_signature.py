@@ -169,7 +169,8 @@ def test_every_divergence_is_loaded():
         'nested_output_feeds_sibling', 'none_depends_on_swap',
         'nullable_if_false_on_update',
         'conditional_resource_updated_unchanged',
-        'failed_resource_rolled_back_on_update'}
+        'failed_resource_rolled_back_on_update',
+        'conditional_member_updated_by_batch'}
 
 
 def test_the_fuzzers_own_finding_is_known_once_recorded():
@@ -240,3 +241,18 @@ def test_at_any_depth_keeps_heats_own_levels():
     assert signature.at_any_depth("events['R/<stack>']") == \
         "events['R/<stack>']"
     assert signature.at_any_depth("outputs['O']") == "outputs['O']"
+
+
+def test_a_batched_groups_conditional_member_is_known_at_create():
+    """Seed rediscover-1's case 74: a member's conditional resource."""
+    differences = [
+        {'location': "events['group1/0/test1']",
+         'legacy': ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE',
+                    'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'],
+         'convergence': ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']},
+        {'location': "resources['group1/0/test1'].status",
+         'legacy': 'UPDATE_COMPLETE', 'convergence': 'CREATE_COMPLETE'}]
+    found = dict(finding(differences, step_kind='create'),
+                 scenario='lifecycle/create')
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'conditional_member_updated_by_batch lifecycle/create')
