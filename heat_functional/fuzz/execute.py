@@ -47,11 +47,15 @@ from heat_functional.results import entry as entry_module
 from heat_functional.results import pairing
 
 SUITE = 'lifecycle'
-#: What a step's message says when Heat did not answer the harness
-#: (urllib's and requests' connection errors and timeouts).
-NO_ANSWER = re.compile(r'URLError|ConnectionError|ConnectTimeout|'
+#: How a step's message begins when Heat did not answer the harness:
+#: the exception (urllib's, http.client's, requests' and keystoneauth's
+#: connection errors and timeouts) as the step recorded it. Only the
+#: beginning: a hang's message ends with Heat's own log lines, which may
+#: name such errors of Heat's.
+NO_ANSWER = re.compile(r'(URLError|ConnectionError|ConnectTimeout|'
                        r'ReadTimeout|TimeoutError|RemoteDisconnected|'
-                       r'Connection refused|Connection reset')
+                       r'ConnectFailure|ConnectionRefusedError|'
+                       r'ConnectionResetError)\b')
 #: What a run of a case may end as (Outcome.status).
 STATUSES = ('equal', 'differs', 'failed-alike', 'unmet', 'error',
             'stopped')
@@ -160,7 +164,7 @@ def no_answer(records):
     for record in records:
         message = record.get('message') or ''
         if record['outcome'] in ('failed', 'error') and \
-                NO_ANSWER.search(message):
+                NO_ANSWER.match(message.strip()):
             return '%s on %s: Heat did not answer (%s)' % (
                 _short(record['scenario']), record['path'],
                 message.strip().splitlines()[0][:300])

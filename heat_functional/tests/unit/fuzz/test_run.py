@@ -164,6 +164,20 @@ def test_a_step_heat_did_not_answer_is_an_error_not_a_finding():
                        '(URLError: <urlopen error timed out>)')
 
 
+def test_a_hang_whose_log_names_a_timeout_is_still_a_finding():
+    case = make_case(0)
+    records = records_of(case, failing=('create', 'convergence'))
+    for r in records:
+        if r['outcome'] == 'failed':
+            r['message'] = ('create: not finished after 600 s\nThe last '
+                            'lines of the log:\n  ERROR ConnectionError: '
+                            'keystone')
+    entries = pairing.compare_pairs(records, PATHS, ALLOWANCES)
+    status, finding, _, _ = execute.first_finding(case, records, entries,
+                                                  PATHS)
+    assert status == 'differs' and finding['failing'] == ['convergence']
+
+
 # -- the run loop -------------------------------------------------------------
 
 class FakeExecutor(object):
