@@ -230,28 +230,25 @@ def _add_cleanup_command(commands):
                          help='list what would be deleted; delete nothing')
 
 
-def _runs(text):
+def _not_negative(text, what):
+    """A whole number of at least 0 from `text`, or a usage error
+    naming `what` it is."""
     try:
         value = int(text)
     except ValueError:
         value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError('expected a number of runs (a '
-                                         'whole number of at least 0), got '
-                                         '%r' % text)
+        raise argparse.ArgumentTypeError('expected %s (a whole number of at '
+                                         'least 0), got %r' % (what, text))
     return value
+
+
+def _runs(text):
+    return _not_negative(text, 'a number of runs')
 
 
 def _whole(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError('expected a case number (a whole '
-                                         'number of at least 0), got %r'
-                                         % text)
-    return value
+    return _not_negative(text, 'a case number')
 
 
 def _some_minutes(text):
