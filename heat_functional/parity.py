@@ -27,8 +27,8 @@ import yaml
 
 ABSENT = '<absent>'
 ALLOWANCE_KEYS = ('id', 'template', 'scenario', 'location', 'legacy',
-                  'convergence', 'convergence_appends', 'reason', 'source',
-                  'examples')
+                  'convergence', 'convergence_appends', 'repeated', 'reason',
+                  'source', 'examples')
 
 
 class AllowanceError(ValueError):
@@ -82,6 +82,13 @@ def load_allowances(path):
                 raise AllowanceError('%s: %r is required: an allowance '
                                      'needs a written reason and a source'
                                      % (where, required))
+        repeated = entry.get('repeated')
+        if repeated is not None and not (
+                'convergence_appends' in entry and type(repeated) is int
+                and repeated >= 1):
+            raise AllowanceError('%s: repeated must be a whole number of '
+                                 'at least 1, with convergence_appends'
+                                 % where)
         locations = entry['location']
         if isinstance(locations, list) and not (locations and all(
                 isinstance(p, str) and p for p in locations)):
@@ -120,17 +127,26 @@ def allowance_matches(allowance, template, scenario, difference):
                                     _value_text(difference[side]))
                     for side in ('legacy', 'convergence')
                     if side in allowance)
-            and _appends(allowance.get('convergence_appends'), difference))
+            and _appends(allowance.get('convergence_appends'),
+                         allowance.get('repeated'), difference))
 
 
-def _appends(tail, difference):
+def _appends(tail, repeated, difference):
     """With ``convergence_appends`` (a list), the convergence value must
-    be exactly the legacy value (a list) followed by that list."""
+    be exactly the legacy value (a list) followed by that list; with
+    ``repeated`` (a number), followed by that list that many times or
+    more."""
     if tail is None:
         return True
     legacy, convergence = difference['legacy'], difference['convergence']
-    return (isinstance(legacy, list) and isinstance(convergence, list) and
-            convergence == legacy + list(tail))
+    if not (isinstance(legacy, list) and isinstance(convergence, list)):
+        return False
+    tail = list(tail)
+    added = convergence[len(legacy):]
+    times, rest = divmod(len(added), len(tail)) if tail else (0, len(added))
+    return (convergence[:len(legacy)] == legacy and rest == 0 and
+            added == tail * times and times >= (repeated or 1) and
+            (repeated is not None or times == 1))
 
 
 def apply_allowances(allowances, template, scenario, found):

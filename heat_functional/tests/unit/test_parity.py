@@ -352,3 +352,41 @@ def test_convergence_appends_covers_only_the_same_sequence_plus_its_tail():
     assert not parity.allowance_matches(rule, 't', 's', other_prefix)
     other_tail = dict(covered, convergence=created + ['DELETE_IN_PROGRESS'])
     assert not parity.allowance_matches(rule, 't', 's', other_tail)
+    twice = dict(covered, convergence=created + ['DELETE_IN_PROGRESS',
+                                                 'DELETE_COMPLETE'] * 2)
+    assert not parity.allowance_matches(rule, 't', 's', twice)
+
+
+def test_repeated_tail_covers_that_many_whole_tails_or_more():
+    pair = ['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']
+    rule = {'id': 'tails', 'location': 'events*', 'reason': 'r',
+            'source': 's', 'convergence_appends': pair, 'repeated': 2}
+    created = ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+
+    def covers(convergence):
+        return parity.allowance_matches(
+            rule, 't', 's', {'location': 'events.res', 'legacy': created,
+                             'convergence': convergence})
+
+    assert covers(created + pair * 2)
+    assert covers(created + pair * 3)
+    assert not covers(created + pair)
+    assert not covers(created + pair * 2 + ['DELETE_IN_PROGRESS'])
+    assert not covers(created + pair + ['DELETE_COMPLETE',
+                                        'DELETE_IN_PROGRESS'])
+    assert not covers(['CREATE_IN_PROGRESS'] + pair * 2)
+
+
+@pytest.mark.parametrize('repeated', [0, True, '2', 1.5])
+def test_repeated_must_be_a_whole_number_with_a_tail(tmp_path, repeated):
+    bad = tmp_path / 'allowances.yaml'
+    bad.write_text(yaml.safe_dump([{
+        'id': 'x', 'location': 'events*', 'reason': 'r', 'source': 's',
+        'convergence_appends': ['DELETE_COMPLETE'], 'repeated': repeated}]))
+    with pytest.raises(parity.AllowanceError, match='repeated'):
+        parity.load_allowances(str(bad))
+    bad.write_text(yaml.safe_dump([{
+        'id': 'x', 'location': 'events*', 'reason': 'r', 'source': 's',
+        'repeated': 2}]))
+    with pytest.raises(parity.AllowanceError, match='repeated'):
+        parity.load_allowances(str(bad))
