@@ -67,6 +67,8 @@ def steps(rng, builder, create):
         kind = rng.choices(names, [KINDS[n] for n in names])[0]
         if failed and rng.random() < 0.6:
             kind = 'repair'
+        elif _changed_ids(result[-1]) and rng.random() < 0.6:
+            kind = 'external-id'  # put back (or change another)
         step = mutate(rng, schemas, builder, result[-1], kind)
         for _ in range(RETRIES):
             if step is not None and not _problems(step, schemas):
@@ -84,6 +86,13 @@ def steps(rng, builder, create):
             step['kind'] == 'fail'
         result.append(step)
     return result
+
+
+def _changed_ids(step):
+    """Names of the adopted resources whose external_id a step changed.
+    """
+    return [n for n, d in (step['template'].get('resources') or {}).items()
+            if str(d.get('external_id', '')).endswith(CHANGED_ID)]
 
 
 def _problems(step, schemas):
@@ -107,6 +116,8 @@ def mutate(rng, schemas, builder, previous, kind):
                                                         {}).items()):
         if (definition.get('properties') or {}).get('fail') is True:
             _runs_last(step['template'], name)  # still failing, or anew
+    for name in _changed_ids(step):
+        _runs_first(step['template'], name)
     return step
 
 
@@ -167,6 +178,31 @@ def _runs_last(template, name):
     if wanted:
         resources[name]['depends_on'] = sorted(
             set(edit.depends_on(resources[name])) | set(wanted))
+
+
+def _runs_first(template, name):
+    """Make every unconditioned resource that `name` does not need
+    depend on it: an adopted resource whose external_id changed, which
+    fails at once (Heat refuses the change in Resource.update, at every
+    update that still asks for it) and cannot itself have depends_on
+    (validity.py). Failing first, it leaves nothing else of the step
+    started on either path; otherwise the two paths' timing decides
+    (see _runs_last): seed rediscover-1's case 58 showed a removed
+    resource deleted on convergence and kept on legacy, and its case 78
+    a nested stack updated on legacy only."""
+    graph = edit.requires(template)
+    needed = set()
+    todo = [name]
+    while todo:
+        for required in graph.get(todo.pop(), ()):
+            if required not in needed:
+                needed.add(required)
+                todo.append(required)
+    resources = template['resources']
+    for other in _top(template):
+        if other != name and other not in needed:
+            resources[other]['depends_on'] = sorted(
+                set(edit.depends_on(resources[other])) | {name})
 
 
 def _again(rng, schemas, builder, step):
