@@ -361,6 +361,11 @@ class Builder(object):
         template = nested.build(resources=self.rng.randint(1, 2))
         for name in nested.params_of('string')[:1]:
             template['parameters'][name].pop('default', None)
+            # an output the input reaches, for a sibling to read
+            # (divergences/nested_output_feeds_sibling)
+            outputs = template.setdefault('outputs', {})
+            outputs[nested.fresh('out', outputs)] = {'value': {
+                'list_join': ['+', [{'get_param': name}] * 2]}}
         self.providers[type_name] = template
         return type_name
 

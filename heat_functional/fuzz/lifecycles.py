@@ -402,10 +402,17 @@ def _nested_input(rng, schemas, builder, step):
                  and resources[n].get('properties')]
     if not providers:
         return False
-    chosen = resources[rng.choice(providers)]
+    name = rng.choice(providers)
+    chosen = resources[name]
     properties = chosen['properties']
-    key = rng.choice(sorted(properties))
-    definition = step['providers'][chosen['type']]['parameters'][key]
+    provider = step['providers'][chosen['type']]
+    read = _read_outputs(template, name)
+    feeding = sorted(set(properties) & _feeding(provider, read))
+    # the trigger of nested_output_feeds_sibling: an input that reaches
+    # an output the sibling reads
+    key = rng.choice(feeding if feeding and rng.random() < 0.8
+                     else sorted(properties))
+    definition = provider['parameters'][key]
     for _ in range(5):
         value = builder.parameter_value(definition, generate.Record(
             '<input>', None))
@@ -413,6 +420,50 @@ def _nested_input(rng, schemas, builder, step):
             properties[key] = value
             return True
     return False
+
+
+def _read_outputs(template, name):
+    """The attributes of resource `name` that its siblings and the
+    outputs read with get_attr."""
+    read = set()
+    todo = [d for n, d in (template.get('resources') or {}).items()
+            if n != name] + [template.get('outputs') or {}]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            attr = node.get('get_attr') if len(node) == 1 else None
+            if isinstance(attr, list) and len(attr) > 1 and \
+                    attr[0] == name and isinstance(attr[1], str):
+                read.add(attr[1])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return read
+
+
+def _feeding(provider, outputs):
+    """The parameters of a provider template that its `outputs` depend
+    on, through its resources' properties too."""
+    resources = provider.get('resources') or {}
+    todo = [(provider.get('outputs') or {}).get(o) for o in sorted(outputs)]
+    found, seen = set(), set()
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if len(node) == 1 and 'get_param' in node:
+                param = node['get_param']
+                param = param[0] if isinstance(param, list) and param \
+                    else param
+                if isinstance(param, str):
+                    found.add(param)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+        for _, target in edit.walk_references(node):
+            if target in resources and target not in seen:
+                seen.add(target)
+                todo.append(resources[target])
+    return found
 
 
 def _external_id(rng, schemas, builder, step):

@@ -303,3 +303,28 @@ def test_suites_are_drawn_apart_from_the_template(monkeypatch):
                for c in every)
     # the templates and lifecycles are the same whatever the suites
     assert [c['steps'] for c in every] == [c['steps'] for c in plain]
+
+
+def test_a_nested_input_change_prefers_an_input_the_sibling_reads():
+    """The trigger of divergences/nested_output_feeds_sibling: the
+    changed input reaches, through the provider's resources too, an
+    output that a sibling reads."""
+    provider = {
+        'parameters': {'fed': {'type': 'string'},
+                       'direct': {'type': 'string'},
+                       'unread': {'type': 'string'}},
+        'resources': {'inner': {'type': 'OS::Heat::Value', 'properties': {
+            'value': {'get_param': 'fed'}}}},
+        'outputs': {'joined': {'value': {'list_join': ['+', [
+            {'get_attr': ['inner', 'value']}, {'get_param': ['direct']}]]}},
+            'other': {'value': {'get_param': 'unread'}}}}
+    template = {'resources': {
+        'left': {'type': 'Fuzz::P1', 'properties': {
+            'fed': 'a', 'direct': 'b', 'unread': 'c'}},
+        'right': {'type': 'OS::Heat::Value', 'properties': {
+            'value': {'get_attr': ['left', 'joined']}}}}}
+    assert lifecycles._read_outputs(template, 'left') == {'joined'}
+    assert lifecycles._read_outputs(template, 'right') == set()
+    assert lifecycles._feeding(provider, {'joined'}) == {'fed', 'direct'}
+    assert lifecycles._feeding(provider, {'other'}) == {'unread'}
+    assert lifecycles._feeding(provider, set()) == set()
