@@ -4,6 +4,8 @@ inherited from the calling run), and waiting for a ``deploy`` child."""
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -20,6 +22,31 @@ DEPLOY_TIMEOUT = 180
 def cli(*args):
     """The command line of ``heat-functional ARGS``."""
     return [sys.executable, '-m', 'heat_functional.cli'] + list(args)
+
+
+def interruptible():
+    """``preexec_fn`` of a child that a test stops with Ctrl-C (SIGINT):
+    the signal's default action back, so that Python turns it into
+    KeyboardInterrupt even when this run was started with SIGINT ignored
+    (nohup, a script's background job), which the child would inherit.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupt(process, timeout=60):
+    """Ctrl-C a child started in a session of its own (and with
+    ``interruptible``), and wait for it. Past `timeout` seconds its whole
+    process group is killed, so that nothing outlives the test, and the
+    test fails saying so."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise AssertionError('%s did not end within %d s of Ctrl-C'
+                             % (' '.join(map(str, process.args[2:5])),
+                                timeout))
 
 
 def cli_env(**variables):

@@ -19,7 +19,6 @@ process registers it) keeps its stack through ``--older-than 0``, and
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 
@@ -54,12 +53,11 @@ def clouds_file(tmp_path_factory):
         helpers.cli('deploy', '--paths', 'legacy', '--db', 'sqlite',
                     '--auth', 'noauth', '--report-dir', str(report_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=helpers.interruptible)
     try:
         yield _wait_for_clouds_file(process, report_dir)
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        helpers.interrupt(process)
     description = json.loads((report_dir / 'deployment.json').read_text())
     assert not processes.alive(
         description['paths']['legacy']['pid'])

@@ -61,7 +61,8 @@ def test_a_stopped_run_leaves_nothing_and_says_why(tmp_path, stop):
         'resource_group', '-n', '2', '--report-dir', str(report_dir),
         '-k', 'test_lifecycle'),
         env=helpers.cli_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=helpers.interruptible)
     cases = report_dir / 'cases'
     deadline = time.monotonic() + 600
     while not (cases.exists() and list(cases.iterdir())):

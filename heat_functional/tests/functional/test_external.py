@@ -12,7 +12,6 @@ stops, nothing it started is left.
 
 import json
 import os
-import signal
 import subprocess
 
 import pytest
@@ -32,12 +31,13 @@ def cloud(tmp_path_factory):
     process = subprocess.Popen(
         helpers.cli('deploy', '--toggles', '--report-dir', str(report_dir)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=helpers.interruptible)
     description_file = report_dir / 'deployment.json'
-    description = helpers.wait_for_deploy(process, report_dir)
-    yield str(description_file), description['clouds_file'], description
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    try:
+        description = helpers.wait_for_deploy(process, report_dir)
+        yield str(description_file), description['clouds_file'], description
+    finally:
+        helpers.interrupt(process)
     pids = [info['pid'] for info in dict(
         description['paths'], **description['toggles']).values()]
     assert not [pid for pid in pids if processes.alive(pid)]

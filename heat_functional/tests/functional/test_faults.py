@@ -133,7 +133,7 @@ def _start_slow_run(tmp_path):
                     '--report-dir', str(report_dir), '-n', '2',
                     '-k', 'test_lifecycle'),
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True)
+        text=True, start_new_session=True, preexec_fn=helpers.interruptible)
     description_file = report_dir / 'deployment.json'
     _wait_for(description_file.exists, 240, 'the deployment')
     description = json.loads(description_file.read_text())

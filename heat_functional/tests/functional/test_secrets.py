@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import stat
 import subprocess
 import threading
@@ -116,7 +115,8 @@ def deployed(tmp_path_factory):
     process = subprocess.Popen(
         helpers.cli('deploy', '--report-dir', str(report_dir)),
         env=helpers.cli_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=helpers.interruptible)
     try:
         description = helpers.wait_for_deploy(process, report_dir)
         # It prints once it has written the description, ending so.
@@ -126,8 +126,7 @@ def deployed(tmp_path_factory):
             printed += process.stdout.readline()
         yield report_dir, description, printed
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        helpers.interrupt(process)
 
 
 def deployment_secrets(description):
