@@ -143,10 +143,9 @@ def _appends(tail, repeated, difference):
         return False
     tail = list(tail)
     added = convergence[len(legacy):]
-    times, rest = divmod(len(added), len(tail)) if tail else (0, len(added))
-    return (convergence[:len(legacy)] == legacy and rest == 0 and
-            added == tail * times and times >= (repeated or 1) and
-            (repeated is not None or times == 1))
+    times = len(added) // len(tail) if tail else 0
+    return (convergence[:len(legacy)] == legacy and added == tail * times
+            and (times >= repeated if repeated else times == 1))
 
 
 def apply_allowances(allowances, template, scenario, found):

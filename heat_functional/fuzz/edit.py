@@ -30,6 +30,32 @@ def walk_references(node):
             yield from walk_references(item)
 
 
+def walk_params(node):
+    """The parameter name of every get_param in a value."""
+    if isinstance(node, dict):
+        if len(node) == 1 and 'get_param' in node:
+            value = node['get_param']
+            yield value[0] if isinstance(value, list) else value
+            return
+        for value in node.values():
+            yield from walk_params(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk_params(item)
+
+
+def needed(graph, name):
+    """The resources `name` needs in a ``requires`` graph, directly or
+    not."""
+    found, todo = set(), [name]
+    while todo:
+        for required in graph.get(todo.pop(), ()):
+            if required not in found:
+                found.add(required)
+                todo.append(required)
+    return found
+
+
 def depends_on(definition):
     """The explicit depends_on of a resource definition, as a list."""
     found = definition.get('depends_on') or []

@@ -365,7 +365,8 @@ class Builder(object):
             # (divergences/nested_output_feeds_sibling)
             outputs = template.setdefault('outputs', {})
             outputs[nested.fresh('out', outputs)] = {'value': {
-                'list_join': ['+', [{'get_param': name}] * 2]}}
+                'list_join': ['+', [{'get_param': name},
+                                    {'get_param': name}]]}}
         self.providers[type_name] = template
         return type_name
 

@@ -190,14 +190,7 @@ def _runs_first(template, name):
     (see _runs_last): seed rediscover-1's case 58 showed a removed
     resource deleted on convergence and kept on legacy, and its case 78
     a nested stack updated on legacy only."""
-    graph = edit.requires(template)
-    needed = set()
-    todo = [name]
-    while todo:
-        for required in graph.get(todo.pop(), ()):
-            if required not in needed:
-                needed.add(required)
-                todo.append(required)
+    needed = edit.needed(edit.requires(template), name)
     resources = template['resources']
     for other in _top(template):
         if other != name and other not in needed:
@@ -445,24 +438,15 @@ def _feeding(provider, outputs):
     """The parameters of a provider template that its `outputs` depend
     on, through its resources' properties too."""
     resources = provider.get('resources') or {}
-    todo = [(provider.get('outputs') or {}).get(o) for o in sorted(outputs)]
+    values = [(provider.get('outputs') or {}).get(o) for o in sorted(outputs)]
     found, seen = set(), set()
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            if len(node) == 1 and 'get_param' in node:
-                param = node['get_param']
-                param = param[0] if isinstance(param, list) and param \
-                    else param
-                if isinstance(param, str):
-                    found.add(param)
-            todo.extend(node.values())
-        elif isinstance(node, list):
-            todo.extend(node)
-        for _, target in edit.walk_references(node):
+    while values:
+        value = values.pop()
+        found.update(p for p in edit.walk_params(value) if isinstance(p, str))
+        for _, target in edit.walk_references(value):
             if target in resources and target not in seen:
                 seen.add(target)
-                todo.append(resources[target])
+                values.append(resources[target])
     return found
 
 

@@ -216,7 +216,7 @@ def _references(node, condition, resources, parameters, where):
     found = []
     for function, target in edit.walk_references(node):
         found += _target(target, condition, resources, where, function)
-    for name in _params(node):
+    for name in edit.walk_params(node):
         if name not in parameters and name not in PSEUDO_PARAMETERS:
             found.append('%s: get_param of no parameter %s' % (where, name))
     return found
@@ -230,19 +230,6 @@ def _target(target, condition, resources, where, how):
         return ['%s: %s names %s, which has condition %s'
                 % (where, how, target, other)]
     return []
-
-
-def _params(node):
-    if isinstance(node, dict):
-        if len(node) == 1 and 'get_param' in node:
-            value = node['get_param']
-            yield value[0] if isinstance(value, list) else value
-            return
-        for value in node.values():
-            yield from _params(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _params(item)
 
 
 def _condition_names(expression, conditions, where):
