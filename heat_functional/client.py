@@ -208,7 +208,8 @@ class StackDriver(object):
         again, up to config.RACE_RESENDS times. A rejection changed
         nothing in Heat, so sending again is safe. Only a rejection that
         went away is recorded (race_resends); one that came back every
-        time is raised as Heat gave it."""
+        time is raised as Heat gave it. Each resend waits a moment first
+        (config.RACE_RESEND_PAUSE, doubled each time)."""
         met = []
         while True:
             try:
@@ -220,6 +221,7 @@ class StackDriver(object):
                     raise
                 met.append({'step': step, 'path': self.path, 'bug': race,
                             'heat_said': said})
+                time.sleep(config.RACE_RESEND_PAUSE * 2 ** (len(met) - 1))
                 continue
             self.race_resends += met
             return result
@@ -414,11 +416,12 @@ class StackDriver(object):
                 for event in reversed(list(listed)[:count])]
 
     def _show(self, stack_id, step):
-        """The stack, or None when Heat answers 404."""
+        """The stack, or None when Heat answers 404; read again while
+        Heat's answer is one a known race explains (send)."""
         try:
             with self._heat_errors(step, (heat_exc.HTTPNotFound,)):
-                return self.heat.stacks.get(identifier(stack_id),
-                                            resolve_outputs=False)
+                return self.send(step, self.heat.stacks.get,
+                                 identifier(stack_id), resolve_outputs=False)
         except heat_exc.HTTPNotFound:
             return None
 

@@ -116,6 +116,10 @@ LOCK_RETRY_TIMEOUT = 30.0
 #: client.StackDriver.send). A rejection that comes back every time is
 #: the template's, and is reported as Heat gave it.
 RACE_RESENDS = 2
+#: Seconds before the first resend of such a request, doubled before each
+#: next one: a race that lasts while Heat writes a stack's rows (the legacy
+#: engine shows a stack it is still storing) has gone by a moment later.
+RACE_RESEND_PAUSE = 0.2
 #: The PostgreSQL role the harness reads Heat's rows with (flags, event
 #: timelines): read-only, and named in the title of the backends that
 #: serve it, so that their CPU counts as the harness's.

@@ -1,9 +1,10 @@
 """The races known-bugs.yaml lets the driver resend past are still Heat's.
 
 Each ``resend`` entry names its evidence: ``tools/heat_races.py`` shows
-the race against the installed Heat alone, with no deployment and no
-harness. When Heat fixes a race, this test fails and says which entry
-should go, so that no resend outlives the bug that justified it.
+the race against the installed Heat, through Heat's own code or over its
+API on cells of its own, with no harness in between. When Heat fixes a
+race, this test fails and says which entry should go, so that no resend
+outlives the bug that justified it.
 """
 
 import os
@@ -14,7 +15,11 @@ from heat_functional import known_bugs
 from heat_functional.tests.functional import helpers
 
 #: known-bugs.yaml id -> the heat_races.py command that shows it.
-REPRODUCERS = {'yaql-parser-shared-by-threads': 'yaql'}
+REPRODUCERS = {
+    'yaql-parser-shared-by-threads': 'yaql',
+    'legacy-update-stores-new-environment-with-old-template':
+        'dropped-parameter',
+}
 
 
 def test_every_race_has_a_reproducer():

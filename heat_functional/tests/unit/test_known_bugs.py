@@ -28,6 +28,17 @@ SEEN = ('Heat answered 400 (StackValidationFailed): '
         'unexpected end of statement.')
 
 
+DROPPED_PARAMETER = 'legacy-update-stores-new-environment-with-old-template'
+#: What Heat said in the CI run that showed it (the restore's wait).
+SEEN_DROPPED = ('Heat answered 400 (UserParameterMissing): The Parameter '
+                '(heat_functional_after_snapshot_value) was not provided.')
+
+
+@pytest.fixture(autouse=True)
+def no_pause(monkeypatch):
+    monkeypatch.setattr(config, 'RACE_RESEND_PAUSE', 0)
+
+
 def heat_error(cls, message, kind='StackValidationFailed'):
     body = {'error': {'message': message, 'type': kind}}
     return cls(message=json.dumps(body))
@@ -56,8 +67,15 @@ def test_the_yaql_race_explains_what_heat_said_when_it_showed():
                            "'lexmatch'", 400) == YAQL_RACE
 
 
+def test_the_dropped_parameter_explains_what_heat_said_when_it_showed():
+    assert known_bugs.race(SEEN_DROPPED, 400) == DROPPED_PARAMETER
+
+
 @pytest.mark.parametrize('message, status', [
     (SEEN, 500),
+    (SEEN_DROPPED, 500),
+    ('Heat answered 400 (StackValidationFailed): The Parameter (p) was '
+     'invalid: not a number', 400),
     ('Heat answered 400 (StackValidationFailed): The Resource Type '
      '(OS::No::Thing) could not be found.', 400),
     ('Bad expression Lexical error: illegal character', 400),
@@ -123,6 +141,59 @@ def test_any_other_rejection_is_not_sent_again():
     with pytest.raises(client.Rejected):
         driver.call('create', create)
     assert len(create.calls) == 1
+    assert driver.race_resends == []
+
+
+def test_each_resend_waits_twice_as_long_as_the_one_before(monkeypatch):
+    monkeypatch.setattr(config, 'RACE_RESEND_PAUSE', 0.2)
+    monkeypatch.setattr(config, 'RACE_RESENDS', 3)
+    pauses = []
+    monkeypatch.setattr(client.time, 'sleep', pauses.append)
+    driver = client.StackDriver(Deployment(), 'legacy', 'team')
+    driver.call('create', answers(race_error(), race_error(), race_error(),
+                                  {'stack': {'id': 's1'}}))
+    assert pauses == [0.2, 0.4, 0.8]
+
+
+class ShownStacks(object):
+    """stacks.get answering each call with the next of `answers`."""
+
+    def __init__(self, *answers):
+        self.get = answers_with_keywords(*answers)
+
+
+def answers_with_keywords(*script):
+    function = answers(*script)
+
+    def get(stack_id, **kwargs):
+        return function(stack_id)
+    get.calls = function.calls
+    return get
+
+
+def dropped_parameter_error():
+    return heat_error(heat_exc.HTTPBadRequest, 'The Parameter (p) was not '
+                      'provided.', kind='UserParameterMissing')
+
+
+def test_a_wait_reads_the_stack_again_past_the_dropped_parameter():
+    finished = Stack()
+    finished.status = 'COMPLETE'
+    stacks = ShownStacks(dropped_parameter_error(), finished)
+    driver = client.StackDriver(Deployment(Heat(stacks)), 'legacy', 't')
+    assert driver._show('s1', 'restore') is finished
+    assert len(stacks.get.calls) == 2
+    assert [(r['step'], r['bug']) for r in driver.race_resends] == [
+        ('restore', DROPPED_PARAMETER)]
+
+
+def test_a_parameter_missing_every_time_is_heats_answer():
+    stacks = ShownStacks(*[dropped_parameter_error()] *
+                         (config.RACE_RESENDS + 1))
+    driver = client.StackDriver(Deployment(Heat(stacks)), 'legacy', 't')
+    with pytest.raises(client.Rejected) as raised:
+        driver._show('s1', 'restore')
+    assert 'The Parameter (p) was not provided' in str(raised.value)
     assert driver.race_resends == []
 
 
