@@ -47,6 +47,18 @@ import yaml
 
 from heat_functional import references
 
+#: PyYAML's safe loader, on libyaml's parser when PyYAML was built with
+#: it (as Heat's own template parser is): the same documents, parsed
+#: about ten times faster; every worker of a run parses the whole corpus.
+SAFE_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
+def load_yaml(stream):
+    """A YAML document (str, bytes or an open file), as yaml.safe_load
+    reads it."""
+    return yaml.load(stream, Loader=SAFE_LOADER)
+
+
 TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template')
 LIFECYCLE_SUFFIX = '.lifecycle.yaml'
 ENV_SUFFIX = '.env.yaml'
@@ -377,7 +389,7 @@ def read_lifecycle(template_path):
         return {}
     try:
         with open(path) as f:
-            declaration = yaml.safe_load(f) or {}
+            declaration = load_yaml(f) or {}
     except yaml.YAMLError as err:
         raise CorpusError('%s: not valid YAML: %s' % (path, err))
     validate_lifecycle(declaration, path)

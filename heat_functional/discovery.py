@@ -28,6 +28,7 @@ does not exist, or a root whose YAML cannot be read, fails only the
 cases of the templates concerned, naming the file, when they load it.
 """
 
+import functools
 import json
 import os
 
@@ -137,6 +138,36 @@ def survey(directory, environments=()):
     return found
 
 
+def cached_survey(directory, environments=()):
+    """survey(directory, environments), made once per process while no
+    file of the directory (or environment) changes: a run's suites all
+    parametrise from the corpus, and each pytest worker collects them
+    all. The Survey is shared: callers must not change it."""
+    environments = tuple(environments)
+    return _survey_of(directory, environments,
+                      _fingerprint(directory, environments))
+
+
+@functools.lru_cache(maxsize=4)
+def _survey_of(directory, environments, fingerprint):
+    return survey(directory, list(environments))
+
+
+def _fingerprint(directory, environments):
+    """Each file's relative path, size and modification time."""
+    files = [os.path.join(directory, relative)
+             for relative in _walk(directory)] + list(environments)
+    return tuple((path,) + _stat(path) for path in files)
+
+
+def _stat(path):
+    try:
+        status = os.stat(path)
+    except OSError:
+        return (None, None)
+    return (status.st_size, status.st_mtime_ns)
+
+
 def write(report_dir, found):
     """Write what discovery found (Survey.to_dict) into the report
     directory, atomically; returns its path."""
@@ -200,7 +231,7 @@ def _parse(found, relative):
     error noted in found.unreadable."""
     try:
         with open(_absolute(found, relative), 'rb') as f:
-            body = yaml.safe_load(f)
+            body = corpus.load_yaml(f)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
         found.unreadable[relative] = 'not valid YAML: %s' % (
             ' '.join(str(error).split()))
@@ -426,7 +457,7 @@ def _settings(found):
                                            config.SUITE_SETTINGS_FILE)
     try:
         with open(path) as f:
-            settings = yaml.safe_load(f) or {}
+            settings = corpus.load_yaml(f) or {}
     except yaml.YAMLError as error:
         raise corpus.CorpusError('%s: not valid YAML: %s' % (where, error))
     if not isinstance(settings, dict) or set(settings) - set(SETTINGS_KEYS):

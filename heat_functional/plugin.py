@@ -68,10 +68,16 @@ def templates_dir():
     return spec().templates_dir
 
 
+def corpus_survey():
+    """The survey of the run's template directory (discovery), read once
+    per process for every suite."""
+    return discovery.cached_survey(templates_dir(), spec().environments)
+
+
 def selected_templates():
     """The corpus, limited to ``--only``'s templates when given, and to
     this shard's (``--shard``, shards.py) when sharded."""
-    chosen = corpus.select(discovery.discover(templates_dir()),
+    chosen = corpus.select(corpus_survey().templates,
                            spec().only_templates())
     assignment = spec().shard
     if assignment is None:
@@ -96,8 +102,7 @@ def suite_templates(suite):
               'probe': spec().probe_templates}[suite](shipped)
     if shipped or chosen is not None:
         return chosen
-    named = discovery.survey(
-        directory, list(spec().environments)).suites.get(suite)
+    named = corpus_survey().suites.get(suite)
     return None if named is None else tuple(named)
 
 
@@ -178,8 +183,7 @@ def _write_corpus(directory):
     that cannot be run writes none (its collection fails, saying why)."""
     discovery.remove(directory)
     try:
-        found = discovery.survey(templates_dir(),
-                                 list(spec().environments))
+        found = corpus_survey()
     except corpus.CorpusError:
         return
     discovery.write(directory, found)

@@ -86,9 +86,11 @@ def slug(name):
     return re.sub(r'[^A-Za-z0-9_.]+', '_', name.strip().lower()).strip('_')
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as strings, as Heat's template parser
-    does: ``heat_template_version: 2021-04-16`` stays what Heat is sent."""
+class _Loader(getattr(yaml, 'CSafeLoader', yaml.SafeLoader)):
+    """Safe YAML (on libyaml's parser where PyYAML has it, as Heat's
+    template parser is) that keeps dates as strings, as Heat's template
+    parser does: ``heat_template_version: 2021-04-16`` stays what Heat is
+    sent."""
 
 
 _Loader.yaml_implicit_resolvers = {

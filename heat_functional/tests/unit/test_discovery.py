@@ -407,3 +407,32 @@ def test_corpus_json_is_written_and_read_back(tmp_path):
     discovery.remove(str(reports))
     discovery.remove(str(reports))
     assert discovery.read(str(reports)) is None
+
+
+# -- one survey per process ------------------------------------------------
+
+def test_an_unchanged_directory_is_surveyed_once(tmp_path):
+    write(tmp_path, 'one.yaml', hot(a='OS::Heat::None'))
+    first = discovery.cached_survey(str(tmp_path))
+    assert discovery.cached_survey(str(tmp_path)) is first
+    assert [t.name for t in first.templates] == ['one']
+
+
+@pytest.mark.parametrize('change', ['add', 'edit', 'environment'])
+def test_a_changed_file_is_surveyed_again(tmp_path, change):
+    write(tmp_path, 'one.yaml', hot(a='OS::Heat::None'))
+    environment = write(tmp_path.parent, 'all.env.yaml',
+                        'parameter_defaults: {}\n')
+    first = discovery.cached_survey(str(tmp_path), [environment])
+    if change == 'add':
+        write(tmp_path, 'two.yaml', hot(b='OS::Heat::None'))
+    elif change == 'edit':
+        write(tmp_path, 'one.yaml', hot(a='OS::Heat::None',
+                                        b='OS::Heat::None'))
+    else:
+        write(tmp_path.parent, 'all.env.yaml',
+              'parameter_defaults: {x: 1}\n')
+    again = discovery.cached_survey(str(tmp_path), [environment])
+    assert again is not first
+    assert again.to_dict() == discovery.survey(
+        str(tmp_path), [environment]).to_dict()
