@@ -105,6 +105,27 @@ def cloud_client(region):
         endpoint_override=region.get_endpoint('orchestration'))
 
 
+def password_session(auth):
+    """A keystoneauth session of a clouds.yaml cloud's password ``auth``
+    (auth_url, username, password, project and domain names), as
+    openstacksdk makes for ``auth_type: password``, without loading
+    openstacksdk's configuration (most of a worker's CPU for its first
+    client)."""
+    from keystoneauth1.identity import generic
+    session = ks_session.Session(auth=generic.Password(**auth),
+                                 app_name=config.USER_AGENT)
+    return without_environment(session, auth.get('auth_url'))
+
+
+def session_client(session, region_name, interface):
+    """A python-heatclient v1 client that finds Heat in the catalog of
+    the session's token: the orchestration endpoint of that region and
+    interface."""
+    return heat_client_module.Client(
+        '1', session=session, service_type='orchestration',
+        interface=interface, region_name=region_name)
+
+
 def heat_message(error):
     """What Heat said, in one line, from a heatclient or keystoneauth error;
     an authentication failure names keystone, not Heat."""

@@ -23,6 +23,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 import urllib.error
 
@@ -394,6 +395,42 @@ def interrupt_main(message):
     os.kill(os.getpid(), signal.SIGINT)
 
 
+#: (clouds.yaml, its mtime, cloud) -> the cloud's entry with its session.
+_OWN_CLOUDS = {}
+_OWN_CLOUDS_LOCK = threading.Lock()
+
+
+def own_cloud(clouds_file, cloud):
+    """A cloud of the clouds.yaml the embedded keystone wrote
+    (keystone.clouds: password auth, a region and an interface), with
+    the one keystoneauth session (and token) this process uses for it,
+    as external.shared_region gives for any cloud. The harness wrote the
+    file, so it is read as it was written, without openstacksdk."""
+    try:
+        stamp = os.stat(clouds_file).st_mtime_ns
+    except OSError as error:
+        raise base.DeploymentError('clouds.yaml of the embedded keystone: '
+                                   '%s' % error)
+    key = (clouds_file, stamp, cloud)
+    with _OWN_CLOUDS_LOCK:
+        if key not in _OWN_CLOUDS:
+            _OWN_CLOUDS[key] = _read_own_cloud(clouds_file, cloud)
+        return _OWN_CLOUDS[key]
+
+
+def _read_own_cloud(clouds_file, cloud):
+    import yaml
+    from heat_functional import client
+    with open(clouds_file) as f:
+        entry = (yaml.safe_load(f) or {}).get('clouds', {}).get(cloud)
+    if not entry or entry.get('auth_type', 'password') != 'password':
+        raise base.DeploymentError('%s has no password cloud %r'
+                                   % (clouds_file, cloud))
+    return {'session': client.password_session(entry['auth']),
+            'region_name': entry.get('region_name'),
+            'interface': entry.get('interface', 'public')}
+
+
 class EmbeddedDeployment(base.Deployment):
     """A handle on embedded cells, from their description."""
 
@@ -401,10 +438,10 @@ class EmbeddedDeployment(base.Deployment):
         from heat_functional import client
         if self.description.get('auth') != 'keystone':
             return client.heat_client(self.endpoint(path))
-        from heat_functional.deployment import external
-        region = external.shared_region(self.path_info(path)['cloud'],
-                                        self.description['clouds_file'])
-        return client.cloud_client(region)
+        cloud = own_cloud(self.description['clouds_file'],
+                          self.path_info(path)['cloud'])
+        return client.session_client(cloud['session'], cloud['region_name'],
+                                     cloud['interface'])
 
     def _control_secret(self):
         """The run's control secret, from the file the description names."""
