@@ -95,6 +95,19 @@ def _changed_ids(step):
             if str(d.get('external_id', '')).endswith(CHANGED_ID)]
 
 
+def _removes_while_refused(previous, step):
+    """Whether a step that Heat refuses at once (an adopted resource's
+    external_id still changed) also removes resources. Both engines
+    start removing a resource that no other needs as the update starts,
+    beside the refused one, and a depends_on cannot order a resource
+    that the template no longer has: whether it is gone when the refusal
+    stops the update is the engines' timing (seed rediscover-1's case
+    58: removed on convergence only)."""
+    kept = step['template'].get('resources') or {}
+    removed = set(previous['template'].get('resources') or {}) - set(kept)
+    return bool(removed and _changed_ids(step))
+
+
 def _problems(step, schemas):
     found = validity.problems(step['template'], step['providers'],
                               schemas)
@@ -110,7 +123,7 @@ def mutate(rng, schemas, builder, previous, kind):
             'providers': copy.deepcopy(previous['providers']),
             'parameters': dict(previous['parameters'])}
     changed = MUTATIONS[kind](rng, schemas, builder, step)
-    if not changed:
+    if not changed or _removes_while_refused(previous, step):
         return None
     for name, definition in sorted(step['template'].get('resources',
                                                         {}).items()):

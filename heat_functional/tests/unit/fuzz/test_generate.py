@@ -328,3 +328,56 @@ def test_a_nested_input_change_prefers_an_input_the_sibling_reads():
     assert lifecycles._feeding(provider, {'joined'}) == {'fed', 'direct'}
     assert lifecycles._feeding(provider, {'other'}) == {'unread'}
     assert lifecycles._feeding(provider, set()) == set()
+
+
+#: Python types a software config input's default may have, per type.
+INPUT_TYPES = {'String': str, 'Number': int, 'Boolean': bool, 'Json': dict,
+               'CommaDelimitedList': str}
+
+
+def test_a_typed_input_default_is_of_its_type():
+    """Heat checks a software config input's default against its type
+    when the resource is created (software_config_io.InputConfig)."""
+    seen = set()
+    for case in cases(300):
+        for definition in resource_definitions(case):
+            for entry in (definition.get('properties') or {}).get(
+                    'inputs') or ():
+                if isinstance(entry, dict) and 'type' in entry and \
+                        'default' in entry:
+                    assert isinstance(entry['default'],
+                                      INPUT_TYPES[entry['type']]), entry
+                    seen.add(entry['type'])
+    assert seen
+
+
+@pytest.mark.parametrize('values, expected', [
+    ({'type': 'Number', 'default': {'k': 'kilo'}}, int),
+    ({'type': 'Boolean', 'default': 'alpha'}, bool),
+    ({'type': 'Json', 'default': 3}, dict),
+    ({'type': 'CommaDelimitedList', 'default': {}}, str),
+    ({'type': 'Unheard', 'default': 'alpha'}, None),
+])
+def test_typed_default_follows_the_type(values, expected):
+    import random
+    builder = generate.Builder(random.Random(1), SCHEMAS, '2018-08-31')
+    typed = builder.typed_default(values)
+    if expected is None:
+        assert 'default' not in typed
+    else:
+        assert isinstance(typed['default'], expected)
+    assert builder.typed_default({'default': [1]}) == {'default': [1]}
+
+
+def test_no_step_heat_refuses_at_once_removes_a_resource():
+    """Removing a resource races an external_id change that Heat
+    refuses at once (lifecycles._removes_while_refused)."""
+    refused = 0
+    for case in cases(300):
+        for previous, step in zip(case['steps'], case['steps'][1:]):
+            if not lifecycles._changed_ids(step):
+                continue
+            refused += 1
+            assert set(previous['template']['resources']) <= set(
+                step['template']['resources']), (case['name'], step['name'])
+    assert refused > 5
