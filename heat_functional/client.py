@@ -98,11 +98,9 @@ def cloud_client(region):
     interface, and its orchestration endpoint override if it has one."""
     session = without_environment(region.get_session(), (
         region.config.get('auth') or {}).get('auth_url'))
-    return heat_client_module.Client(
-        '1', session=session, service_type='orchestration',
-        interface=region.get_interface(),
-        region_name=region.get_region_name('orchestration'),
-        endpoint_override=region.get_endpoint('orchestration'))
+    return session_client(session, region.get_region_name('orchestration'),
+                          region.get_interface(),
+                          region.get_endpoint('orchestration'))
 
 
 def password_session(auth):
@@ -117,13 +115,15 @@ def password_session(auth):
     return without_environment(session, auth.get('auth_url'))
 
 
-def session_client(session, region_name, interface):
+def session_client(session, region_name, interface,
+                   endpoint_override=None):
     """A python-heatclient v1 client that finds Heat in the catalog of
-    the session's token: the orchestration endpoint of that region and
-    interface."""
+    the session's token (the orchestration endpoint of that region and
+    interface), or at endpoint_override."""
     return heat_client_module.Client(
         '1', session=session, service_type='orchestration',
-        interface=interface, region_name=region_name)
+        interface=interface, region_name=region_name,
+        endpoint_override=endpoint_override)
 
 
 def heat_message(error):

@@ -158,20 +158,20 @@ def reads_during_update(heat, name):
 
 
 def _on_each_path(description, name):
+    from heat_functional import config
     from heat_functional import deployment
     handle = deployment.attach(description)
     return {path: reads_during_update(handle.client(path), name)
-            for path in ('legacy', 'convergence')}
+            for path in config.PATH_NAMES}
 
 
 def dropped_parameter(args):
+    from heat_functional import deployment
     name = 'heat-races-dropped-parameter-%d' % os.getpid()
     if args.deployment:
-        from heat_functional import deployment
         seen = _on_each_path(deployment.load_description(args.deployment),
                              name)
     else:
-        from heat_functional import deployment
         with tempfile.TemporaryDirectory() as report_dir:
             with deployment.owner_for('embedded', report_dir, db='sqlite',
                                       auth='noauth') as cells:
@@ -203,9 +203,9 @@ def main(argv=None):
         help='legacy-update-stores-new-environment-with-old-template')
     dropped.add_argument('--deployment', metavar='FILE',
                          help='the deployment.json of running cells')
-    dropped.set_defaults(run=dropped_parameter, threads=2, parses=1)
+    dropped.set_defaults(run=dropped_parameter)
     args = parser.parse_args(argv)
-    if args.threads < 2 or args.parses < 1:
+    if args.run is yaql and (args.threads < 2 or args.parses < 1):
         parser.error('--threads must be at least 2, --parses at least 1')
     return args.run(args)
 

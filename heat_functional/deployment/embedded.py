@@ -23,7 +23,6 @@ import os
 import secrets
 import signal
 import sys
-import threading
 import time
 import urllib.error
 
@@ -395,9 +394,8 @@ def interrupt_main(message):
     os.kill(os.getpid(), signal.SIGINT)
 
 
-#: (clouds.yaml, its mtime, cloud) -> the cloud's entry with its session.
+#: (cloud, clouds.yaml, its mtime) -> the cloud's entry with its session.
 _OWN_CLOUDS = {}
-_OWN_CLOUDS_LOCK = threading.Lock()
 
 
 def own_cloud(clouds_file, cloud):
@@ -406,23 +404,20 @@ def own_cloud(clouds_file, cloud):
     the one keystoneauth session (and token) this process uses for it,
     as external.shared_region gives for any cloud. The harness wrote the
     file, so it is read as it was written, without openstacksdk."""
+    from heat_functional.deployment import external
+    return external.once_per_cloud(_OWN_CLOUDS, cloud, clouds_file,
+                                   _read_own_cloud)
+
+
+def _read_own_cloud(cloud, clouds_file):
+    import yaml
+    from heat_functional import client
     try:
-        stamp = os.stat(clouds_file).st_mtime_ns
+        with open(clouds_file) as f:
+            entry = (yaml.safe_load(f) or {}).get('clouds', {}).get(cloud)
     except OSError as error:
         raise base.DeploymentError('clouds.yaml of the embedded keystone: '
                                    '%s' % error)
-    key = (clouds_file, stamp, cloud)
-    with _OWN_CLOUDS_LOCK:
-        if key not in _OWN_CLOUDS:
-            _OWN_CLOUDS[key] = _read_own_cloud(clouds_file, cloud)
-        return _OWN_CLOUDS[key]
-
-
-def _read_own_cloud(clouds_file, cloud):
-    import yaml
-    from heat_functional import client
-    with open(clouds_file) as f:
-        entry = (yaml.safe_load(f) or {}).get('clouds', {}).get(cloud)
     if not entry or entry.get('auth_type', 'password') != 'password':
         raise base.DeploymentError('%s has no password cloud %r'
                                    % (clouds_file, cloud))

@@ -79,15 +79,21 @@ def shared_region(cloud, clouds_file=None):
     renews its token itself when keystone refuses it or it nears expiry;
     keystoneauth serialises that, so threads may share it. A clouds.yaml
     that changes gives a new region."""
+    return once_per_cloud(_SHARED_REGIONS, cloud, clouds_file, cloud_region)
+
+
+def once_per_cloud(cache, cloud, clouds_file, make):
+    """make(cloud, clouds_file), kept in `cache` for this process until
+    the clouds.yaml changes (its modification time)."""
     try:
         stamp = os.stat(clouds_file).st_mtime_ns if clouds_file else None
     except OSError:
         stamp = None
     key = (cloud, clouds_file, stamp)
     with _SHARED_LOCK:
-        if key not in _SHARED_REGIONS:
-            _SHARED_REGIONS[key] = cloud_region(cloud, clouds_file)
-        return _SHARED_REGIONS[key]
+        if key not in cache:
+            cache[key] = make(cloud, clouds_file)
+        return cache[key]
 
 
 def check_credentials(description):

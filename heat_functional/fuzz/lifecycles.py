@@ -200,9 +200,9 @@ def _runs_first(template, name):
     update that still asks for it) and cannot itself have depends_on
     (validity.py). Failing first, it leaves nothing else of the step
     started on either path; otherwise the two paths' timing decides
-    (see _runs_last): seed rediscover-1's case 58 showed a removed
-    resource deleted on convergence and kept on legacy, and its case 78
-    a nested stack updated on legacy only."""
+    (see _runs_last): seed rediscover-1's case 78 showed a nested stack
+    updated on legacy only. A resource the step removes cannot be
+    ordered so: _removes_while_refused."""
     needed = edit.needed(edit.requires(template), name)
     resources = template['resources']
     for other in _top(template):

@@ -63,6 +63,7 @@ from gabbi import suitemaker
 from gabbi import utils as gabbi_utils
 
 from heat_functional import config as settings
+from heat_functional import corpus
 
 #: Keys a test may give in per_path besides the path names.
 PER_PATH_REASON = 'reason'
@@ -86,7 +87,7 @@ def slug(name):
     return re.sub(r'[^A-Za-z0-9_.]+', '_', name.strip().lower()).strip('_')
 
 
-class _Loader(getattr(yaml, 'CSafeLoader', yaml.SafeLoader)):
+class _Loader(corpus.SAFE_LOADER):
     """Safe YAML (on libyaml's parser where PyYAML has it, as Heat's
     template parser is) that keeps dates as strings, as Heat's template
     parser does: ``heat_template_version: 2021-04-16`` stays what Heat is
