@@ -539,8 +539,10 @@ def pytest_command(args, report_dir, suites=SCENARIOS_DIR,
     if args.workers not in ('0', ''):
         # A worker that dies stops the run (plugin.pytest_testnodedown):
         # its cases and their stacks cannot be taken over by another.
+        # The plugin orders the groups by cost (costs.py); pytest-xdist
+        # keeps that order only when told not to sort by size.
         argv += ['-n', args.workers, '--dist', 'loadgroup',
-                 '--max-worker-restart', '0']
+                 '--no-loadscope-reorder', '--max-worker-restart', '0']
     if args.keyword:
         argv += ['-k', args.keyword]
     return argv + list(args.pytest_args)

@@ -349,6 +349,9 @@ ALLOWANCES_FILE = os.path.join(PACKAGE_DIR, 'parity-allowances.yaml')
 #: Heat bugs the flag checks and the requests know (see the file's
 #: header).
 KNOWN_BUGS_FILE = os.path.join(PACKAGE_DIR, 'known-bugs.yaml')
+#: Each case's seconds, measured on a main job (costs.py): the order in
+#: which a run with workers hands out its cases, longest first.
+CASE_COSTS_FILE = os.path.join(PACKAGE_DIR, 'case-costs.json')
 #: The known divergences of the two paths, one template each
 #: (divergences/README.rst); the fuzzer counts a finding they explain.
 DIVERGENCES_DIR = os.path.join(os.path.dirname(PACKAGE_DIR), 'divergences')

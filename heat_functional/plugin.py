@@ -31,6 +31,7 @@ from heat_functional import case as case_module
 from heat_functional import client
 from heat_functional import config as settings
 from heat_functional import corpus
+from heat_functional import costs
 from heat_functional import deployment as deployment_module
 from heat_functional import discovery
 from heat_functional import live_runs
@@ -193,12 +194,27 @@ def pytest_collection_modifyitems(config, items):
     """A suite left with nothing to parametrise has no case: deselect
     pytest's placeholder for it (plan.nothing_to_run) rather than plan a
     case that cannot run. A shard other than the first deselects the
-    cases of no template (the first shard runs them: shards.py)."""
+    cases of no template (the first shard runs them: shards.py). In a
+    pytest-xdist worker, the groups are put in the order they are to be
+    handed out: the longest first (costs.py)."""
     empty = [item for item in items if plan.nothing_to_run(item) or
              not _in_shard(item)]
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [item for item in items if item not in empty]
+    if hasattr(config, 'workerinput'):
+        # A pytest-xdist worker's order is the order the controller hands
+        # the groups out in (--no-loadscope-reorder): longest first.
+        items[:] = costs.longest_first(items, xdist_group_of,
+                                       plan.key_of_item, costs.shipped())
+
+
+def xdist_group_of(item):
+    """The pytest-xdist group an item is marked with, or None."""
+    mark = item.get_closest_marker('xdist_group')
+    if mark is None:
+        return None
+    return mark.args[0] if mark.args else mark.kwargs.get('name')
 
 
 def _in_shard(item):

@@ -112,6 +112,8 @@ def test_pytest_command_with_workers_and_keyword(tmp_path):
     assert argv[1:4] == ['-m', 'pytest', cli.SCENARIOS_DIR]
     assert argv[argv.index('-n') + 1] == '3'
     assert argv[argv.index('--dist') + 1] == 'loadgroup'
+    # The groups go out in the plugin's order: longest first (costs.py).
+    assert '--no-loadscope-reorder' in argv
     assert argv[argv.index('--max-worker-restart') + 1] == '0'
     assert argv[argv.index('-k') + 1] == 'group'
     assert argv[argv.index('--junitxml') + 1] == str(tmp_path / 'junit.xml')
