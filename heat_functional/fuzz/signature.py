@@ -136,8 +136,11 @@ def load_divergences(directory=None):
     """{(template, scenario): record} of divergences/expected.json:
     the step's action, its failing paths, its generalised locations,
     and how they compare (test_known_divergences reads the file so):
-    ``exact``; ``vary`` (at least these); ``incomplete`` (none listed:
-    one path left no observation to compare)."""
+    ``exact``; ``vary`` (at least these, and at least one difference of
+    each of the record's ``shapes``: a generalised location with both
+    paths' value kinds, for a divergence that strikes different
+    resources from run to run); ``incomplete`` (none listed: one path
+    left no observation to compare)."""
     directory = directory or config.DIVERGENCES_DIR
     with open(os.path.join(directory, 'expected.json')) as f:
         expected = json.load(f)
@@ -162,6 +165,8 @@ def load_divergences(directory=None):
                 'failing': sorted(failing.get(scenario, ())),
                 'locations': sorted({generalise(x)
                                      for x in locations or []}),
+                'shapes': sorted(tuple(shape) for shape in (
+                    record.get('shapes') or {}).get(scenario, ())),
                 'compare': 'vary' if scenario in vary else (
                     'exact' if locations else 'incomplete'),
             }
@@ -183,7 +188,8 @@ def matches_divergence(sig, divergence, at_depth=True):
     if divergence['compare'] == 'incomplete':
         return sig['incomplete'] or not locations
     if divergence['compare'] == 'vary':
-        return locations >= wanted
+        shapes = {tuple(d) for d in sig['differences']}
+        return locations >= wanted and shapes >= set(divergence['shapes'])
     return locations == wanted
 
 

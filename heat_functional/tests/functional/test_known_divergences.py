@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 
+from heat_functional.fuzz import signature
 from heat_functional.tests.functional import helpers
 
 DIVERGENCES = os.path.join(helpers.ROOT, 'divergences')
@@ -51,11 +52,11 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr
     report = json.loads((report_dir / 'report.json').read_text())
 
-    differing = {(e['template'], e['scenario']):
-                 {d['location'] for d in e['differences']
-                  if not d['allowed_by']}
-                 for e in report['parity']
-                 if not e['equal'] and not e['allowed']}
+    left = {(e['template'], e['scenario']):
+            [d for d in e['differences'] if not d['allowed_by']]
+            for e in report['parity'] if not e['equal'] and not e['allowed']}
+    differing = {pair: {d['location'] for d in found}
+                 for pair, found in left.items()}
     failing = {(c['template'], c['scenario'], c['path'])
                for c in report['cases'] if c['outcome'] != 'passed'}
     expected_differences, expected_failing, vary = recorded()
@@ -64,12 +65,30 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
         assert differing[pair] == expected_differences[pair], pair
     for pair in vary:
         assert differing[pair] >= expected_differences[pair], pair
+    for pair, wanted in shapes().items():
+        seen = {(signature.generalise(d['location']),
+                 signature.value_kind(d['legacy']),
+                 signature.value_kind(d['convergence']))
+                for d in left[pair]}
+        assert seen >= wanted, (pair, sorted(seen))
     assert failing == expected_failing
     assert report['summary']['flags']['mismatched'] == 0
     for template, paths in logged().items():
         for path, pattern in paths.items():
             log = (report_dir / 'logs' / ('%s.log' % path)).read_text()
             assert re.search(pattern, log), (template, path, pattern)
+
+
+def shapes():
+    """{(template, scenario): shapes}: the generalised differences
+    (location, legacy's and convergence's value kinds) a step whose
+    locations vary must show at least one of each (fuzz/signature.py
+    matches findings by them)."""
+    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
+        expected = json.load(f)
+    return {(template, scenario): {tuple(shape) for shape in found}
+            for template, entry in expected.items()
+            for scenario, found in (entry.get('shapes') or {}).items()}
 
 
 def logged():

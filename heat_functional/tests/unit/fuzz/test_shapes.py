@@ -129,12 +129,27 @@ def conditional_member_updated_by_batch(case):
     return False
 
 
+def failed_create_leaves_sibling_uncreated(case):
+    """A create meant to fail (a TestResource with fail true) in which
+    the failing resource and another one depend on nothing: convergence
+    triggers such leaves one a second and drops those not yet triggered
+    when the first fails."""
+    first = case['steps'][0]['template']
+    graph = edit.requires(first)
+    leaves = [name for name, required in graph.items() if not required]
+    failing = [name for name in leaves
+               if (resources(case['steps'][0])[name].get('properties') or
+                   {}).get('fail') is True]
+    return bool(failing) and len(leaves) > 1
+
+
 SHAPES = (none_depends_on_swap, nested_output_feeds_sibling,
           failed_create_rolled_back, nullable_if_false_on_update,
           external_id_back_after_failed_change,
           conditional_resource_updated_unchanged,
           failed_resource_rolled_back_on_update,
-          conditional_member_updated_by_batch)
+          conditional_member_updated_by_batch,
+          failed_create_leaves_sibling_uncreated)
 
 
 @pytest.fixture(scope='module')

@@ -117,6 +117,25 @@ def test_a_divergence_whose_locations_vary_needs_at_least_them():
     assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
 
 
+def test_a_divergence_whose_locations_vary_needs_its_shapes():
+    """failed_create_leaves_sibling_uncreated strikes other resources
+    from run to run: it lists no location, but each of its shapes."""
+    never_started = [
+        {'location': 'resources.b.status', 'legacy': 'CREATE_FAILED',
+         'convergence': 'INIT_COMPLETE'},
+        {'location': 'events.b', 'legacy': [
+            'CREATE_IN_PROGRESS', 'CREATE_FAILED'],
+         'convergence': parity.ABSENT},
+        {'location': 'resources.c.status', 'legacy': 'CREATE_COMPLETE',
+         'convergence': 'INIT_COMPLETE'}]
+    found = finding(never_started, step_kind='create-fail')
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'failed_create_leaves_sibling_uncreated '
+        'lifecycle/create')
+    found['entry']['differences'] = entry(never_started[1:])['differences']
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
 def test_an_incomplete_pair_matches_a_divergence_recorded_without_locations():
     found = finding([], step_kind='again', failing=['convergence'])
     found['entry']['incomplete'] = True
@@ -170,7 +189,8 @@ def test_every_divergence_is_loaded():
         'nullable_if_false_on_update',
         'conditional_resource_updated_unchanged',
         'failed_resource_rolled_back_on_update',
-        'conditional_member_updated_by_batch'}
+        'conditional_member_updated_by_batch',
+        'failed_create_leaves_sibling_uncreated'}
 
 
 def test_the_fuzzers_own_finding_is_known_once_recorded():
