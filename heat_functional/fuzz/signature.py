@@ -33,12 +33,17 @@ Dependency Found`` for ``none_depends_on_swap``). A record with
 ``any_depth`` matches its locations at any depth of nesting
 (``resources['R']`` is also ``resources['R/N/R']``): its cause strikes
 inside nested stacks too (a match at the record's own depth comes
-first). One cause shows in
-many shapes (the step after the swap may fail, or roll back and fail,
-or be a delete), and the log is what they share: a finding whose Heat
-log lines of the step (heat_logs.py) match on every path it names is
-that divergence, whatever its locations. Only what none explains is
-new.
+first). A record's ``shapes`` name its cause by its effect: a
+finding of the same action and failing paths that shows each of them
+(a generalised location with both paths' value kinds, such as
+``stack`` ``ROLLBACK_COMPLETE`` on legacy and ``ROLLBACK_FAILED`` on
+convergence) is that divergence, whatever else differs; a record whose
+locations vary from run to run has nothing else to be known by. One
+cause shows in many shapes (the step after the swap may fail, or roll
+back and fail, or be a delete), and the log is what they share: a
+finding whose Heat log lines of the step (heat_logs.py) match on every
+path it names is that divergence, whatever its locations. Only what
+none explains is new.
 """
 
 import json
@@ -136,11 +141,10 @@ def load_divergences(directory=None):
     """{(template, scenario): record} of divergences/expected.json:
     the step's action, its failing paths, its generalised locations,
     and how they compare (test_known_divergences reads the file so):
-    ``exact``; ``vary`` (at least these, and at least one difference of
-    each of the record's ``shapes``: a generalised location with both
-    paths' value kinds, for a divergence that strikes different
-    resources from run to run); ``incomplete`` (none listed: one path
-    left no observation to compare)."""
+    ``exact``; ``vary`` (at least these); ``incomplete`` (none listed:
+    one path left no observation to compare); and the record's
+    ``shapes`` (generalised differences: a location with both paths'
+    value kinds), which name its cause by its effect."""
     directory = directory or config.DIVERGENCES_DIR
     with open(os.path.join(directory, 'expected.json')) as f:
         expected = json.load(f)
@@ -185,11 +189,16 @@ def matches_divergence(sig, divergence, at_depth=True):
     if divergence.get('any_depth') and at_depth:
         locations = {at_any_depth(x) for x in locations}
         wanted = {at_any_depth(x) for x in wanted}
+    if divergence.get('shapes'):
+        shown = {tuple(d) for d in sig['differences']}
+        if shown >= {tuple(shape) for shape in divergence['shapes']}:
+            return True
+        if divergence['compare'] != 'exact':
+            return False
     if divergence['compare'] == 'incomplete':
         return sig['incomplete'] or not locations
     if divergence['compare'] == 'vary':
-        shapes = {tuple(d) for d in sig['differences']}
-        return locations >= wanted and shapes >= set(divergence['shapes'])
+        return locations >= wanted
     return locations == wanted
 
 

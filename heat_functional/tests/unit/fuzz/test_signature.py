@@ -136,6 +136,35 @@ def test_a_divergence_whose_locations_vary_needs_its_shapes():
     assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
 
 
+def test_a_divergence_is_known_by_its_shapes_in_another_shape():
+    """Seed rediscover-1's case 141 (differences as its run wrote
+    them): the rollback of failed_resource_rolled_back_on_update at an
+    ``again`` step, with a dependent resource and an output besides."""
+    differences = [
+        {'location': "events['<stack>']",
+         'legacy': ['UPDATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS',
+                    'ROLLBACK_COMPLETE'],
+         'convergence': ['UPDATE_IN_PROGRESS', 'UPDATE_FAILED',
+                         'ROLLBACK_IN_PROGRESS', 'ROLLBACK_FAILED']},
+        {'location': 'events.test3', 'legacy': [
+            'CREATE_IN_PROGRESS', 'CREATE_COMPLETE'],
+         'convergence': parity.ABSENT},
+        {'location': 'outputs.out2', 'legacy': 'test_string',
+         'convergence': None},
+        {'location': 'resources.test2.status', 'legacy': 'UPDATE_COMPLETE',
+         'convergence': 'CREATE_FAILED'},
+        {'location': 'stack', 'legacy': 'ROLLBACK_COMPLETE',
+         'convergence': 'ROLLBACK_FAILED'}]
+    found = finding(differences, step_kind='again')
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'failed_resource_rolled_back_on_update lifecycle/retry')
+    found['failing'] = ['convergence']
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+    found['failing'] = []
+    found['entry']['differences'] = entry(differences[:-1])['differences']
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
 def test_an_incomplete_pair_matches_a_divergence_recorded_without_locations():
     found = finding([], step_kind='again', failing=['convergence'])
     found['entry']['incomplete'] = True
