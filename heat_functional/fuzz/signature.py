@@ -120,12 +120,16 @@ def action_of(step):
     return 'update'
 
 
+def shapes_of(differences):
+    """The shapes of parity differences: each generalised location
+    with both paths' value kinds, as (location, legacy, convergence)."""
+    return {(generalise(d['location']), value_kind(d['legacy']),
+             value_kind(d['convergence'])) for d in differences or []}
+
+
 def signature(entry, step_kind, failing=()):
     """The signature of a parity entry at a step of `step_kind`."""
-    differences = sorted({(generalise(d['location']),
-                           value_kind(d['legacy']),
-                           value_kind(d['convergence']))
-                          for d in entry.get('differences') or []})
+    differences = sorted(shapes_of(entry.get('differences')))
     return {'action': action_of(step_kind), 'step': step_kind,
             'failing': sorted(failing),
             'incomplete': bool(entry.get('incomplete')),

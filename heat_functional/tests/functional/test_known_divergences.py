@@ -20,13 +20,18 @@ DIVERGENCES = os.path.join(helpers.ROOT, 'divergences')
 STACK_TIMEOUT = 40
 
 
+def expected_records():
+    """divergences/expected.json."""
+    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
+        return json.load(f)
+
+
 def recorded():
     """(differences, failing, vary): the (template, scenario) pairs that
     differ with their locations, the failing (template, scenario, path)
     cases, and the pairs whose locations are not stable from run to run
     (only that they differ is checked there)."""
-    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
-        expected = json.load(f)
+    expected = expected_records()
     differences = {(template, scenario): set(locations)
                    for template, entry in expected.items()
                    for scenario, locations in entry['differences'].items()}
@@ -66,10 +71,7 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
     for pair in vary:
         assert differing[pair] >= expected_differences[pair], pair
     for pair, wanted in shapes().items():
-        seen = {(signature.generalise(d['location']),
-                 signature.value_kind(d['legacy']),
-                 signature.value_kind(d['convergence']))
-                for d in left[pair]}
+        seen = signature.shapes_of(left[pair])
         assert seen >= wanted, (pair, sorted(seen))
     assert failing == expected_failing
     assert report['summary']['flags']['mismatched'] == 0
@@ -81,11 +83,10 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
 
 def shapes():
     """{(template, scenario): shapes}: the generalised differences
-    (location, legacy's and convergence's value kinds) a step whose
-    locations vary must show at least one of each (fuzz/signature.py
-    matches findings by them)."""
-    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
-        expected = json.load(f)
+    (location, legacy's and convergence's value kinds) of which a step
+    must show at least one each (fuzz/signature.py matches findings by
+    them)."""
+    expected = expected_records()
     return {(template, scenario): {tuple(shape) for shape in found}
             for template, entry in expected.items()
             for scenario, found in (entry.get('shapes') or {}).items()}
@@ -95,8 +96,7 @@ def logged():
     """{template: {path: pattern}}: what each divergence's Heat logs
     by its record (``heat_log``, by which the fuzzer knows its cause
     in any shape: fuzz/signature.py)."""
-    with open(os.path.join(DIVERGENCES, 'expected.json')) as f:
-        expected = json.load(f)
+    expected = expected_records()
     return {template: entry['heat_log']
             for template, entry in expected.items()
             if entry.get('heat_log')}

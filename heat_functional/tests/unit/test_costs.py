@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from heat_functional import config
 from heat_functional import costs
 from heat_functional import plan
@@ -51,20 +53,20 @@ def test_table_of_a_report():
     assert table['cores'] == 2
 
 
-def test_expected_seconds_falls_back_from_case_to_step_suite_and_all():
+@pytest.mark.parametrize('case_id,suite,step,seconds', [
+    ('test_lifecycle[b-grow-legacy]', 'lifecycle', 'grow', 9.0),
+    ('test_lifecycle[new-create-legacy]', 'lifecycle', 'create', 3.0),
+    ('test_lifecycle[new-shrink-legacy]', 'lifecycle', 'shrink', 4.0),
+    ('test_actions[new-check-legacy]', 'actions', 'check', 9.0),
+], ids=['case', 'step', 'suite', 'all'])
+def test_expected_seconds_falls_back_from_case_to_step_suite_and_all(
+        case_id, suite, step, seconds):
     table = costs.table_of(REPORT)
-    assert costs.expected_seconds(
-        table, key('test_lifecycle[b-grow-legacy]', 'lifecycle',
-                   'grow')) == 9.0
-    assert costs.expected_seconds(
-        table, key('test_lifecycle[new-create-legacy]', 'lifecycle',
-                   'create')) == 3.0
-    assert costs.expected_seconds(
-        table, key('test_lifecycle[new-shrink-legacy]', 'lifecycle',
-                   'shrink')) == 4.0
-    assert costs.expected_seconds(
-        table, key('test_actions[new-check-legacy]', 'actions',
-                   'check')) == 9.0
+    assert costs.expected_seconds(table, key(case_id, suite, step)) == \
+        seconds
+
+
+def test_an_empty_table_gives_every_case_the_same_cost():
     assert costs.expected_seconds(
         {}, key('test_x', 'x')) == costs.UNMEASURED_SECONDS
 
