@@ -55,6 +55,7 @@ from heat_functional.deployment import control  # noqa: E402
 from heat_functional.deployment import control_secret  # noqa: E402
 from heat_functional.deployment import processes  # noqa: E402
 from heat_functional.deployment import wsgi  # noqa: E402
+from heat_functional.deployment.parts import interpreter  # noqa: E402
 
 LOG = logging.getLogger('heat_functional.heat_all')
 CONTROL_PREFIX = '/harness/'
@@ -303,6 +304,9 @@ def main(argv=None):
     secret = control_secret.read(args.control_secret_file)
 
     _load_config(args.config_file)
+    if interpreter.serialise_ast_parse():
+        LOG.info('harness: ast.parse serialised (CPython gh-106905 in %s)',
+                 sys.version.split()[0])
     if args.thread_reports:
         _enable_thread_reports(args.thread_reports)
     from heat.common import config as heat_config
