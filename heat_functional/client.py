@@ -420,8 +420,10 @@ class StackDriver(object):
             events = 'could not be listed: %s' % heat_message(error)
         log_file = self.deployment.log_file(self.path)
         log = processes.log_tail(log_file) if log_file else None
+        errors = processes.log_errors(log_file, stack_id) if log_file \
+            else None
         return hang_message(self.path, self.deployment.kind, events,
-                            log_file, log) + '\n' + threads_line(
+                            log_file, log, errors) + '\n' + threads_line(
             self.deployment, self.path)
 
     def last_events(self, stack_id, count=config.HANG_EVENTS):
@@ -485,10 +487,11 @@ def event_fields(event, root_id):
             getattr(event, 'resource_status_reason', None) or '')
 
 
-def hang_message(path, kind, events, log_file, log):
+def hang_message(path, kind, events, log_file, log, errors=None):
     """The evidence of a hang, as lines of text: `events` (``event_fields``
-    tuples, oldest first, or why there are none) and the `log` tail of
-    the cell's `log_file` (None when the deployment has no log file)."""
+    tuples, oldest first, or why there are none), the `errors` the
+    cell's `log_file` holds about the stack (processes.log_errors) and
+    its `log` tail (None when the deployment has no log file)."""
     lines = ['The stack\'s last events (oldest first, nested stacks '
              'included):']
     if isinstance(events, str):
@@ -501,6 +504,9 @@ def hang_message(path, kind, events, log_file, log):
         lines.append('No log of %s: the %s deployment has no log file '
                      'the harness can read.' % (path, kind))
     else:
+        if errors:
+            lines.append('Errors about the stack in the log of %s:' % path)
+            lines += ['  ' + line for line in errors]
         lines.append('The last lines of the log of %s (%s):'
                      % (path, log_file))
         tail = (log or '').rstrip('\n')

@@ -245,6 +245,10 @@ HTTP_IDLE_TIMEOUT = 120.0
 
 #: Lines of a cell's log shown in an error about that cell.
 LOG_TAIL_LINES = 30
+#: ...and at most this many of its ERROR lines that concern the stack
+#: (processes.log_errors): the tail alone misses an engine thread that
+#: died minutes before the timeout.
+LOG_ERROR_LINES = 10
 #: Events of a stack (nested stacks included) shown when a wait for it
 #: times out, with the cell's last LOG_TAIL_LINES log lines.
 HANG_EVENTS = 10

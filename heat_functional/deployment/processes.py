@@ -10,6 +10,7 @@ a grace period.
 import collections
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -28,6 +29,34 @@ def log_tail(log_file, lines=config.LOG_TAIL_LINES):
             return ''.join(collections.deque(f, maxlen=lines))
     except OSError:
         return ''
+
+
+_REQUEST_ID = re.compile(r'req-[0-9a-f]{8}-[0-9a-f-]{27}')
+#: The lines of a logged traceback after its first (oslo.log prefixes
+#: each with the level): its frames and the code they quote.
+_TRACEBACK_LINE = re.compile(r' ERROR \S+ (Traceback |  |\^)')
+
+
+def log_errors(log_file, stack_id, limit=config.LOG_ERROR_LINES):
+    """The ERROR lines of a log that concern a stack: those naming its
+    id, and those of a request whose other lines name it (an engine
+    thread that dies logs its request's id, not always the stack's).
+    A traceback gives its first line only, which names the exception.
+    The last `limit`, as a list of lines ([] if there is no log)."""
+    try:
+        with open(log_file, errors='replace') as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    requests = set()
+    for line in lines:
+        if stack_id in line:
+            requests.update(_REQUEST_ID.findall(line))
+    found = [line for line in lines
+             if ' ERROR ' in line and not _TRACEBACK_LINE.search(line)
+             and (stack_id in line or
+                  requests.intersection(_REQUEST_ID.findall(line)))]
+    return found[-limit:]
 
 
 def describe_failure(name, what, log_file):

@@ -545,6 +545,19 @@ def test_hang_message_says_what_it_cannot_show():
         'The last lines of the log of flip-on (/l/x.log):', '  (empty)']
 
 
+def test_hang_evidence_shows_the_logs_errors_about_the_stack(tmp_path):
+    log = tmp_path / 'legacy.log'
+    log.write_text('2024-05-01 10:00:01.000 1 ERROR heat.engine.worker '
+                   '[None req-296ceb4c-d429-4268-b3c4-f1b5922e2528] '
+                   'Processing stack %s: it broke\n' % STACK
+                   + 'line\n' * 40)
+    deployment = ScriptedDeployment([timeline()], log=str(log))
+    evidence = driver_of(deployment).hang_evidence(STACK).splitlines()
+    at = evidence.index('Errors about the stack in the log of legacy:')
+    assert evidence[at + 1].endswith('Processing stack %s: it broke' % STACK)
+    assert evidence[at + 2].startswith('The last lines of the log of legacy')
+
+
 def test_wait_returns_none_when_the_stack_is_gone(fast):
     deployment = ScriptedDeployment(script(
         timeline(*CREATED + ('DELETE_IN_PROGRESS',)),

@@ -241,3 +241,44 @@ def test_thread_report_of_a_process_gone(tmp_path, started):
     child.wait()
     assert processes.thread_report(child.pid, str(tmp_path), 'cell_', 1) \
         is None
+
+
+#: A cell's log as oslo.log writes it: a request that names the stack,
+#: an engine thread of that request dying (its lines name the request
+#: only), another stack's error, and an error naming the stack itself.
+STACK_ID = '2cd9b417-f480-44ea-9f1f-358318a17056'
+OURS = 'req-296ceb4c-d429-4268-b3c4-f1b5922e2528'
+THEIRS = 'req-5cd5bf99-b02f-4195-9d9c-4129c174a7cf'
+CELL_LOG = '\n'.join([
+    '2026-12-04 21:42:03.052 21542 INFO heat.common.wsgi [None %s u p - - '
+    'default default] Processing request: POST /v1/p/stacks/hf-x/%s/'
+    'snapshots' % (OURS, STACK_ID),
+    '2026-12-04 21:42:09.368 21542 ERROR heat.engine.worker [None %s u p - '
+    '- default default] Unhandled exception in check_resource: '
+    'SystemError: AST constructor recursion depth mismatch' % OURS,
+    '2026-12-04 21:42:09.368 21542 ERROR heat.engine.worker Traceback '
+    '(most recent call last):',
+    '2026-12-04 21:42:09.368 21542 ERROR heat.engine.worker   File '
+    '"heat/engine/worker.py", line 50, in exception_wrapper',
+    '2026-12-04 21:42:09.368 21542 ERROR heat.engine.worker     return '
+    'func(*args, **kwargs)',
+    '2026-12-04 21:42:09.368 21542 ERROR heat.engine.worker            '
+    '^^^^^^^^^^^^^^^^^^^^^',
+    '2026-12-04 21:42:09.900 21542 ERROR heat.engine.worker [None %s u p - '
+    '- default default] Unhandled exception: another stack\'s' % THEIRS,
+    '2026-12-04 21:42:10.100 21542 ERROR heat.engine.stack [None None u p '
+    '- - default default] Stack %s: something else' % STACK_ID,
+    '2026-12-04 21:42:11.000 21542 INFO heat.engine.stack [None %s u p - - '
+    'default default] an ordinary line' % OURS,
+]) + '\n'
+
+
+def test_log_errors_of_a_stack_follow_its_requests(tmp_path):
+    log = tmp_path / 'convergence.log'
+    log.write_text(CELL_LOG)
+    lines = CELL_LOG.splitlines()
+    # The dying thread's first line (not its traceback) and the line
+    # naming the stack; not another request's error, not an INFO line.
+    assert processes.log_errors(str(log), STACK_ID) == [lines[1], lines[7]]
+    assert processes.log_errors(str(log), STACK_ID, limit=1) == [lines[7]]
+    assert processes.log_errors(str(tmp_path / 'none.log'), STACK_ID) == []
