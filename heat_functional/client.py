@@ -330,11 +330,13 @@ class StackDriver(object):
                                         'waited_s': round(waited, 3)})
             return result
 
-    def root_events(self, stack_id):
+    def root_events(self, stack_id, watch=None):
         """The root stack's own events as ``[(action, status)]``, in order,
-        from the deployment's timeline where it has one, else the API;
-        None when the API no longer shows the stack."""
-        timeline = self.deployment.stack_timeline(self.path, stack_id)
+        from the deployment's timeline where it has one (read by `watch`
+        during a wait), else the API; None when the API no longer shows
+        the stack."""
+        timeline = (watch.timeline() if watch is not None else
+                    self.deployment.stack_timeline(self.path, stack_id))
         if timeline is not None:
             return [(action, status) for action, status, _ in timeline]
         try:
@@ -356,10 +358,16 @@ class StackDriver(object):
         is waited for too (if it starts within ROLLBACK_GRACE seconds).
         """
         deadline = time.monotonic() + timeout
+        with self.deployment.timeline_watch(self.path, stack_id) as watch:
+            return self._wait(watch, deadline, stack_id, action, step,
+                              since, rollback, timeout)
+
+    def _wait(self, watch, deadline, stack_id, action, step, since,
+              rollback, timeout):
         intervals = poll_intervals()
         failed_at = None
         while True:
-            events = self.root_events(stack_id)
+            events = self.root_events(stack_id, watch)
             if events is None:
                 return None
             progress = action_progress(events[since:], action)
@@ -379,7 +387,11 @@ class StackDriver(object):
                            'to finish; the stack\'s last event: %s)\n%s'
                            % (timeout, action, last,
                               self.hang_evidence(stack_id)))
-            time.sleep(next(intervals))
+            # Until the stack's next event; but when its events say the
+            # action ended and the API does not yet, no event will come:
+            # then after the back-off.
+            watch.pause(next(intervals),
+                        expect_event=progress not in ('done', 'failed'))
 
     def wait_alone_in_progress(self, stack_id, resource, step):
         """Wait until `resource` is being created and nothing else in the

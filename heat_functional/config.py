@@ -101,6 +101,10 @@ POLL_INTERVAL = 0.2
 STACK_POLL_FIRST = 0.05
 STACK_POLL_GROWTH = 1.5
 STACK_POLL_MAX = 0.25
+#: Where a stack's own events come with a notice (the databases the
+#: harness prepared: deployment/parts/notices.py), a wait reads the
+#: timeline when one comes, and at the latest after this many seconds.
+NOTICE_WAIT_MAX = 1.0
 #: Where the deployment offers a timeline of a stack's own events (the
 #: embedded one reads the event rows), it is polled this often.
 STATE_PROBE_INTERVAL = 0.05

@@ -123,6 +123,15 @@ class Deployment(abc.ABC):
         Cheap enough to poll: the driver waits on it."""
         return None
 
+    def timeline_watch(self, path, stack_id):
+        """A watch on the stack's own events for one wait (a context
+        manager, parts/notices.py): ``timeline()`` reads what
+        ``stack_timeline`` gives, ``pause(seconds, expect_event)``
+        sleeps until the next read may show something new. Here: a
+        read every `seconds`."""
+        from heat_functional.deployment.parts import notices
+        return notices.Polling(lambda: self.stack_timeline(path, stack_id))
+
     def timeline_mark(self, path):
         """Something to give ``stack_made`` for a stack created after this
         call (None where the deployment keeps no timeline): lets

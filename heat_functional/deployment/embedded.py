@@ -34,6 +34,7 @@ from heat_functional.deployment import owner
 from heat_functional.deployment import processes
 from heat_functional.deployment.parts import database
 from heat_functional.deployment.parts import keystone
+from heat_functional.deployment.parts import notices
 from heat_functional.deployment.parts import source
 
 #: What Heat 27.0.1's migrate_convergence_1 answers for every stack.
@@ -481,6 +482,9 @@ class EmbeddedDeployment(base.Deployment):
     def stack_timeline(self, path, stack_id):
         return database.read_stack_timeline(self.path_info(path)['db_url'],
                                             stack_id)
+
+    def timeline_watch(self, path, stack_id):
+        return notices.Watch(self.path_info(path)['db_url'], stack_id)
 
     def timeline_mark(self, path):
         return database.newest_event_id(self.path_info(path)['db_url'])

@@ -36,6 +36,7 @@ import time
 from heat_functional import config
 from heat_functional.deployment import base
 from heat_functional.deployment.parts import database
+from heat_functional.deployment.parts import notices
 
 #: key=value pairs and URLs whose secrets are hidden in anything shown.
 _SECRET = re.compile(r'(?i)((?:password|passwd|secret|token|credential)'
@@ -221,6 +222,13 @@ class ExternalDeployment(base.Deployment):
         if not url:
             return None
         return database.read_stack_timeline(url, stack_id)
+
+    def timeline_watch(self, path, stack_id):
+        url = self.path_info(path).get('db_url')
+        if not url:
+            return super(ExternalDeployment, self).timeline_watch(path,
+                                                                  stack_id)
+        return notices.Watch(url, stack_id)
 
     def timeline_mark(self, path):
         url = self.path_info(path).get('db_url')

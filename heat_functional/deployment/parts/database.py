@@ -14,6 +14,7 @@ The flag reader is deliberately independent of Heat: plain SQL on the
 database and from a real cloud's.
 """
 
+import contextlib
 import datetime
 import functools
 import os
@@ -191,7 +192,7 @@ ORDER BY tree.depth, stack.name
 
 
 @functools.lru_cache(maxsize=None)
-def _engine(url):
+def reader_engine(url):
     """One pooled engine per database and process: the status probe runs
     many times a second, and a new PostgreSQL connection forks a backend.
 
@@ -210,7 +211,7 @@ def read_stack_flags(url, stack_id):
     ``convergence`` (bool), ``action``, ``status``, ``deleted`` (bool),
     ``depth``. Soft-deleted rows are included and marked.
     """
-    with _engine(url).connect() as conn:
+    with reader_engine(url).connect() as conn:
         rows = conn.execute(_STACK_TREE, {'root': stack_id}).fetchall()
     return [{
         'id': row.id,
@@ -244,7 +245,7 @@ def newest_event_id(url):
     """The highest event id yet (0 for none): read from the primary key's
     index. Taken before a create request, it is a floor for the new
     stack's events (``stack_made_after``)."""
-    with _engine(url).connect() as conn:
+    with reader_engine(url).connect() as conn:
         return conn.execute(_NEWEST_EVENT).scalar() or 0
 
 
@@ -259,7 +260,7 @@ def stack_made_after(url, stack_id, newest):
         _FLOORS[(url, stack_id)] = newest
 
 
-def read_stack_timeline(url, stack_id):
+def read_stack_timeline(url, stack_id, conn=None):
     """The root stack's own events: ``[(action, status, datetime)]``, in
     the order of their time (then id).
 
@@ -277,14 +278,18 @@ def read_stack_timeline(url, stack_id):
     seconds. A stack's own events are written one after the other (each
     state change of the stack after the one before), so none of them can
     appear later with a lower id than one already seen.
+
+    `conn`: a connection of ``reader_engine(url)`` to read on (a
+    notices.Watch holds one for its wait); else one from its pool.
     """
     key = (url, stack_id)
     with _TIMELINES_LOCK:
         seen = _TIMELINES.get(key, {})
         after = max(seen, default=_FLOORS.get(key, 0))
-    with _engine(url).connect() as conn:
-        rows = conn.execute(_STACK_TIMELINE_AFTER,
-                            {'root': stack_id, 'after': after}).fetchall()
+    with (contextlib.nullcontext(conn) if conn is not None
+          else reader_engine(url).connect()) as reader:
+        rows = reader.execute(_STACK_TIMELINE_AFTER,
+                              {'root': stack_id, 'after': after}).fetchall()
     with _TIMELINES_LOCK:
         seen = _TIMELINES.setdefault(key, {})
         for row in rows:

@@ -8,8 +8,9 @@ Run as ``python -m heat_functional.deployment.programs.heat_all --config-file
 heat.conf --state-file state.json --control-secret-file control-secret``. The
 process:
 
-1. prepares its database (``db_sync``; on SQLite also the hardening that
-   ``sqlite.py`` describes),
+1. prepares its database (``db_sync``; on PostgreSQL the trigger that
+   tells a waiting worker of a stack's events, ``notices.py``; on SQLite
+   the hardening that ``sqlite.py`` describes),
 2. builds Heat's own paste pipeline (noauth flavour) and starts
    ``heat.engine.service.EngineService`` in this process, so that both
    share oslo.messaging's in-process ``fake://`` transport,
@@ -277,12 +278,14 @@ def prepare_database():
     from heat.db import api as db_api
     from heat.db import migration
     from heat_functional.deployment.parts import database
+    from heat_functional.deployment.parts import notices
     from heat_functional.deployment.parts import sqlite
     # The database server may still be starting (the owner starts it in
     # parallel with the cells).
     database.wait_for_database(cfg.CONF.database.connection)
     engine = db_api.get_engine()
     migration.db_sync(engine=engine)
+    notices.install(engine)
     if engine.url.get_backend_name() == 'sqlite':
         sqlite.harden_schema(engine.url.database)
         sqlite.harden_engine(engine)

@@ -17,6 +17,8 @@ from keystoneauth1 import exceptions as ks_exc
 
 from heat_functional import client
 from heat_functional import config
+from heat_functional.deployment import base
+from heat_functional.deployment.parts import notices
 
 
 def heat_error(cls, message, kind='StackValidationFailed'):
@@ -226,6 +228,8 @@ class ScriptedDeployment(object):
     may read the timeline more than once a poll."""
 
     kind = 'embedded'
+    #: Waits read the timeline through the deployments' default watch.
+    timeline_watch = base.Deployment.timeline_watch
 
     def __init__(self, script, log=None):
         self.script = script
@@ -295,6 +299,7 @@ def fast(monkeypatch):
 def clock(monkeypatch):
     fake = Clock()
     monkeypatch.setattr(client, 'time', fake)
+    monkeypatch.setattr(notices, 'time', fake)
     return fake
 
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy
 
 from heat_functional.deployment.parts import database
+from heat_functional.deployment.parts import notices
 
 STACKS = [
     # id, name, owner_id, convergence, deleted_at
@@ -135,7 +136,7 @@ def queries_of(url):
     """The parameters of every query sent to url's engine from now on."""
     asked = []
     sqlalchemy.event.listen(
-        database._engine(url), 'before_cursor_execute',
+        database.reader_engine(url), 'before_cursor_execute',
         lambda conn, cursor, statement, parameters, context, many:
         asked.append(list(parameters.values()) if isinstance(
             parameters, dict) else list(parameters)))
@@ -199,3 +200,26 @@ def test_the_newest_event_of_an_empty_table_is_0(tmp_path):
     conn.execute('CREATE TABLE event (id INTEGER PRIMARY KEY)')
     conn.close()
     assert database.newest_event_id(url) == 0
+
+
+def test_sqlite_gets_no_notice_trigger_and_its_watch_polls(
+        event_url, monkeypatch):
+    engine = database.reader_engine(event_url)
+    assert notices.install(engine) is False
+    assert notices.notifying(engine) is False
+    slept = []
+    monkeypatch.setattr(notices.time, 'sleep', slept.append)
+    with notices.Watch(event_url, 'root') as watch:
+        assert watch.conn is None
+        assert [e[:2] for e in watch.timeline()] == [
+            ('CREATE', 'IN_PROGRESS'), ('CREATE', 'COMPLETE')]
+        assert watch.pause(0.25) is False
+    assert slept == [0.25]
+    assert (watch.woken, watch.pauses) == (0, 1)
+
+
+def test_notice_channel_fits_postgresql_names():
+    # PostgreSQL truncates identifiers past 63 bytes: a LISTEN on a
+    # longer name would never meet the trigger's pg_notify.
+    assert len(notices.channel('6d0c3b8e-0b5a-4bd4-9b34-0c9f2a4f0a11')) \
+        <= 63
