@@ -184,11 +184,32 @@ def _said(records, scenario, length=300):
     return ' (%s)' % '; '.join(said) if said else ''
 
 
+def definitions(case, scenario):
+    """{resource name: the keys its definition has in every template of
+    the step (the step's own and its providers) that defines it}: what
+    a divergence's ``defined_with`` asks of a finding (signature.py).
+    A lifecycle step's templates are its own; the delete's, the last
+    step's; a suite's step runs on the create's."""
+    head, name = plan.split_scenario(scenario)
+    steps = case['steps']
+    step = steps[-1] if name == 'delete' else steps[0]
+    if head == SUITE:
+        step = next((s for s in steps if s['name'] == name), step)
+    found = {}
+    for template in [step['template']] + list(step['providers'].values()):
+        for resource, definition in (
+                (template or {}).get('resources') or {}).items():
+            keys = set(definition or {})
+            found[resource] = keys & found.get(resource, keys)
+    return {resource: sorted(keys) for resource, keys in found.items()}
+
+
 def _finding(case, scenario, kind, entry, failing, records):
     if entry is None:
         entry = entry_module.make(case['name'], scenario, [])
     return {'template': case['name'], 'scenario': scenario,
             'step_kind': kind, 'entry': entry, 'failing': failing,
+            'definitions': definitions(case, scenario),
             'known_bugs': known_bugs(records, scenario),
             'messages': {r['path']: r['message'] for r in records
                          if r['scenario'] == scenario and r['message']}}

@@ -42,8 +42,14 @@ locations vary from run to run has nothing else to be known by. One
 cause shows in many shapes (the step after the swap may fail, or roll
 back and fail, or be a delete), and the log is what they share: a
 finding whose Heat log lines of the step (heat_logs.py) match on every
-path it names is that divergence, whatever its locations. Only what
-none explains is new.
+path it names is that divergence, whatever its locations. A record's
+``defined_with`` names its cause by the definition of the resources
+it strikes (``condition``: legacy updates a resource with a condition
+on every update): a finding of the same action and failing paths
+whose differences are among the record's locations (at any depth) and
+whose differing resources are all defined, in the step's templates
+(the finding's ``definitions``, execute.py), with those keys, is that
+divergence. Only what none explains is new.
 """
 
 import json
@@ -175,6 +181,7 @@ def load_divergences(directory=None):
                                      for x in locations or []}),
                 'shapes': sorted(tuple(shape) for shape in (
                     record.get('shapes') or {}).get(scenario, ())),
+                'defined_with': sorted(record.get('defined_with') or ()),
                 'compare': 'vary' if scenario in vary else (
                     'exact' if locations else 'incomplete'),
             }
@@ -206,6 +213,37 @@ def matches_divergence(sig, divergence, at_depth=True):
     return locations == wanted
 
 
+def defined_within(sig, named, definitions, divergence, at_depth=True):
+    """Whether a finding is a divergence by its ``defined_with`` (module
+    doc): `named`, the leaf names of the resources its differences name
+    (None if one names no resource); `definitions`, {resource name: the
+    keys of its definition} of the step's templates. With `at_depth`
+    false, only at the record's own depth."""
+    wanted_keys = set(divergence.get('defined_with') or ())
+    if not wanted_keys or not named or definitions is None or \
+            sig['action'] != divergence['action'] or \
+            sig['failing'] != divergence['failing']:
+        return False
+    depth = at_any_depth if at_depth else (lambda location: location)
+    locations = {depth(d[0]) for d in sig['differences']}
+    wanted = {depth(x) for x in divergence['locations']}
+    return bool(locations) and locations <= wanted and all(
+        wanted_keys <= set(definitions.get(name) or ()) for name in named)
+
+
+def resource_names(differences):
+    """The leaf names of the resources differences name (``events
+    ['group/0/conditional']`` names ``conditional``), or None when one
+    of them names no resource."""
+    names = set()
+    for difference in differences:
+        keys = tokens(difference['location'])
+        if len(keys) < 2 or NAMED.get(keys[0]) != 'path':
+            return None
+        names.add(keys[1].split('/')[-1])
+    return names
+
+
 def at_any_depth(location):
     """A generalised location with its resource path made depth-free:
     ``resources['R/N/R'].status`` is ``resources['*'].status`` (Heat's
@@ -235,6 +273,13 @@ def explain(finding, allowances, divergences):
                 if divergence['compare'] == compare and \
                         matches_divergence(sig, divergence, at_depth):
                     return 'divergence', '%s %s' % name
+    named = resource_names(left)
+    for at_depth in (False, True):
+        for name, divergence in sorted(divergences.items()):
+            if divergence['compare'] != HEAT_LOG and defined_within(
+                    sig, named, finding.get('definitions'), divergence,
+                    at_depth):
+                return 'divergence', '%s %s' % name
     for (template, _), divergence in sorted(divergences.items()):
         if divergence['compare'] == HEAT_LOG and \
                 logged(finding, divergence['patterns']):

@@ -2,6 +2,7 @@
 a case's records (fuzz/execute.first_finding), fuzz.json and the
 command's arguments (cli.py's ``fuzz``). No Heat."""
 
+import copy
 import json
 import os
 import threading
@@ -76,6 +77,31 @@ def test_the_first_differing_step_is_the_finding():
     assert outcome.finding['failing'] == []
     assert [d['location'] for d in outcome.finding['entry']['differences']
             ] == ['outputs.o']
+
+
+def test_a_finding_names_the_definitions_of_its_steps_resources():
+    case = make_case(0)
+    case['steps'][0]['template']['resources']['kept'] = {
+        'type': 'OS::Heat::None', 'condition': 'c'}
+    case['steps'][0]['providers']['Fuzz::Extra'] = {'resources': {
+        'inner': {'type': 'OS::Heat::Value', 'properties': {}}}}
+    found = outcome_of(case, differing_step='create').finding
+    assert found['definitions']['kept'] == ['condition', 'type']
+    assert found['definitions']['inner'] == ['properties', 'type']
+    # the delete's are the last step's, a suite's step's the create's
+    last = copy.deepcopy(case['steps'][-1])
+    last['template']['resources'] = {'kept': {'type': 'OS::Heat::None'}}
+    last['providers'] = {}
+    case['steps'].append(dict(last, name='u9-last'))
+    assert execute.definitions(case, 'lifecycle/delete') == {
+        'kept': ['type']}
+    assert execute.definitions(case, 'actions/suspend')['kept'] == [
+        'condition', 'type']
+    # a name defined in two templates keeps the keys both give it
+    case['steps'][0]['providers']['Fuzz::Extra']['resources']['kept'] = {
+        'type': 'OS::Heat::None'}
+    assert execute.definitions(case, 'lifecycle/create')['kept'] == [
+        'type']
 
 
 def test_a_step_failing_on_one_path_is_a_finding():

@@ -2,6 +2,11 @@
 whether the allowances, known bugs or divergences/ explain them."""
 
 import copy
+import glob
+import json
+import os
+
+import yaml
 
 from heat_functional import config
 from heat_functional import parity
@@ -305,3 +310,78 @@ def test_a_batched_groups_conditional_member_is_known_at_create():
                  scenario='lifecycle/create')
     assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
         'divergence', 'conditional_member_updated_by_batch lifecycle/create')
+
+
+#: Seed rediscover-1's case 106: at a ``remove`` step legacy updated a
+#: kept Value with a condition that holds, convergence left it alone;
+#: both were UPDATE_COMPLETE already, so only its events differ.
+CONDITIONAL_KEPT = [
+    {'location': 'events.value1',
+     'legacy': ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'],
+     'convergence': parity.ABSENT}]
+
+
+def test_a_divergence_is_known_by_the_definition_of_what_it_strikes():
+    found = dict(finding(CONDITIONAL_KEPT, step_kind='remove'),
+                 definitions={'value1': ['condition', 'properties', 'type'],
+                              'plain': ['properties', 'type']})
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence',
+        'conditional_resource_updated_unchanged lifecycle/again')
+    # in a group member, the batched group's record comes first
+    member = dict(found, entry=entry(renamed(
+        CONDITIONAL_KEPT, 'events.value1', "events['group/0/value1']")))
+    assert signature.explain(member, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'conditional_member_updated_by_batch lifecycle/again')
+
+
+def test_without_the_definition_the_same_effect_is_new():
+    plain = dict(finding(CONDITIONAL_KEPT, step_kind='remove'),
+                 definitions={'value1': ['properties', 'type']})
+    assert signature.explain(plain, ALLOWANCES, DIVERGENCES)[0] == 'new'
+    unknown = finding(CONDITIONAL_KEPT, step_kind='remove')
+    assert 'definitions' not in unknown
+    assert signature.explain(unknown, ALLOWANCES, DIVERGENCES)[0] == 'new'
+    # another difference beside it is something else
+    more = dict(finding(CONDITIONAL_KEPT + [
+        {'location': 'outputs.x', 'legacy': 'a', 'convergence': 'b'}],
+        step_kind='remove'), definitions={'value1': ['condition']})
+    assert signature.explain(more, ALLOWANCES, DIVERGENCES)[0] == 'new'
+    # a conditional resource beside one without: not all are conditional
+    both = dict(finding(CONDITIONAL_KEPT + renamed(
+        CONDITIONAL_KEPT, 'value1', 'plain'), step_kind='remove'),
+        definitions={'value1': ['condition'], 'plain': ['type']})
+    assert signature.explain(both, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_a_record_defined_with_keys_strikes_only_resources_with_them():
+    """A record's ``defined_with`` holds for its own templates: every
+    resource its locations name is defined with those keys (in the
+    divergence's template or a file under divergences/files)."""
+    with open(os.path.join(config.DIVERGENCES_DIR, 'expected.json')) as f:
+        expected = json.load(f)
+    templates = glob.glob(os.path.join(config.DIVERGENCES_DIR, '*.yaml'))
+    templates += glob.glob(os.path.join(config.DIVERGENCES_DIR, 'files',
+                                        '*.yaml'))
+    definitions = {}
+    for path in templates:
+        with open(path) as f:
+            resources = (yaml.safe_load(f) or {}).get('resources') or {}
+        for name, definition in resources.items():
+            definitions.setdefault(name, []).append(set(definition))
+    checked = 0
+    for template, record in expected.items():
+        keys = set(record.get('defined_with') or ())
+        if not keys:
+            continue
+        named = signature.resource_names(
+            [{'location': location}
+             for locations in record['differences'].values()
+             for location in locations])
+        assert named, template
+        for name in named:
+            found = definitions.get(name)
+            assert found and all(keys <= one for one in found), \
+                (template, name)
+            checked += 1
+    assert checked >= 2
