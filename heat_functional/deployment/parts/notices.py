@@ -141,13 +141,21 @@ class Watch(Polling):
         return self
 
     def __exit__(self, *exc_info):
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
-            try:
-                conn.exec_driver_sql('UNLISTEN *')
-                del conn.connection.driver_connection.notifies[:]
-            finally:
-                conn.close()
+        """Give the connection back listening to nothing; one that
+        cannot say UNLISTEN is dropped, not pooled (and the wait's own
+        error, if there is one, is the one raised)."""
+        if self.conn is None:
+            return
+        conn, self.conn = self.conn, None
+        try:
+            conn.exec_driver_sql('UNLISTEN *')
+            del conn.connection.driver_connection.notifies[:]
+        except sqlalchemy.exc.DBAPIError:
+            conn.invalidate()
+            if exc_info[0] is None:
+                raise
+        finally:
+            conn.close()
 
     def timeline(self):
         return database.read_stack_timeline(self.url, self.stack_id,

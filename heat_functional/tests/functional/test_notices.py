@@ -113,6 +113,24 @@ def test_a_watch_leaves_its_connection_listening_to_nothing(server):
             'SELECT count(*) FROM pg_listening_channels()').scalar() == 0
 
 
+def test_a_broken_watch_is_dropped_and_the_waits_own_error_kept(server):
+    url = server.url('with_trigger')
+    with pytest.raises(RuntimeError, match='the wait failed'):
+        with notices.Watch(url, STACK) as watch:
+            backend = watch.conn.exec_driver_sql(
+                'SELECT pg_backend_pid()').scalar()
+            admin = sqlalchemy.create_engine(server.url('postgres'))
+            with admin.begin() as conn:
+                conn.execute(sqlalchemy.text(
+                    'SELECT pg_terminate_backend(:pid)'), {'pid': backend})
+            admin.dispose()
+            raise RuntimeError('the wait failed')
+    # the broken connection went away instead of back into the pool
+    with database.reader_engine(url).connect() as conn:
+        assert conn.exec_driver_sql('SELECT pg_backend_pid()').scalar() \
+            != backend
+
+
 def test_a_database_without_the_trigger_is_polled(server):
     url = server.url('without_trigger')
     with notices.Watch(url, STACK) as watch:
