@@ -18,7 +18,9 @@ divergences/): a property changed in place, a replacement
 resource added, one removed, a ``depends_on`` swapped or all reversed,
 a group's count changed, a provider file changed under the same type
 name, the input of a provider whose output a sibling reads, new
-parameter values, a failure injected (``fail: true``) and repaired,
+parameter values, a failure injected (``fail: true``, or a
+``str_replace_strict`` that a parameter's value breaks when it is
+resolved: _inject_resolution_failure) and repaired,
 an adopted resource's ``external_id`` changed or put back, and the same
 template again. A mutation that does not apply to the
 template, or whose result has a structural problem (validity.py),
@@ -54,7 +56,8 @@ def steps(rng, builder, create):
     schemas = builder.schemas
     create = dict(create)
     failed = False
-    if rng.random() < 0.15 and _inject_failure(rng, create, schemas):
+    if rng.random() < 0.15 and _inject_failure(rng, create, schemas,
+                                               builder):
         failed = True
         create['kind'] = 'create-fail'
         if not create['rollback']:
@@ -129,6 +132,11 @@ def mutate(rng, schemas, builder, previous, kind):
                                                         {}).items()):
         if (definition.get('properties') or {}).get('fail') is True:
             _runs_last(step['template'], name)  # still failing, or anew
+    for parameter in _resolution_failures(step):
+        name = parameter[len('p_'):]
+        if step['parameters'].get(parameter) != {} and \
+                name in step['template'].get('resources', {}):
+            _runs_last(step['template'], name)
     for name in _changed_ids(step):
         _runs_first(step['template'], name)
     return step
@@ -147,7 +155,19 @@ def _has(schemas, type_name, prop):
         prop in schemas.properties(type_name)
 
 
-def _inject_failure(rng, step, schemas):
+#: A resolution failure: its resources' and parameter's names start so.
+STRICT = 'strict'
+#: The parameter's value that breaks the substitution: a parameter the
+#: template does not hold.
+BREAKING = {'$missing': '!'}
+
+
+def _inject_failure(rng, step, schemas, builder):
+    """A failure in the step: one of its TestResources made to fail
+    (``fail: true``), or, one time in three, a resolution failure."""
+    if rng.random() < 1 / 3 and \
+            _inject_resolution_failure(rng, step, schemas, builder):
+        return True
     if not _has(schemas, TEST_RESOURCE, 'fail'):
         return False
     names = [n for n in _top(step['template'], TEST_RESOURCE)
@@ -160,6 +180,47 @@ def _inject_failure(rng, step, schemas):
     definition.setdefault('properties', {})['fail'] = True
     _runs_last(step['template'], chosen)
     return True
+
+
+def _inject_resolution_failure(rng, step, schemas, builder):
+    """A Value whose ``str_replace_strict`` merges in, through
+    ``get_attr``, a map that a json parameter gives another Value: with
+    the parameter's value BREAKING it names a param the template does
+    not hold, which Heat finds only when it resolves the property, after
+    the other Value exists (divergences/failed_create_repaired_by_update:
+    legacy cannot update such a stack any more, convergence repairs it).
+    A ``repair`` step gives the parameter ``{}``."""
+    if 'OS::Heat::Value' not in schemas.schemas or not {
+            'str_replace_strict', 'map_merge'} <= set(builder.functions):
+        return False
+    template = step['template']
+    resources = template.setdefault('resources', {})
+    parameters = template.setdefault('parameters', {})
+    number = 1
+    while '%s%d' % (STRICT, number) in resources:
+        number += 1
+    name, source = '%s%d' % (STRICT, number), '%s%d_src' % (STRICT, number)
+    parameter = 'p_%s%d' % (STRICT, number)
+    if source in resources or parameter in parameters:
+        return False
+    parameters[parameter] = {'type': 'json', 'default': dict(BREAKING)}
+    resources[source] = {'type': 'OS::Heat::Value', 'properties': {
+        'type': 'json', 'value': {'extra': {'get_param': parameter}}}}
+    resources[name] = {'type': 'OS::Heat::Value', 'properties': {
+        'type': 'string', 'value': {'str_replace_strict': {
+            'template': 'w-$a', 'params': {'map_merge': [
+                {'$a': rng.choice(generate.WORDS)},
+                {'get_attr': [source, 'value', 'extra']}]}}}}}
+    step['parameters'].pop(parameter, None)
+    _runs_last(template, name)
+    return True
+
+
+def _resolution_failures(step):
+    """The parameters of a step's resolution failures (their names)."""
+    return sorted(n for n, d in (step['template'].get('parameters')
+                                 or {}).items()
+                  if n.startswith('p_' + STRICT) and d['type'] == 'json')
 
 
 def _runs_last(template, name):
@@ -216,12 +277,14 @@ def _again(rng, schemas, builder, step):
 
 
 def _fail(rng, schemas, builder, step):
-    return _inject_failure(rng, step, schemas)
+    return _inject_failure(rng, step, schemas, builder)
 
 
 def _repair(rng, schemas, builder, step):
     for definition in (step['template'].get('resources') or {}).values():
         (definition.get('properties') or {}).pop('fail', None)
+    for parameter in _resolution_failures(step):
+        step['parameters'][parameter] = {}
     return True
 
 
@@ -483,6 +546,9 @@ def _params(rng, schemas, builder, step):
     if not parameters:
         return False
     values = generate.create_parameters(rng, step['template'])
+    # a repaired resolution failure stays repaired
+    values.update({n: v for n, v in step['parameters'].items()
+                   if n in _resolution_failures(step)})
     flags = sorted(n for n, d in parameters.items()
                    if d['type'] == 'boolean')
     if flags and rng.random() < 0.6:

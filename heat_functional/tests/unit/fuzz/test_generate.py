@@ -213,18 +213,49 @@ def test_expectations_only_where_the_generator_knows_them():
     assert declared['fail'] and declared['create-fail']
 
 
-def test_an_injected_failure_is_a_literal_fail_on_a_test_resource():
+def breaking(step):
+    """The resources of a step's resolution failures whose parameter
+    still breaks them (lifecycles._inject_resolution_failure)."""
+    return [parameter[len('p_'):]
+            for parameter in lifecycles._resolution_failures(step)
+            if step['parameters'].get(parameter, lifecycles.BREAKING)
+            == lifecycles.BREAKING]
+
+
+def test_an_injected_failure_is_a_literal_fail_or_a_strict_substitution():
+    kinds = set()
     for case in cases(200):
         for step in case['steps']:
             if step['kind'] not in ('fail', 'create-fail'):
                 continue
             failing = [n for n, d in step['template']['resources'].items()
                        if (d.get('properties') or {}).get('fail') is True]
-            assert failing
+            assert failing or breaking(step)
+            kinds.update(['fail'] * bool(failing) +
+                         ['resolution'] * bool(breaking(step)))
             for name in failing:
                 definition = step['template']['resources'][name]
                 assert definition['type'] == 'OS::Heat::TestResource'
                 assert 'condition' not in definition
+    assert kinds == {'fail', 'resolution'}
+
+
+def test_a_resolution_failure_breaks_until_its_repair():
+    seen = 0
+    for case in cases(300):
+        for before, step in zip(case['steps'], case['steps'][1:]):
+            if step['kind'] != 'repair' or not breaking(before):
+                continue
+            seen += 1
+            assert not breaking(step)
+            for parameter in lifecycles._resolution_failures(step):
+                assert step['parameters'][parameter] == {}
+            name = breaking(before)[0]
+            value = step['template']['resources'][name]['properties'][
+                'value']['str_replace_strict']
+            assert value['params']['map_merge'][1] == {
+                'get_attr': [name + '_src', 'value', 'extra']}
+    assert seen
 
 
 @pytest.mark.parametrize('fails', [
