@@ -160,6 +160,22 @@ def failed_create_repaired_by_update(case):
     return False
 
 
+def failed_update_keeps_old_template(case):
+    """An update that fails (a resource still made to fail) and adds or
+    removes an output or a resource: legacy keeps the old template's,
+    convergence shows the new one's."""
+    steps = case['steps']
+    for before, step in zip(steps, steps[1:]):
+        failing = any((d.get('properties') or {}).get('fail') is True
+                      for d in resources(step).values())
+        outputs = [set(s['template'].get('outputs') or {})
+                   for s in (before, step)]
+        if failing and (set(resources(before)) != set(resources(step)) or
+                        outputs[0] != outputs[1]):
+            return True
+    return False
+
+
 SHAPES = (none_depends_on_swap, nested_output_feeds_sibling,
           failed_create_rolled_back, nullable_if_false_on_update,
           external_id_back_after_failed_change,
@@ -167,7 +183,8 @@ SHAPES = (none_depends_on_swap, nested_output_feeds_sibling,
           failed_resource_rolled_back_on_update,
           conditional_member_updated_by_batch,
           failed_create_leaves_sibling_uncreated,
-          failed_create_repaired_by_update)
+          failed_create_repaired_by_update,
+          failed_update_keeps_old_template)
 
 
 @pytest.fixture(scope='module')
