@@ -486,12 +486,12 @@ class Builder(object):
                     name: self.literal(sub)
                     for name, sub in sorted(inner.items())
                     if sub.get('required') or rng.random() < 0.4
-                    if not _picky(sub)})
+                    if not _picky(sub)}, inner)
             return {rng.choice(WORDS): rng.choice(WORDS)}
         return rng.choice([rng.choice(WORDS), {'k': rng.choice(WORDS)},
                            [rng.choice(WORDS)]])
 
-    def typed_default(self, values):
+    def typed_default(self, values, schema=None):
         """A map that gives a ``type`` (a parameter type's name) and a
         ``default`` of no schema type, its default made of that type:
         Heat checks the one against the other when the resource is
@@ -499,10 +499,15 @@ class Builder(object):
         inputs: software_config_io.InputConfig), so a default of
         another type fails the create on both paths, and what else of
         the stack runs first is then the engines' timing (seed
-        rediscover-1's case 70)."""
-        if 'default' not in values or 'type' not in values:
+        rediscover-1's case 70). A map without its ``type`` has the
+        type its `schema` defaults to (``String`` for an input: seed
+        rediscover-1's case 136 of 2026-12-04, a list default)."""
+        type_name = values.get('type') or (
+            ((schema or {}).get('type') or {}).get('default')
+            if 'type' in (schema or {}) else None)
+        if 'default' not in values or not type_name:
             return values
-        make = TYPED_DEFAULTS.get(values['type'])
+        make = TYPED_DEFAULTS.get(type_name)
         values = dict(values)
         if make is None:
             del values['default']

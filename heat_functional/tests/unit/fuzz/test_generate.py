@@ -374,11 +374,12 @@ def test_a_typed_input_default_is_of_its_type():
         for definition in resource_definitions(case):
             for entry in (definition.get('properties') or {}).get(
                     'inputs') or ():
-                if isinstance(entry, dict) and 'type' in entry and \
-                        'default' in entry:
+                if isinstance(entry, dict) and 'default' in entry:
+                    # no type: Heat's input schema says String
+                    kind = entry.get('type', 'String')
                     assert isinstance(entry['default'],
-                                      INPUT_TYPES[entry['type']]), entry
-                    seen.add(entry['type'])
+                                      INPUT_TYPES[kind]), entry
+                    seen.add(kind)
     assert seen
 
 
@@ -398,6 +399,11 @@ def test_typed_default_follows_the_type(values, expected):
     else:
         assert isinstance(typed['default'], expected)
     assert builder.typed_default({'default': [1]}) == {'default': [1]}
+    # without its type, the map's schema says which (an input's: String)
+    inputs = SCHEMAS.properties('OS::Heat::StructuredConfig')['inputs']
+    untyped = builder.typed_default({'default': [1]},
+                                    inputs['schema']['*']['schema'])
+    assert isinstance(untyped['default'], str)
 
 
 def test_no_step_heat_refuses_at_once_removes_a_resource():
