@@ -8,6 +8,8 @@ listening to nothing. Then one embedded legacy cell on PostgreSQL: the
 driver's wait for a create is ended by notices, not by its time limit.
 """
 
+import os
+import shutil
 import tempfile
 import threading
 import time
@@ -52,6 +54,7 @@ def server(tmp_path_factory):
         yield postgres
     finally:
         postgres.stop()
+        shutil.rmtree(os.path.dirname(postgres.datadir))
 
 
 def write_event(url, stack_id, physical, status='IN_PROGRESS'):
