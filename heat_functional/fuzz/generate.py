@@ -503,8 +503,7 @@ class Builder(object):
         type its `schema` defaults to (``String`` for an input: seed
         rediscover-1's case 136 of 2026-12-04, a list default)."""
         type_name = values.get('type') or (
-            ((schema or {}).get('type') or {}).get('default')
-            if 'type' in (schema or {}) else None)
+            (schema or {}).get('type') or {}).get('default')
         if 'default' not in values or not type_name:
             return values
         make = TYPED_DEFAULTS.get(type_name)

@@ -196,11 +196,8 @@ def _inject_resolution_failure(rng, step, schemas, builder):
     template = step['template']
     resources = template.setdefault('resources', {})
     parameters = template.setdefault('parameters', {})
-    number = 1
-    while '%s%d' % (STRICT, number) in resources:
-        number += 1
-    name, source = '%s%d' % (STRICT, number), '%s%d_src' % (STRICT, number)
-    parameter = 'p_%s%d' % (STRICT, number)
+    name = builder.fresh(STRICT, resources)
+    source, parameter = name + '_src', 'p_' + name
     if source in resources or parameter in parameters:
         return False
     parameters[parameter] = {'type': 'json', 'default': dict(BREAKING)}

@@ -188,12 +188,18 @@ def load_divergences(directory=None):
     return found
 
 
+def same_step(sig, divergence):
+    """Whether a signature is of a divergence's kind of step: the same
+    action, the same failing paths."""
+    return sig['action'] == divergence['action'] and \
+        sig['failing'] == divergence['failing']
+
+
 def matches_divergence(sig, divergence, at_depth=True):
     """Whether a signature is a recorded divergence's (module doc); with
     `at_depth` false, a record's ``any_depth`` is not used (a match at
     the record's own depth is preferred to one at any depth)."""
-    if sig['action'] != divergence['action'] or \
-            sig['failing'] != divergence['failing']:
+    if not same_step(sig, divergence):
         return False
     locations = {d[0] for d in sig['differences']}
     wanted = set(divergence['locations'])
@@ -221,8 +227,7 @@ def defined_within(sig, named, definitions, divergence, at_depth=True):
     false, only at the record's own depth."""
     wanted_keys = set(divergence.get('defined_with') or ())
     if not wanted_keys or not named or definitions is None or \
-            sig['action'] != divergence['action'] or \
-            sig['failing'] != divergence['failing']:
+            not same_step(sig, divergence):
         return False
     depth = at_any_depth if at_depth else (lambda location: location)
     locations = {depth(d[0]) for d in sig['differences']}
@@ -276,9 +281,8 @@ def explain(finding, allowances, divergences):
     named = resource_names(left)
     for at_depth in (False, True):
         for name, divergence in sorted(divergences.items()):
-            if divergence['compare'] != HEAT_LOG and defined_within(
-                    sig, named, finding.get('definitions'), divergence,
-                    at_depth):
+            if defined_within(sig, named, finding.get('definitions'),
+                              divergence, at_depth):
                 return 'divergence', '%s %s' % name
     for (template, _), divergence in sorted(divergences.items()):
         if divergence['compare'] == HEAT_LOG and \
