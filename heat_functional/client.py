@@ -313,6 +313,7 @@ class StackDriver(object):
         seconds; each wait is recorded in ``self.lock_waits``.
         """
         started = time.monotonic()
+        refused = False
         while True:
             try:
                 with self._heat_errors(step, (heat_exc.HTTPConflict,)):
@@ -322,12 +323,13 @@ class StackDriver(object):
                 if ('ActionInProgress' not in heat_message(err) or
                         waited > config.LOCK_RETRY_TIMEOUT):
                     self._reject(step, err)
+                refused = True
                 time.sleep(config.STATE_PROBE_INTERVAL * 10)
                 continue
-            waited = time.monotonic() - started
-            if waited > config.STATE_PROBE_INTERVAL * 5:
-                self.lock_waits.append({'step': step,
-                                        'waited_s': round(waited, 3)})
+            if refused:
+                self.lock_waits.append({
+                    'step': step,
+                    'waited_s': round(time.monotonic() - started, 3)})
             return result
 
     def root_events(self, stack_id, watch=None):
@@ -349,14 +351,17 @@ class StackDriver(object):
                 if event.physical_resource_id == stack_id]
 
     def wait(self, stack_id, action, step, since=0, rollback=False,
-             timeout=config.STACK_TIMEOUT):
+             timeout=None):
         """Wait until `action`, started after the root's first `since`
         events, has finished; return the stack as the API then shows it
-        (None if the API no longer shows it).
+        (None if the API no longer shows it). timeout: seconds, by
+        default config.STACK_TIMEOUT as it is at the call.
 
         With rollback on, a FAILED action is followed by a ROLLBACK, which
         is waited for too (if it starts within ROLLBACK_GRACE seconds).
         """
+        if timeout is None:
+            timeout = config.STACK_TIMEOUT
         deadline = time.monotonic() + timeout
         with self.deployment.timeline_watch(self.path, stack_id) as watch:
             return self._wait(watch, deadline, stack_id, action, step,
@@ -466,7 +471,7 @@ class StackDriver(object):
         except heat_exc.HTTPNotFound:
             raise _Gone()
 
-    def delete(self, stack_id, timeout=config.STACK_TIMEOUT):
+    def delete(self, stack_id, timeout=None):
         """Delete a stack and wait for the delete to end.
 
         Returns None when the stack is gone, else the stack as Heat shows

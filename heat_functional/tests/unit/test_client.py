@@ -825,6 +825,19 @@ def test_a_locked_stack_is_asked_again(monkeypatch):
         return answer
     assert driver.retry_while_locked('grow', update) == 'updated'
     assert answers == []
+    assert [wait['step'] for wait in driver.lock_waits] == ['grow']
+
+
+def test_a_slow_answer_is_no_lock_wait(monkeypatch):
+    # Only a 409 is a lock: a request that took long was not refused.
+    monkeypatch.setattr(config, 'STATE_PROBE_INTERVAL', 0.001)
+    driver = client.StackDriver(FakeDeployment(), 'legacy', 'group')
+
+    def update():
+        time.sleep(0.01)
+        return 'updated'
+    assert driver.retry_while_locked('grow', update) == 'updated'
+    assert driver.lock_waits == []
 
 
 def test_a_lock_that_stays_fails_the_step_with_heats_words(monkeypatch):
