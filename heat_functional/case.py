@@ -94,6 +94,9 @@ class Case(object):
         self.timings = {}
         #: Resources seen in progress or deleted after the action ended.
         self.transient = []
+        #: Declared outputs read again after a mismatch (lifecycle.py
+        #: _read_outputs_again): evidence of a transient read.
+        self.reread = None
         #: Requests Heat refused with 409 while the stack was still locked.
         self.lock_waits = []
         #: Requests sent (or stacks read) again past a known Heat race.
@@ -262,6 +265,7 @@ class Case(object):
             'harness_overhead_s': overhead,
             'timings': self.timings,
             'transient': self.transient,
+            'reread': self.reread,
             'lock_waits': self.lock_waits,
             'known_races': self.known_races,
             'message': message, 'stacks': self.stacks,

@@ -356,10 +356,46 @@ def observe_and_check(lifecycle, step, stack, case, deployment,
     case.held_to_parity_only = not held
     if step.kind == 'create':
         lifecycle.create_held_to_parity_only = not held
+    reread = _read_outputs_again(lifecycle, step, observed, case)
     return _expectations(step, stack, observed.observation,
                          template.name, lifecycle.path,
                          observed.placeholders.replace,
-                         held_to_status=held) + problems
+                         held_to_status=held, reread=reread) + problems
+
+
+def _output_mismatches(step, observed, normalise=None):
+    """(key, observed value, declared value) of each declared output
+    the observation does not show."""
+    found = []
+    for key, value in (step.expected_outputs or {}).items():
+        value = normalise(value) if normalise else value
+        actual = observed['outputs'].get(key, '<absent>')
+        if actual != value:
+            found.append((key, actual, value))
+    return found
+
+
+def _read_outputs_again(lifecycle, step, observed, case):
+    """When declared outputs differ, the stack is read once more,
+    config.SETTLE_INTERVAL s later, with nothing running: whether Heat's
+    answer changed tells a transient read (Heat answered before it was
+    done) from a stable wrong value. Evidence only, recorded in the case
+    (``reread``) and the message: the step is judged on its first read.
+    Returns {output key: value read again}."""
+    mismatches = _output_mismatches(step, observed.observation,
+                                    observed.placeholders.replace)
+    if not mismatches:
+        return {}
+    time.sleep(config.SETTLE_INTERVAL)
+    again = observation.observe(
+        lifecycle.driver, lifecycle.stack_id,
+        lifecycle.template.random_outputs, lifecycle.template.base_url,
+        previous=lifecycle.last)
+    reread = {key: again.observation['outputs'].get(key, '<absent>')
+              for key, _actual, _declared in mismatches}
+    case.reread = {'after_s': config.SETTLE_INTERVAL, 'outputs': reread,
+                   'stack': again.observation['stack']}
+    return reread
 
 
 def _transient(observed):
@@ -408,7 +444,7 @@ def _settled_observation(lifecycle, case):
 
 
 def _expectations(step, stack, observed, template_name, path,
-                  normalise=None, held_to_status=True):
+                  normalise=None, held_to_status=True, reread=None):
     """What differs from the step's declaration, one message each; the
     status is not checked unless `held_to_status` (a step held to
     parity only may end in any state, the same on both paths).
@@ -416,7 +452,8 @@ def _expectations(step, stack, observed, template_name, path,
     normalise (the observation's Placeholders.replace) is applied to the
     declared outputs as it was to the observed ones: a declared value that
     is one of the case's own (an external_id) still matches, and one may
-    be declared by its placeholder (``<stack name>-role``)."""
+    be declared by its placeholder (``<stack name>-role``). reread: the
+    outputs as read again (_read_outputs_again), said in the message."""
     where = '%s of %s on %s' % (step.name, template_name, path)
     problems = []
     status = '%s_%s' % (stack.action, stack.status)
@@ -425,12 +462,14 @@ def _expectations(step, stack, observed, template_name, path,
         problems.append('%s ended %s, expected %s: %s'
                         % (where, status, step.expected_status,
                            stack.stack_status_reason))
-    for key, value in (step.expected_outputs or {}).items():
-        value = normalise(value) if normalise else value
-        actual = observed['outputs'].get(key, '<absent>')
-        if actual != value:
-            problems.append('%s: output %s is %r, expected %r'
-                            % (where, key, actual, value))
+    for key, actual, value in _output_mismatches(step, observed,
+                                                 normalise):
+        again = ''
+        if key in (reread or {}):
+            again = ' (read again %s s later: %r)' % (
+                config.SETTLE_INTERVAL, reread[key])
+        problems.append('%s: output %s is %r, expected %r%s'
+                        % (where, key, actual, value, again))
     for name in step.expected_replaced or []:
         change = observed['resources'].get(name, {}).get('physical_id')
         if change != 'changed':

@@ -99,6 +99,16 @@ def test_wrong_and_absent_outputs():
         "grow of group on legacy: output gone is '<absent>', expected None"]
 
 
+def test_an_output_read_again_is_said():
+    the_step = step(outputs={'size': 3, 'name': 'a'})
+    the_observation = observed(outputs={'size': None, 'name': 'a'})
+    assert lifecycle._expectations(
+        the_step, stack(), the_observation, 'group', 'legacy',
+        reread={'size': 3}) == [
+        'grow of group on legacy: output size is None, expected 3 '
+        '(read again %s s later: 3)' % lifecycle.config.SETTLE_INTERVAL]
+
+
 def test_output_with_an_error():
     the_step = step(outputs={'size': 3})
     the_observation = observed(outputs={'size': {'error': 'no value'}})
@@ -397,6 +407,7 @@ class FakeCase(object):
         self.left_rows = list(left_rows)
         self.calls = []
         self.observation = None
+        self.reread = None
 
     @contextlib.contextmanager
     def watching(self, driver):
@@ -566,3 +577,43 @@ def test_a_template_requiring_keystone_skips_on_noauth_naming_why():
     with_keystone = embedded.EmbeddedDeployment(
         {'kind': 'embedded', 'auth': 'keystone', 'paths': {}})
     lifecycle.skip_unless_offered(template, with_keystone)
+
+
+# -- outputs read again -------------------------------------------------------
+
+class Read(object):
+    """An Observed with outputs, placeholders replacing nothing."""
+    def __init__(self, **outputs):
+        self.observation = {'stack': 'UPDATE_COMPLETE', 'outputs': outputs}
+        self.placeholders = observation.Placeholders({})
+
+
+def read_again(monkeypatch, first, *later):
+    calls = []
+
+    def observe(*args, **kwargs):
+        calls.append(args)
+        return later[len(calls) - 1]
+    monkeypatch.setattr(lifecycle.observation, 'observe', observe)
+    monkeypatch.setattr(lifecycle.config, 'SETTLE_INTERVAL', 0)
+    found = lifecycle.Lifecycle(TEMPLATE, 'convergence', 'driver', True)
+    found.stack_id = 'stack-id'
+    case = FakeCase()
+    reread = lifecycle._read_outputs_again(
+        found, step(outputs={'fp': 'x:22', 'size': 3}), first, case)
+    return reread, case, calls
+
+
+def test_matching_outputs_are_not_read_again(monkeypatch):
+    reread, case, calls = read_again(monkeypatch, Read(fp='x:22', size=3))
+    assert reread == {} and calls == []
+    assert case.reread is None
+
+
+def test_a_mismatch_is_read_again_and_recorded(monkeypatch):
+    reread, case, calls = read_again(monkeypatch, Read(fp=None, size=3),
+                                     Read(fp='x:22', size=3))
+    assert len(calls) == 1
+    assert reread == {'fp': 'x:22'}
+    assert case.reread == {'after_s': 0, 'outputs': {'fp': 'x:22'},
+                           'stack': 'UPDATE_COMPLETE'}
