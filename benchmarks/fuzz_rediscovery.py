@@ -87,9 +87,10 @@ def rediscovery(summaries, names):
 def reread(summaries, names, divergences):
     """rediscovery() as if the records of `divergences`
     (signature.load_divergences) had been there from the start: each
-    case's signature (fuzz.json keeps it, not the Heat log lines) is
-    matched against them again. A record added after a run (the run's
-    own finding, written up) then counts from the case that showed it."""
+    case's signature (fuzz.json keeps it, and the status its step
+    ended in, not the Heat log lines) is matched against them again. A
+    record added after a run (the run's own finding, written up) then
+    counts from the case that showed it."""
     found = dict.fromkeys(names)
     offset = 0.0
     for summary in summaries:
@@ -99,9 +100,12 @@ def reread(summaries, names, divergences):
         for row in rows:
             for (entry, step), record in sorted(divergences.items()):
                 if entry in found and found[entry] is None and \
-                        record['compare'] != signature.HEAT_LOG and \
-                        signature.matches_divergence(row['signature'],
-                                                     record):
+                        record['compare'] != signature.HEAT_LOG and (
+                            signature.matches_divergence(row['signature'],
+                                                         record) or
+                            signature.ended_within(row['signature'],
+                                                   row.get('ended'),
+                                                   record)):
                     found[entry] = {
                         'seconds': round(offset + row['finished_s'], 1),
                         'seed': summary['asked']['seed'],

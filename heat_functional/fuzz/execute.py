@@ -204,12 +204,21 @@ def definitions(case, scenario):
     return {resource: sorted(keys) for resource, keys in found.items()}
 
 
+def ended(records, scenario):
+    """{path: the stack status the step ended in there} (None where the
+    path has no observation of it): what a divergence's
+    ``ended_within`` asks of a finding (signature.py)."""
+    return {r['path']: (r.get('observation') or {}).get('stack')
+            for r in records if r['scenario'] == scenario}
+
+
 def _finding(case, scenario, kind, entry, failing, records):
     if entry is None:
         entry = entry_module.make(case['name'], scenario, [])
     return {'template': case['name'], 'scenario': scenario,
             'step_kind': kind, 'entry': entry, 'failing': failing,
             'definitions': definitions(case, scenario),
+            'ended': ended(records, scenario),
             'known_bugs': known_bugs(records, scenario),
             'messages': {r['path']: r['message'] for r in records
                          if r['scenario'] == scenario and r['message']}}

@@ -195,6 +195,7 @@ class Runner(object):
         row = self._row(number, 'known', sig, step=finding['scenario'],
                         later=outcome.later)
         row['outcomes'] = outcomes(outcome.records)
+        row['ended'] = finding.get('ended')
         if how != 'new':
             label = '%s: %s' % (how, why if isinstance(why, str)
                                 else ', '.join(why))

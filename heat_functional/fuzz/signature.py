@@ -49,7 +49,16 @@ on every update): a finding of the same action and failing paths
 whose differences are among the record's locations (at any depth) and
 whose differing resources are all defined, in the step's templates
 (the finding's ``definitions``, execute.py), with those keys, is that
-divergence. Only what none explains is new.
+divergence. A record's ``ended_within`` names its cause by the state
+its step leaves on both paths and the kinds of difference it makes
+there (``failed_update_keeps_old_template``: after an update that
+fails on both paths, legacy shows the old template's outputs and
+resources, convergence the new one's; which outputs and resources
+differ depends on what the update adds and removes): a finding of the
+same action and failing paths whose step ended in the record's
+``status`` on every path, and each of whose differences has one of the
+record's ``shapes``, is that divergence. Only what none explains is
+new.
 """
 
 import json
@@ -182,10 +191,34 @@ def load_divergences(directory=None):
                 'shapes': sorted(tuple(shape) for shape in (
                     record.get('shapes') or {}).get(scenario, ())),
                 'defined_with': sorted(record.get('defined_with') or ()),
+                'ended_within': _ended_within(
+                    (record.get('ended_within') or {}).get(scenario)),
                 'compare': 'vary' if scenario in vary else (
                     'exact' if locations else 'incomplete'),
             }
     return found
+
+
+def _ended_within(recorded):
+    """A record's ``ended_within`` of one step, its shapes as a set of
+    tuples; None where it has none."""
+    if not recorded:
+        return None
+    return {'status': recorded['status'],
+            'shapes': {tuple(shape) for shape in recorded['shapes']}}
+
+
+def ended_within(sig, ended, divergence):
+    """Whether a finding is a divergence by its ``ended_within`` (module
+    doc): `ended`, {path: the stack status the finding's step ended in
+    on it}."""
+    wanted = divergence.get('ended_within')
+    if not wanted or not same_step(sig, divergence):
+        return False
+    shown = {tuple(d) for d in sig['differences']}
+    return bool(shown) and shown <= wanted['shapes'] and all(
+        (ended or {}).get(path) == wanted['status']
+        for path in config.PATH_NAMES)
 
 
 def same_step(sig, divergence):
@@ -284,6 +317,9 @@ def explain(finding, allowances, divergences):
             if defined_within(sig, named, finding.get('definitions'),
                               divergence, at_depth):
                 return 'divergence', '%s %s' % name
+    for name, divergence in sorted(divergences.items()):
+        if ended_within(sig, finding.get('ended'), divergence):
+            return 'divergence', '%s %s' % name
     for (template, _), divergence in sorted(divergences.items()):
         if divergence['compare'] == HEAT_LOG and \
                 logged(finding, divergence['patterns']):

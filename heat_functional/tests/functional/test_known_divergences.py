@@ -73,6 +73,14 @@ def test_recorded_divergences_are_still_exactly_so(tmp_path):
     for pair, wanted in shapes().items():
         seen = signature.shapes_of(left[pair])
         assert seen >= wanted, (pair, sorted(seen))
+    ended = {}
+    for case in report['cases']:
+        ended.setdefault((case['template'], case['scenario']), set()).add(
+            (case.get('observation') or {}).get('stack'))
+    for pair, wanted in ended_within().items():
+        assert ended[pair] == {wanted['status']}, (pair, ended[pair])
+        seen = signature.shapes_of(left[pair])
+        assert seen <= wanted['shapes'], (pair, sorted(seen))
     assert failing == expected_failing
     assert report['summary']['flags']['mismatched'] == 0
     for template, paths in logged().items():
@@ -90,6 +98,19 @@ def shapes():
     return {(template, scenario): {tuple(shape) for shape in found}
             for template, entry in expected.items()
             for scenario, found in (entry.get('shapes') or {}).items()}
+
+
+def ended_within():
+    """{(template, scenario): {status, shapes}}: the status a step
+    ends in on both paths and the generalised differences it may show
+    (each of its differences has one of them: fuzz/signature.py counts
+    a finding so by them)."""
+    expected = expected_records()
+    return {(template, scenario): {
+        'status': found['status'],
+        'shapes': {tuple(shape) for shape in found['shapes']}}
+        for template, entry in expected.items()
+        for scenario, found in (entry.get('ended_within') or {}).items()}
 
 
 def logged():

@@ -386,3 +386,49 @@ def test_a_record_defined_with_keys_strikes_only_resources_with_them():
                 (template, name)
             checked += 1
     assert checked >= 2
+
+
+# -- a record by the state its step ends in -----------------------------------
+
+#: Seed rediscover-1's case 99, as its run wrote it: an update that
+#: removes an output fails on both paths; legacy still shows the output.
+OUTPUT_KEPT = [{'location': 'outputs.out1', 'legacy': 'x-alpha-y',
+                'convergence': parity.ABSENT}]
+FAILED_BOTH = {'legacy': 'UPDATE_FAILED', 'convergence': 'UPDATE_FAILED'}
+KEEPS_OLD = ('divergence',
+             'failed_update_keeps_old_template lifecycle/fails')
+
+
+def test_a_failed_updates_kept_template_is_known_in_any_shape():
+    found = dict(finding(OUTPUT_KEPT, step_kind='remove'),
+                 ended=FAILED_BOTH)
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == KEEPS_OLD
+    # case 72: an output and a resource the update adds
+    added = dict(finding([
+        {'location': 'outputs.new', 'legacy': parity.ABSENT,
+         'convergence': 'v'},
+        {'location': 'resources.r9', 'legacy': parity.ABSENT,
+         'convergence': {'status': 'INIT_COMPLETE'}}], step_kind='add'),
+        ended=FAILED_BOTH)
+    assert signature.explain(added, ALLOWANCES, DIVERGENCES) == KEEPS_OLD
+
+
+def test_the_same_difference_after_another_ending_is_new():
+    for ended in ({'legacy': 'UPDATE_COMPLETE',
+                   'convergence': 'UPDATE_COMPLETE'},
+                  {'legacy': 'UPDATE_FAILED', 'convergence': None},
+                  {'legacy': 'UPDATE_FAILED'}, None):
+        found = dict(finding(OUTPUT_KEPT, step_kind='remove'), ended=ended)
+        assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == \
+            'new', ended
+
+
+def test_a_difference_of_another_kind_after_a_failed_update_is_new():
+    found = dict(finding(OUTPUT_KEPT + [
+        {'location': 'outputs.out2', 'legacy': 'a', 'convergence': 'b'}],
+        step_kind='remove'), ended=FAILED_BOTH)
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+    # a step failing on one path only is another kind of step
+    failing = dict(finding(OUTPUT_KEPT, step_kind='remove',
+                           failing=['convergence']), ended=FAILED_BOTH)
+    assert signature.explain(failing, ALLOWANCES, DIVERGENCES)[0] == 'new'
