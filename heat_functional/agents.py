@@ -203,11 +203,12 @@ class Agents(object):
         return [act for agent in self.agents for act in agent.acted]
 
 
-def signal_and_wait(driver, stack_id, spec, step,
-                    timeout=config.STACK_TIMEOUT):
+def signal_and_wait(driver, stack_id, spec, step, timeout=None):
     """A signal step: signal the resource, then wait for its SIGNAL event
-    (COMPLETE or FAILED) newer than the request; return that event's
-    status."""
+    (COMPLETE or FAILED) newer than the request (for up to `timeout` s,
+    by default config.STACK_TIMEOUT); return that event's status."""
+    if timeout is None:
+        timeout = config.STACK_TIMEOUT
     name = spec['resource']
     before = {e.id for e in _signal_events(driver, stack_id, name, step)}
     driver.call(step, driver.heat.resources.signal,

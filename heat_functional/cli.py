@@ -289,6 +289,11 @@ def _add_fuzz_command(commands):
                       help='re-runs the shrinker may make per new finding; '
                       '0 confirms a finding as it was generated (default: '
                       '%(default)s)')
+    fuzz.add_argument('--stack-timeout', type=_positive, metavar='S',
+                      default=config.FUZZ_STACK_TIMEOUT,
+                      help='seconds a step may take before it counts as '
+                      'a hang (default: %%(default)s, or $%s)'
+                      % config.STACK_TIMEOUT_ENV)
     _add_deployment_options(fuzz)
     fuzz.set_defaults(report_dir=config.FUZZ_REPORT_DIR,
                       paths=list(config.PATH_NAMES))
@@ -994,6 +999,8 @@ def fuzz(args):
         return fuzz_run.EXIT_USAGE
     asked = fuzz_run.Asked(args.seed, args.count, args.minutes, args.case,
                            args.workers, args.shrink_budget)
+    # Every wait of this process reads it when it starts (client.wait).
+    config.STACK_TIMEOUT = args.stack_timeout
     report_dir = os.path.abspath(args.report_dir)
     os.makedirs(report_dir, exist_ok=True)
     try:

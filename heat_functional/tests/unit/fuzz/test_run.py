@@ -385,6 +385,23 @@ def test_fuzz_arguments():
     ).shrink_budget == 0
 
 
+def test_a_fuzz_runs_waits_follow_its_stack_timeout(monkeypatch, tmp_path):
+    parser = cli.build_parser()
+    assert parser.parse_args(['fuzz', '--seed', 'S', '--count', '1']
+                             ).stack_timeout == config.FUZZ_STACK_TIMEOUT
+    seen = []
+    monkeypatch.setattr(config, 'STACK_TIMEOUT', 600.0)
+    monkeypatch.setattr(
+        'heat_functional.fuzz.session.run',
+        lambda *args: seen.append(config.STACK_TIMEOUT) or {})
+    monkeypatch.setattr(run, 'describe', lambda summary, report_dir: '')
+    monkeypatch.setattr(run, 'exit_status', lambda summary: 0)
+    assert cli.main(['fuzz', '--seed', 'S', '--count', '1',
+                     '--stack-timeout', '45', '--report-dir',
+                     str(tmp_path)]) == 0
+    assert seen == [45]
+
+
 def test_a_budget_of_no_runs_confirms_the_case_as_generated(tmp_path):
     executor = FakeExecutor(differing={0})
     summary = runner(tmp_path, executor, count=1, shrink_budget=0).run()
@@ -403,6 +420,8 @@ def test_a_budget_of_no_runs_confirms_the_case_as_generated(tmp_path):
     (['--seed', ' ', '--count', '2'], 'seed must not be empty'),
     (['--seed', '1', '--count', '2', '--shrink-budget', '-1'],
      'number of runs'),
+    (['--seed', '1', '--count', '2', '--stack-timeout', '0'],
+     'at least 1'),
 ])
 def test_fuzz_rejects_bad_arguments(argv, error, capsys):
     with pytest.raises(SystemExit) as exited:
