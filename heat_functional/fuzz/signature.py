@@ -57,8 +57,13 @@ resources, convergence the new one's; which outputs and resources
 differ depends on what the update adds and removes): a finding of the
 same action and failing paths whose step ended in the record's
 ``status`` on every path, and each of whose differences has one of the
-record's ``shapes``, is that divergence. Only what none explains is
-new.
+record's ``shapes`` (written at no particular depth: ``depth_free``),
+is that divergence. Only what none explains is new. The order: exact
+records, records whose locations vary, then ``defined_with``,
+``ended_within`` and ``heat_log``, and last a record
+of an incomplete step, which says least (nullable_if_false_on_update's
+legacy hang, named by its Heat log, is also a bare incomplete update
+failing on legacy, as failed_create_rolled_back's ``build`` is).
 """
 
 import json
@@ -211,11 +216,11 @@ def _ended_within(recorded):
 def ended_within(sig, ended, divergence):
     """Whether a finding is a divergence by its ``ended_within`` (module
     doc): `ended`, {path: the stack status the finding's step ended in
-    on it}."""
+    on it}. The record's shapes are depth-free (depth_free)."""
     wanted = divergence.get('ended_within')
     if not wanted or not same_step(sig, divergence):
         return False
-    shown = {tuple(d) for d in sig['differences']}
+    shown = {(depth_free(d[0]),) + tuple(d[1:]) for d in sig['differences']}
     return bool(shown) and shown <= wanted['shapes'] and all(
         (ended or {}).get(path) == wanted['status']
         for path in config.PATH_NAMES)
@@ -282,6 +287,16 @@ def resource_names(differences):
     return names
 
 
+def depth_free(location):
+    """A generalised location at no particular depth: a resource path
+    becomes ``*``, a nested stack's own events ``*/<stack>``
+    (``events['R/N/<stack>']`` is ``events['*/<stack>']``); the root's
+    ``<stack>`` stays."""
+    return re.sub(r"\['[RN](/[RN])*(/<stack>)?'\]",
+                  lambda found: "['*/<stack>']" if found.group(2)
+                  else "['*']", location)
+
+
 def at_any_depth(location):
     """A generalised location with its resource path made depth-free:
     ``resources['R/N/R'].status`` is ``resources['*'].status`` (Heat's
@@ -305,12 +320,9 @@ def explain(finding, allowances, divergences):
     if finding.get('known_bugs'):
         return 'known-bug', sorted(finding['known_bugs'])
     sig = unexplained_signature(finding, left)
-    for compare in ('exact', 'vary', 'incomplete'):
-        for at_depth in (False, True):
-            for name, divergence in sorted(divergences.items()):
-                if divergence['compare'] == compare and \
-                        matches_divergence(sig, divergence, at_depth):
-                    return 'divergence', '%s %s' % name
+    matched = _record_matching(sig, divergences, ('exact', 'vary'))
+    if matched:
+        return 'divergence', matched
     named = resource_names(left)
     for at_depth in (False, True):
         for name, divergence in sorted(divergences.items()):
@@ -324,7 +336,26 @@ def explain(finding, allowances, divergences):
         if divergence['compare'] == HEAT_LOG and \
                 logged(finding, divergence['patterns']):
             return 'divergence', '%s %s' % (template, HEAT_LOG)
+    # Last, as it says least (a step that left no observation on the
+    # failing paths): a hang that one record's Heat log names matches
+    # another record's bare incomplete step too.
+    matched = _record_matching(sig, divergences, ('incomplete',))
+    if matched:
+        return 'divergence', matched
     return 'new', None
+
+
+def _record_matching(sig, divergences, compares):
+    """'template scenario' of the first record of those `compares` that
+    the signature matches (records at their own depth first), or
+    None."""
+    for compare in compares:
+        for at_depth in (False, True):
+            for name, divergence in sorted(divergences.items()):
+                if divergence['compare'] == compare and \
+                        matches_divergence(sig, divergence, at_depth):
+                    return '%s %s' % name
+    return None
 
 
 def logged(finding, patterns):

@@ -432,3 +432,61 @@ def test_a_difference_of_another_kind_after_a_failed_update_is_new():
     failing = dict(finding(OUTPUT_KEPT, step_kind='remove',
                            failing=['convergence']), ended=FAILED_BOTH)
     assert signature.explain(failing, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_a_hang_named_by_its_heat_log_is_not_another_records_bare_step():
+    """A legacy update that never ended (no observation there) matches
+    failed_create_rolled_back's bare incomplete step too; the Heat log
+    that names nullable_if_false_on_update's cause comes first."""
+    hung = finding([], step_kind='provider', failing=['legacy'])
+    hung['entry']['incomplete'] = True
+    assert signature.explain(hung, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'failed_create_rolled_back lifecycle/build')
+    hung['heat_logs'] = {'legacy': {'lines': [
+        'ERROR heat.engine.resource ... Cannot convert Ellipsis to '
+        'primitive']}}
+    assert signature.explain(hung, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'nullable_if_false_on_update heat-log')
+
+
+def test_siblings_a_failed_create_never_started_are_known_at_any_depth():
+    """Seed rediscover-1's case 102 (2026-12-05), as its run wrote it:
+    one broken leaf failed on both paths; legacy had created its
+    siblings (a group and a chain with their members), convergence
+    never started them. failed_create_leaves_sibling_uncreated, by its
+    ``ended_within``; reported as flaky before, since the siblings
+    convergence drops change from run to run."""
+    done = ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+    differences = [
+        {'location': location, 'legacy': done,
+         'convergence': parity.ABSENT}
+        for location in ('events.chain1', "events['chain1/0']",
+                         "events['chain1/<stack>']", 'events.group1',
+                         "events['group1/1']", 'events.value1')]
+    differences += [
+        {'location': 'resources.%s.status' % name,
+         'legacy': 'CREATE_COMPLETE', 'convergence': 'INIT_COMPLETE'}
+        for name in ('chain1', 'group1', 'test1', 'value1')]
+    differences += [
+        {'location': "resources['group1/0']", 'legacy': {'status': 'x'},
+         'convergence': parity.ABSENT},
+        {'location': 'nested', 'legacy': ['chain1', 'group1', 'nested1'],
+         'convergence': ['nested1']}]
+    failed = {'legacy': 'CREATE_FAILED', 'convergence': 'CREATE_FAILED'}
+    found = dict(finding(differences, step_kind='create'), ended=failed)
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES) == (
+        'divergence', 'failed_create_leaves_sibling_uncreated '
+        'lifecycle/create')
+    # the same differences after a create that succeeded are new
+    found['ended'] = {'legacy': 'CREATE_COMPLETE',
+                      'convergence': 'CREATE_COMPLETE'}
+    assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
+
+
+def test_depth_free_locations():
+    assert signature.depth_free("events['R/N/<stack>']") == \
+        "events['*/<stack>']"
+    assert signature.depth_free("resources['R/N'].status") == \
+        "resources['*'].status"
+    assert signature.depth_free("events['<stack>']") == "events['<stack>']"
+    assert signature.depth_free("outputs['O']") == "outputs['O']"
