@@ -219,7 +219,7 @@ class CloudDeployment(owner.Owner):
     def _start_keystone(self, ports):
         self.keystone = keystone.KeystoneServer(
             os.path.join(self.workdir, 'keystone'),
-            self.postgres.url(keystone.DATABASE), keystone.free_port(),
+            self.postgres.url(keystone.DATABASE), keystone.loopback_socket(),
             os.path.join(self.logs_dir, 'keystone.log'), self.cell_names,
             heat_urls={name: 'http://127.0.0.1:%d' % port
                        for name, port in ports.items()},

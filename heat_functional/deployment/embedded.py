@@ -238,7 +238,7 @@ class EmbeddedCells(owner.Owner):
             return
         self.keystone = keystone.KeystoneServer(
             os.path.join(self.workdir, 'keystone'), db_url,
-            keystone.free_port(),
+            keystone.loopback_socket(),
             os.path.join(self.logs_dir, 'keystone.log'), self.cell_names,
             env=self.child_env())
         process = self.keystone.start()

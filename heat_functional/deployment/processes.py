@@ -66,13 +66,14 @@ def describe_failure(name, what, log_file):
             % (name, what, log_file, tail or '(empty)'))
 
 
-def start(name, argv, log_file, env=None, user=None):
-    """Start argv in a new process group, output appended to log_file."""
+def start(name, argv, log_file, env=None, user=None, pass_fds=()):
+    """Start argv in a new process group, output appended to log_file;
+    the file descriptors of pass_fds stay open in it."""
     with open(log_file, 'ab') as log:
         return subprocess.Popen(
             argv, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=env, user=user,
-            start_new_session=True)
+            start_new_session=True, pass_fds=pass_fds)
 
 
 def alive(pid):

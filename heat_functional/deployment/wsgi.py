@@ -158,16 +158,28 @@ class _KeepAliveHandler(simple_server.WSGIRequestHandler):
             return None
 
 
-def make_server(app, port, log, label):
-    """A server for app on 127.0.0.1:port (0: the kernel picks); each
+def make_server(app, port, log, label, sock=None):
+    """A server for app on 127.0.0.1:port (0: the kernel picks), or on
+    `sock`, a socket already bound (handed down by the parent); each
     request is logged to `log` at debug level, prefixed with `label`."""
     class QuietHandler(_KeepAliveHandler):
         def log_message(self, fmt, *args):
             log.debug(label + ': ' + fmt, *args)
 
-    return simple_server.make_server(
-        '127.0.0.1', port, app, server_class=_ThreadingWSGIServer,
-        handler_class=QuietHandler)
+    if sock is None:
+        return simple_server.make_server(
+            '127.0.0.1', port, app, server_class=_ThreadingWSGIServer,
+            handler_class=QuietHandler)
+    server = _ThreadingWSGIServer(sock.getsockname(), QuietHandler,
+                                  bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
+    server.server_address = sock.getsockname()
+    server.server_name, server.server_port = server.server_address[:2]
+    server.setup_environ()
+    server.server_activate()
+    server.set_app(app)
+    return server
 
 
 class Tally(object):

@@ -85,6 +85,23 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def loopback_socket():
+    """A socket bound to a loopback port the kernel picks, for keystone
+    to listen on (KeystoneServer passes it to its process). Passing the
+    bound socket rather than its number leaves no moment in which
+    another socket can take the port: an outgoing connection takes its
+    local port from the same ephemeral range, and with free_port a
+    keystone once failed to start with EADDRINUSE (a functional-harness
+    run on this project's 2-core machine)."""
+    sock = socket.socket()
+    try:
+        sock.bind(('127.0.0.1', 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def identity_url(port):
     return 'http://127.0.0.1:%d/v3' % port
 
@@ -291,7 +308,8 @@ def keystone_conf(workdir, db_url, log_file):
 # -- the process ---------------------------------------------------------
 
 class KeystoneServer(object):
-    """A keystone on 127.0.0.1:port with the plan provisioned.
+    """A keystone on the loopback port `listener` is bound to
+    (loopback_socket), with the plan provisioned.
 
     start() returns the child process at once (its process group is what
     a reaper must stop); wait_ready() blocks until keystone answers with
@@ -300,17 +318,18 @@ class KeystoneServer(object):
     ``DATABASE`` on its server, as it does the cells' databases.
     """
 
-    def __init__(self, workdir, db_url, port, log_file, paths,
+    def __init__(self, workdir, db_url, listener, log_file, paths,
                  heat_urls=None, passwords=None, env=None):
         self.workdir = workdir
         self.db_url = db_url
-        self.port = port
+        self.listener = listener
+        self.port = listener.getsockname()[1]
         self.log_file = log_file
         self.paths = list(paths)
         self.heat_urls = dict(heat_urls or {})
         self.passwords = passwords or new_passwords()
         self.env = env
-        self.url = identity_url(port)
+        self.url = identity_url(self.port)
         self.state_file = os.path.join(workdir, 'state.json')
         #: Who asked keystone what, rewritten by its process every
         #: ``config.KEYSTONE_TALLY_WRITE_S`` (wsgi.Tally.totals).
@@ -327,14 +346,19 @@ class KeystoneServer(object):
             self.workdir, self.db_url, self.log_file))
         plan_file = self._write('plan.json', json.dumps(plan(
             self.paths, self.url, self.passwords, self.heat_urls)))
-        self.process = processes.start(
-            'keystone',
-            [sys.executable, '-m',
-             'heat_functional.deployment.programs.keystone_server',
-             '--config-file', conf, '--plan', plan_file,
-             '--port', str(self.port), '--state-file', self.state_file,
-             '--tally-file', self.tally_file],
-            self.log_file, env=self.env)
+        fd = self.listener.fileno()
+        try:
+            self.process = processes.start(
+                'keystone',
+                [sys.executable, '-m',
+                 'heat_functional.deployment.programs.keystone_server',
+                 '--config-file', conf, '--plan', plan_file,
+                 '--socket-fd', str(fd), '--state-file', self.state_file,
+                 '--tally-file', self.tally_file],
+                self.log_file, env=self.env, pass_fds=(fd,))
+        finally:
+            # The process has its own copy (or none will listen).
+            self.listener.close()
         return self.process
 
     def wait_ready(self, timeout=READY_TIMEOUT):

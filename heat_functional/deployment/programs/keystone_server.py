@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -246,8 +247,8 @@ def build_app(harness_users=()):
     return OneRequestAtATime(tally), tally
 
 
-def serve(app, port):
-    server = wsgi.make_server(app, port, LOG, 'keystone api')
+def serve(app, listener):
+    server = wsgi.make_server(app, 0, LOG, 'keystone api', sock=listener)
     threading.Thread(target=server.serve_forever, name='wsgi',
                      daemon=True).start()
     return server
@@ -299,7 +300,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-file', required=True)
     parser.add_argument('--plan', required=True)
-    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--socket-fd', type=int, required=True,
+                        help='a bound socket to listen on, inherited')
     parser.add_argument('--state-file', required=True)
     parser.add_argument('--tally-file', required=True)
     args = parser.parse_args(argv)
@@ -312,7 +314,7 @@ def main(argv=None):
     watch.lap('imports')
     state, harness_users = set_up(plan, watch)
     app, tally = build_app(harness_users)
-    server = serve(app, args.port)
+    server = serve(app, socket.socket(fileno=args.socket_fd))
     watch.lap('app')
 
     stop = threading.Event()
@@ -323,9 +325,10 @@ def main(argv=None):
         name='tally', daemon=True)
     tally_writer.start()
     processes.write_state(args.state_file, dict(
-        state, pid=os.getpid(), port=args.port, timings=watch.phases))
+        state, pid=os.getpid(), port=server.server_port,
+        timings=watch.phases))
     LOG.info('harness: keystone ready on port %s; seconds per phase: %s',
-             args.port, watch.phases)
+             server.server_port, watch.phases)
     while not stop.wait(3600):
         pass
     tally_writer.join(timeout=5)

@@ -51,8 +51,9 @@ def start(tmp_path, db, heat_urls):
         db_url = postgres.url(keystone.DATABASE)
     else:
         db_url = 'sqlite:///%s' % (tmp_path / 'keystone.sqlite')
-    server = keystone.KeystoneServer(workdir, db_url, keystone.free_port(),
-                                     log_file, PATHS, heat_urls=heat_urls)
+    server = keystone.KeystoneServer(workdir, db_url,
+                                     keystone.loopback_socket(), log_file,
+                                     PATHS, heat_urls=heat_urls)
     # keystone first: its imports overlap PostgreSQL's initdb.
     server.start()
     if postgres:

@@ -126,3 +126,25 @@ def test_an_idle_connection_is_closed(server, monkeypatch):
     connection.sock.settimeout(5)
     assert connection.sock.recv(1) == b''   # the server hung up
     connection.close()
+
+
+def test_a_server_on_a_socket_bound_before_answers_on_its_port():
+    """keystone's process serves on the socket its parent bound
+    (keystone.loopback_socket): the port never was free for another."""
+    from heat_functional.deployment.parts import keystone
+    listener = keystone.loopback_socket()
+    port = listener.getsockname()[1]
+    server = wsgi.make_server(_app, 0, LOG, 'test', sock=listener)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                              daemon=True)
+    thread.start()
+    try:
+        assert server.server_port == port
+        connection = http.client.HTTPConnection('127.0.0.1', port,
+                                                timeout=10)
+        connection.request('POST', '/echo', body=b'hi')
+        assert connection.getresponse().read().startswith(b'/echo|hi|')
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
