@@ -387,10 +387,7 @@ def _read_outputs_again(lifecycle, step, observed, case):
     if not mismatches:
         return {}
     time.sleep(config.SETTLE_INTERVAL)
-    again = observation.observe(
-        lifecycle.driver, lifecycle.stack_id,
-        lifecycle.template.random_outputs, lifecycle.template.base_url,
-        previous=lifecycle.last)
+    again = _observe(lifecycle)
     reread = {key: again.observation['outputs'].get(key, '<absent>')
               for key, _actual, _declared in mismatches}
     case.reread = {'after_s': config.SETTLE_INTERVAL, 'outputs': reread,
@@ -414,6 +411,15 @@ def _transient(observed):
     return sorted(found)
 
 
+def _observe(lifecycle):
+    """The lifecycle's stack as observed now, relative to its last
+    step."""
+    template = lifecycle.template
+    return observation.observe(
+        lifecycle.driver, lifecycle.stack_id, template.random_outputs,
+        template.base_url, previous=lifecycle.last)
+
+
 def _settled_observation(lifecycle, case):
     """Observe the stack once nothing in it is in progress any more.
 
@@ -426,13 +432,10 @@ def _settled_observation(lifecycle, case):
     timings) and what was transient, and a state that never settles is
     compared as it is.
     """
-    template = lifecycle.template
     deadline = time.monotonic() + config.SETTLE_TIMEOUT
     started = time.monotonic()
     while True:
-        observed = observation.observe(
-            lifecycle.driver, lifecycle.stack_id, template.random_outputs,
-            template.base_url, previous=lifecycle.last)
+        observed = _observe(lifecycle)
         transient = _transient(observed)
         if not transient or time.monotonic() > deadline:
             break

@@ -6,6 +6,7 @@ import glob
 import json
 import os
 
+import pytest
 import yaml
 
 from heat_functional import config
@@ -483,10 +484,11 @@ def test_siblings_a_failed_create_never_started_are_known_at_any_depth():
     assert signature.explain(found, ALLOWANCES, DIVERGENCES)[0] == 'new'
 
 
-def test_depth_free_locations():
-    assert signature.depth_free("events['R/N/<stack>']") == \
-        "events['*/<stack>']"
-    assert signature.depth_free("resources['R/N'].status") == \
-        "resources['*'].status"
-    assert signature.depth_free("events['<stack>']") == "events['<stack>']"
-    assert signature.depth_free("outputs['O']") == "outputs['O']"
+@pytest.mark.parametrize('location, depth_free', [
+    ("events['R/N/<stack>']", "events['*/<stack>']"),
+    ("resources['R/N'].status", "resources['*'].status"),
+    ("events['<stack>']", "events['<stack>']"),
+    ("outputs['O']", "outputs['O']"),
+])
+def test_depth_free_locations(location, depth_free):
+    assert signature.depth_free(location) == depth_free
